@@ -1,0 +1,141 @@
+"""`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit.
+
+Thin: parse arguments, call one function, print. Errors print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import bot.offline  # noqa: F401
+
+
+class CLIError(Exception):
+    pass
+
+
+def _settings(args: argparse.Namespace):
+    from bot.settings import load_settings
+
+    overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
+    return load_settings(**overrides)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for name, field in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        print(f"KQA_{name.upper():24} = {value!s:40}  # {field.description}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.ingest import ingest
+    from bot.services import Services
+
+    services = Services(_settings(args))
+    report = ingest(services.settings, services.encoder, services.index, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+def ensure_index(services, progress: bool = True) -> None:
+    """Build the index first when it is missing (first run of `ask` or `serve`)."""
+    from bot.ingest import ingest
+
+    if not services.index.exists():
+        print("No index yet: building it from the corpus (one time)...", file=sys.stderr)
+        report = ingest(services.settings, services.encoder, services.index, progress=progress)
+        print(report.summary(), file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.services import Services
+
+    services = Services(_settings(args))
+    ensure_index(services)
+    question = " ".join(args.question).strip()
+    if not question:
+        raise CLIError("ask needs a question, e.g. kratom-qa ask \"Is kratom approved by the FDA?\"")
+    vector = services.encoder.encode_one(question)
+    passages = services.retriever.search(question, vector)
+    if args.json:
+        print(json.dumps([{"doc_id": p.doc_id, "heading": p.chunk.heading, "score": p.score,
+                           "similarity": p.similarity, "url": p.chunk.url} for p in passages], indent=2))
+        return 0
+    if not passages:
+        print("Our vetted sources don't cover that question.")
+        return 0
+    for n, p in enumerate(passages, 1):
+        c = p.chunk
+        print(f"[{n}] {c.title} — {c.heading}")
+        print(f"    {c.publisher}, {c.year}. {c.url}  (similarity {p.similarity:.2f})")
+        print("    " + c.text.replace("\n", "\n    "))
+        print()
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from bot.corpus_loader import load_corpus
+
+    settings = _settings(args)
+    if args.action == "validate":
+        docs = load_corpus(settings.corpus_dir)
+        print(f"corpus OK: {len(docs)} documents in {settings.corpus_dir}")
+        return 0
+    from bot.audit import audit_corpus
+
+    problems = audit_corpus(settings)
+    for p in problems:
+        print(p)
+    print(f"audit: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kratom-qa", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("settings", help="print the effective settings")
+    s.set_defaults(func=cmd_settings)
+
+    s = sub.add_parser("ingest", help="build or update the index from the corpus")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("ask", help="ask one question from the terminal")
+    s.add_argument("question", nargs="+")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("corpus", help="check the corpus")
+    s.add_argument("action", choices=["validate", "audit"])
+    s.set_defaults(func=cmd_corpus)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.corpus_loader import CorpusError
+    from bot.embedding import EncoderError
+    from bot.index import IndexError_
+    from bot.settings import SettingsError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

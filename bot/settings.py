@@ -1,0 +1,105 @@
+"""The one settings object. Precedence: init kwargs > env `KQA_*` > `.env` > defaults.
+
+Every default runs offline with no setup. Invalid values stop start-up with the
+variable's name (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "KQA_"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable and the fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(REPO_ROOT / ".kqa", description="Index, feedback and reports live here")
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Vetted documents and sources.yaml")
+    embedding_model: str = Field(
+        "", description="sentence-transformers name or local path; empty = bundled all-MiniLM-L6-v2"
+    )
+    collection: str = Field("kratom-qa", min_length=3, description="Chroma collection name prefix")
+    chroma_host: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KQA_CHROMA_HOST", "CHROMA_HOST"),
+        description="Chroma server host; unset = embedded store under data_dir",
+    )
+    chroma_port: int = Field(
+        8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("KQA_CHROMA_PORT", "CHROMA_PORT"),
+        description="Chroma server port (with chroma_host)",
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the composer")
+    relevance_floor: float = Field(
+        0.30, ge=0.0, le=1.0, description="Minimum cosine similarity of the best passage to answer"
+    )
+    answer_words: int = Field(150, ge=40, le=600, description="Approximate length of an answer")
+    locale: Literal["US", "UK"] = Field("US", description="Emergency numbers and wording")
+    policy_path: Path = Field(
+        REPO_ROOT / "guardrails" / "policy.yaml", description="Guardrail policy file (YAML)"
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on")
+    port: int = Field(7860, ge=1, le=65535, description="Port `serve` listens on")
+    concurrency: int = Field(16, ge=1, le=256, description="Chat turns Gradio runs at once")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Sites allowed to embed the chat (CSP frame-ancestors) and call the API (CORS)",
+    )
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="API requests per client per minute; 0 = no limit"
+    )
+    max_message_chars: int = Field(2000, ge=50, description="Longest accepted user message")
+    max_turns: int = Field(40, ge=1, description="Most messages accepted in one conversation")
+    review_max_age_days: int = Field(
+        365, ge=1, description="`corpus audit` flags documents reviewed longer ago than this"
+    )
+    log_conversation_text: bool = Field(
+        False, description="Off: logs hold routes, timings and document ids only"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.replace(",", " ").split() if v.strip()]
+        return value
+
+    @property
+    def uses_server(self) -> bool:
+        return bool(self.chroma_host)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one clear message per variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            var = ENV_PREFIX + name.upper() if not name.startswith(ENV_PREFIX) else name
+            lines.append(f"{var}={err.get('input')!r}: {err['msg']}")
+        raise SettingsError(
+            "Invalid settings:\n  " + "\n  ".join(lines) + "\nHint: `kratom-qa settings` lists them all."
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

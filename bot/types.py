@@ -1,0 +1,150 @@
+"""The nouns of a chat turn. Steps pass these, never loose dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Route = Literal["emergency", "crisis", "dosing_refusal", "decline", "answer"]
+ROUTES: tuple[str, ...] = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
+Role = Literal["user", "assistant", "system"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Conversation:
+    messages: tuple[Message, ...]
+
+    @classmethod
+    def from_openai(cls, messages: object) -> "Conversation":
+        """Accept an OpenAI-style list of {role, content}; raise ValueError on a bad shape."""
+        if not isinstance(messages, list) or not messages:
+            raise ValueError("messages must be a non-empty list of {role, content} objects")
+        out = []
+        for i, m in enumerate(messages):
+            if isinstance(m, Message):
+                out.append(m)
+                continue
+            if not isinstance(m, dict):
+                raise ValueError(f"messages[{i}] must be an object with role and content")
+            role, content = m.get("role"), m.get("content")
+            if role not in ("user", "assistant", "system"):
+                raise ValueError(f"messages[{i}].role must be user, assistant or system")
+            if isinstance(content, list):  # OpenAI content parts
+                content = " ".join(
+                    p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+                )
+            if not isinstance(content, str):
+                raise ValueError(f"messages[{i}].content must be a string")
+            out.append(Message(role, content))
+        if not any(m.role == "user" for m in out):
+            raise ValueError("messages must contain at least one user message")
+        return cls(tuple(out))
+
+    @property
+    def user_turns(self) -> list[str]:
+        return [m.content for m in self.messages if m.role == "user"]
+
+    @property
+    def last_user(self) -> str:
+        return self.user_turns[-1]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One section of one corpus document, as indexed."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    heading: str
+    publisher: str
+    year: str
+    url: str
+    text: str
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "heading": self.heading,
+            "publisher": self.publisher,
+            "year": self.year,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float  # fused rank score
+    similarity: float  # cosine similarity to the query (dense)
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    publisher: str
+    year: str
+    url: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "doc_id": self.doc_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "year": self.year,
+            "url": self.url,
+        }
+
+
+@dataclass
+class Timings:
+    steps: dict[str, float] = field(default_factory=dict)  # milliseconds
+
+    @property
+    def total_ms(self) -> float:
+        return sum(self.steps.values())
+
+
+@dataclass(frozen=True)
+class Resource:
+    label: str
+    number: str  # shown as-is; tel: links use digits only
+    note: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "number": self.number, "note": self.note}
+
+
+@dataclass
+class Reply:
+    route: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    reasons: list[dict[str, object]] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    passages: list[Passage] = field(default_factory=list)
+    locale: str = "US"
+    lang: str = "en"
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [c.doc_id for c in self.citations]
