@@ -1,0 +1,1 @@
+"""Safety policy and checks for kratom-qa. Imports nothing from `bot`."""

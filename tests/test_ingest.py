@@ -1,0 +1,137 @@
+"""Ingest promises: incremental by content hash, atomic switch, clear failures."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.corpus_loader import CorpusError
+from bot.index import open_index
+from bot.ingest import ingest
+from bot.retrieval import Retriever
+from bot.settings import REPO_ROOT
+from tests.conftest import make_settings
+
+SOURCES = ["fda-and-kratom", "livertox-kratom", "cdc-mmwr-poison-centers-2016",
+           "ahmad-dilin-liver-2021", "tanna-interaction-study-2023"]
+
+
+class CountingEncoder:
+    """The real encoder, counting texts; optionally failing after N texts (an injected crash)."""
+
+    def __init__(self, real, fail_after: int | None = None):
+        self.real, self.fail_after, self.texts = real, fail_after, 0
+        self.model_name, self.dimension = real.model_name, real.dimension
+
+    def encode(self, texts, batch_size: int = 64):
+        if self.fail_after is not None and self.texts + len(texts) > self.fail_after:
+            raise RuntimeError("injected failure halfway through the ingest")
+        self.texts += len(texts)
+        return self.real.encode(texts)
+
+    def encode_one(self, text):
+        return self.encode([text])[0]
+
+    def embed_documents(self, texts):
+        return self.real.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.real.embed_query(text)
+
+
+@pytest.fixture()
+def small_corpus(tmp_path) -> Path:
+    corpus = tmp_path / "corpus"
+    (corpus / "documents").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "corpus" / "sources.yaml", corpus / "sources.yaml")
+    for doc_id in SOURCES:
+        shutil.copy(REPO_ROOT / "corpus" / "documents" / f"{doc_id}.md", corpus / "documents")
+    return corpus
+
+
+def _setup(tmp_path, small_corpus, encoder, **kw):
+    settings = make_settings(tmp_path / "data", corpus_dir=small_corpus, **kw)
+    return settings, CountingEncoder(encoder), open_index(settings)
+
+
+def test_first_ingest_embeds_every_chunk_and_reports(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    report = ingest(settings, enc, index, progress=False)
+    assert report.documents == 5 and report.added == 5 and report.switched
+    assert enc.texts == report.chunks == index.stats()["chunks"] > 5
+    assert "5 documents" in report.summary() and "added" in report.summary()
+
+
+def test_unchanged_corpus_embeds_nothing(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    before = enc.texts
+    report = ingest(settings, enc, index, progress=False)
+    assert enc.texts == before
+    assert (report.unchanged, report.added, report.updated, report.switched) == (5, 0, 0, False)
+
+
+def test_only_the_changed_document_is_re_embedded(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    path = small_corpus / "documents" / "livertox-kratom.md"
+    path.write_text(path.read_text() + "\n## Added section\nKratom liver injury is rare, LiverTox says.\n")
+    from bot.chunking import chunk_document
+    from bot.corpus_loader import load_sources, parse_document
+
+    expected = len(chunk_document(parse_document(path, load_sources(small_corpus))))
+    before = enc.texts
+    report = ingest(settings, enc, index, progress=False)
+    assert enc.texts - before == expected
+    assert (report.updated, report.unchanged, report.version) == (1, 4, 2)
+    texts = [r.chunk.text for r in index.records()]
+    assert any("Kratom liver injury is rare, LiverTox says." in t for t in texts)
+
+
+def test_removed_document_is_deleted_from_the_index(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    (small_corpus / "documents" / "tanna-interaction-study-2023.md").unlink()
+    report = ingest(settings, enc, index, progress=False)
+    assert report.removed == 1 and report.unchanged == 4
+    assert "tanna-interaction-study-2023" not in {r.chunk.doc_id for r in index.records()}
+
+
+def test_failed_ingest_leaves_the_previous_index_answering(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    retriever = Retriever(index, encoder)
+    question = "Has the FDA approved kratom?"
+    before = [p.chunk.chunk_id for p in retriever.search(question, encoder.encode_one(question))]
+    stats = index.stats()
+    for path in (small_corpus / "documents").glob("*.md"):  # every document changes ...
+        path.write_text(path.read_text() + "\nKratom note added for a re-ingest.\n")
+    crashing = CountingEncoder(encoder, fail_after=3)  # ... and the encoder dies halfway
+    with pytest.raises(RuntimeError, match="injected failure"):
+        ingest(settings, crashing, index, progress=False)
+    assert index.stats() == stats
+    fresh = Retriever(open_index(settings), encoder)
+    assert [p.chunk.chunk_id for p in fresh.search(question, encoder.encode_one(question))] == before
+    assert before and before[0].startswith("fda-")
+
+
+def test_invalid_corpus_is_refused_before_touching_the_index(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    stats = index.stats()
+    (small_corpus / "documents" / "broken.md").write_text("---\nid: broken\n---\nbody\n")
+    with pytest.raises(CorpusError) as err:
+        ingest(settings, enc, index, progress=False)
+    assert "broken.md" in str(err.value)
+    assert index.stats() == stats
+
+
+def test_changing_the_model_re_embeds_everything(tmp_path, small_corpus, encoder):
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    first = ingest(settings, enc, index, progress=False)
+    enc.model_name = enc.model_name + "-other"
+    before = enc.texts
+    ingest(settings, enc, index, progress=False)
+    assert enc.texts - before == first.chunks
