@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from functools import cached_property
+
+import numpy as np
 
 from bot.embedding import Encoder, load_encoder
 from bot.index import Index, open_index
 from bot.retrieval import Retriever
 from bot.settings import Settings
+from guardrails import ExampleClassifier, Policy, load_policy
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -26,3 +33,30 @@ class Services:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.index, self.encoder, self.settings.top_k, self.settings.relevance_floor)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.settings.policy_path)
+
+    @cached_property
+    def classifier(self) -> ExampleClassifier:
+        return ExampleClassifier(self.policy.examples, self.example_vectors(), self.policy.classifier_k)
+
+    def example_vectors(self) -> np.ndarray:
+        """Embed the classifier's examples once; cached on disk by content and model."""
+        texts = [e.text for e in self.policy.examples]
+        key = hashlib.sha256(("\n".join(texts) + "|" + self.encoder.model_name).encode()).hexdigest()[:16]
+        cache = self.settings.data_dir / "cache" / f"examples-{key}.npy"
+        if cache.is_file():
+            try:
+                vectors = np.load(cache)
+                if vectors.shape == (len(texts), self.encoder.dimension):
+                    return vectors
+            except (OSError, ValueError):
+                log.warning("ignoring unreadable example cache %s", cache)
+        vectors = self.encoder.encode(texts)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(cache)
+        return vectors

@@ -1,0 +1,79 @@
+"""When a symptom mention is not a current emergency: negated, in the distant past, or asked
+in general. `now` markers ("right now", "just took", "help") keep an emergency an emergency
+even in question form; when genuinely unsure, the router keeps emergency."""
+
+from __future__ import annotations
+
+import re
+
+NEGATED = re.compile(
+    r"\b(?:no|not an?|isn'?t an?|not really an?) (?:emergency|emergencia)\b|\bnobody(?:'?s| is)? (?:hurt|in danger|sick)\b|"
+    r"\bno one(?:'?s| is)? (?:hurt|in danger|sick)\b|\beveryone(?:'?s| is) (?:fine|ok|okay|safe)\b|"
+    r"\b(?:he'?s|hes|she'?s|shes|they'?re|i'?m|im|he is|she is|they are|i am|we'?re|i feel|i felt|feel|feeling|felt) (?:totally |completely |all |much |perfectly |doing )?(?:fine|ok|okay|alright|all right|better|stable|back to normal|normal)\b(?= (?:now|again|today|since|after|these days))|"
+    r"\b(?:turned out|ended up) (?:totally |completely )?(?:fine|ok|okay|alright)\b|\bstable now\b|\b(?:got|was|been) (?:discharged|released from the hospital)\b|\bout of the hospital\b|"
+    r"\bme dieron de alta\b|\b(?:le|lo|la) dieron de alta\b|"
+    r"\b(?:false alarm|all good now|it passed|it went away|went away)\b|"
+    r"\b(?:already|now) (?:at|in) (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:ambulance|paramedics|emts?) (?:came|took|is here|are here|arrived|checked)\b|"
+    r"\b(?:doctors?|docs?|er) (?:checked|said|cleared|ran tests)\b|\bgot checked out\b|\bwas (?:fine|ok|okay) after\b|"
+    r"\bjust (?:curious|wondering|asking)\b|\bnothing (?:is )?(?:happening|wrong) (?:right )?now\b|"
+    r"\bno (?:es|hay) (?:una )?emergencia\b|\bsolo (?:por )?curiosidad\b|\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|"
+    r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b|\bsolo (?:pregunto|preguntaba)\b|\bnadie (?:esta )?(?:herido|en peligro)\b"
+)
+# A denied symptom ("I'm NOT having trouble breathing") is removed from the text before the
+# emergency rules run; other symptoms in the same message still count.
+DENIED = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|never|am not|i'?m not|im not|is not|isn'?t|not|no) (?:\w+ )?(?:have |having |had |got |getting |feel |feeling )?(?:any )?"
+    r"(?:trouble|problems?|difficulty|issues?|shortness of|chest pain|seizures?)(?: (?:breathing|with (?:my|his|her) breathing|of breath))?\b|"
+    r"\bno (?:tengo|tiene) (?:problemas? (?:para|al) respirar|dolor (?:de|en el) pecho|convulsiones)\b"
+)
+
+PAST = re.compile(
+    r"\b(?:last (?:year|month|week|weekend|summer|winter|spring|fall|autumn|christmas|time)|(?:a |one |two |three |few |several |many |\d+ )?(?:years?|months?|weeks?) (?:ago|back)|"
+    r"a while (?:ago|back)|back (?:then|when|in (?:19|20)\d\d)|in the past|used to|when i was (?:younger|a kid|in)|years back|"
+    r"in (?:19|20)\d\d|el (?:ano|mes) pasado|la semana pasada|hace (?:un|una|unos|unas|dos|tres|varios|varias|muchos|muchas) (?:anos?|mes(?:es)?|semanas?|tiempo)|hace tiempo)\b"
+)
+GENERAL = re.compile(
+    r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
+    r"^(?:\W*)(?:can|could|does|do|will|would|is|are|was|what|whats|what'?s|how|why|which|when|should (?:someone|a person|people|you)|puede|pueden|es|son|que|cual|cuales|como|por que|cuando)\b|"
+    r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone|a friend|your friend|a user|users)\b|"
+    r"\b(?:signs?|symptoms?|warning signs?) (?:of|that)\b|\bwhat (?:does|do) [^.?!]{0,40} look like\b|\bhypothetical(?:ly)?\b|"
+    r"\bfor (?:a|my) (?:class|school|paper|essay|project|report|course|presentation)\b|\bin general\b|\bis (?:it|that|this) (?:common|normal|a side effect|possible|rare|known)\b|"
+    r"\bside effects?\b|\bsi (?:alguien|una persona|uno)\b|\bsintomas de\b|\ben general\b|"
+    r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b|\b(?:in|for) (?:a|my) (?:story|novel|screenplay)\b|"
+    r"\b(?:can|could|does|do|will|would|might|puede|pueden)\b[^.?!]{0,30}\b(?:cause|causes|give (?:you|people)|lead to|trigger|provocar|causar|producir|dar)\b"
+)
+NOW = re.compile(
+    r"\b(?:right now|rn|atm|currently|at the moment|tonight|this morning|just now|just (?:took|had|ate|swallowed|used|did|drank|downed)|"
+    r"minutes? ago|an? hour ago|hours? ago|\d+ ?(?:min|mins|minutes|hours|hrs) ago|help (?:me|him|her|us|please|pls|now)|^help\b|please help|pls|plz|hurry|asap|omg|"
+    r"what do i do|what should i do(?! if)|what do we do|is (?:he|she) (?:ok|okay|going to be)|"
+    r"ahora|ahorita|ahora mismo|ayuda|auxilio|hace (?:un rato|unos minutos|una hora|media hora)|que hago|que hacemos)\b"
+)
+PERSONAL = re.compile(
+    r"\b(?:i'?m|im|i am|i feel|i have|i'?ve|i took|i just|my|me|he'?s|she'?s|he is|she is|he has|she has|they'?re|his|her|him|our|we'?re|"
+    r"estoy|esta|tengo|tiene|mi|me|le|lo|la)\b"
+)
+
+
+def strip_denied(text: str) -> str:
+    return DENIED.sub(" ", text)
+
+
+def is_negated(text: str) -> bool:
+    return bool(NEGATED.search(text))
+
+
+def is_past(text: str) -> bool:
+    return bool(PAST.search(text)) and not NOW.search(text)
+
+
+def is_general(text: str) -> bool:
+    """A question about kratom in general, not about someone now."""
+    if NOW.search(text):
+        return False
+    if not GENERAL.search(text):
+        return False
+    hypothetical = re.search(
+        r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone)\b|\bsigns?|symptoms?\b|\bhypothetical|"
+        r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
+        r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b", text)
+    return bool(hypothetical) or not PERSONAL.search(text)

@@ -1,0 +1,64 @@
+"""Normalise user text before any rule sees it.
+
+NFKC (full-width, ligatures), zero-width and control characters removed, common
+Cyrillic/Greek look-alikes mapped to Latin, accents stripped (Spanish rules are written
+unaccented), leetspeak digits inside words undone, s p a c e d letters joined, substance
+slang mapped to canonical names, whitespace collapsed, case folded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ѕ": "s", "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ԁ": "d", "ɡ": "g", "һ": "h",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+    # Greek
+    "α": "a", "ο": "o", "ρ": "p", "ε": "e", "κ": "k", "ν": "v", "τ": "t", "ι": "i", "υ": "u",
+    "Α": "A", "Β": "B", "Ε": "E", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T",
+    "Χ": "X", "Ι": "I",
+    # punctuation look-alikes
+    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-",
+})
+INVISIBLE_RE = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "@": "a", "$": "s"})
+LEET_WORD_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[0134@$5])[a-z0134@$5]{3,}\b")
+SPACED_RE = re.compile(r"\b(?:[a-z][ .]){3,}[a-z]\b")
+WS_RE = re.compile(r"\s+")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def clean(text: str) -> str:
+    """Display-safe cleanup: NFKC, no invisible or control characters, collapsed spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = INVISIBLE_RE.sub("", text)
+    text = CONTROL_RE.sub(" ", text)
+    return WS_RE.sub(" ", text).strip()
+
+
+def _unleet(match: re.Match) -> str:
+    word = match.group(0)
+    if re.fullmatch(r"\d+[a-z]{1,3}", word) or re.fullmatch(r"[0-9]+", word):
+        return word  # 40g, 5mg, 7oh: numbers with units are not leetspeak
+    if re.match(r"^\d", word) and not re.search(r"[a-z]\d", word):
+        return word
+    return word.translate(LEET)
+
+
+def normalize(text: str, aliases: list[tuple[re.Pattern, str]] = ()) -> str:
+    text = clean(text).translate(CONFUSABLES)
+    text = strip_accents(text).casefold()
+    text = LEET_WORD_RE.sub(_unleet, text)
+    text = SPACED_RE.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), text)
+    for pattern, canonical in aliases:
+        text = pattern.sub(canonical, text)
+    return WS_RE.sub(" ", text).strip()

@@ -1,0 +1,67 @@
+"""check_output: the last gate before anyone sees a reply.
+
+Every reply: no dose-like amounts. Answers also: every sentence carries a citation number
+that points to a passage retrieved for this turn and is found, word for word, in that
+passage; no claim that kratom is safe, approved or effective. A failing reply is replaced
+by the policy's fallback, never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from guardrails.amounts import find_amounts
+
+CITED_SENTENCE_RE = re.compile(r"(?P<sentence>[^\[\]\n]+?)\s*\[(?P<n>\d+)\]")
+UNSAFE_CLAIM_RE = re.compile(
+    r"\b(?:kratom|7-?oh|it) (?:is|are) (?:completely |totally |perfectly |generally |very |100% )?"
+    r"(?:safe|harmless|approved|effective|a safe|an effective|fda[- ]approved|non[- ]addictive|not addictive)\b|"
+    r"\bsafer than (?:opioids|medicine|prescription|pain ?killers|drugs)\b|\b(?:cures?|treats) (?:pain|addiction|anxiety|depression)\b",
+    re.IGNORECASE,
+)
+NEGATION_NEAR_RE = re.compile(r"\b(?:not|no|never|isn'?t|aren'?t|nor|without|unproven|lack)\b", re.IGNORECASE)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+    def reason(self) -> dict[str, object]:
+        return {"source": "output_check", "ok": self.ok, "problems": self.problems}
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_`>#]", "", text)).strip().lower()
+
+
+def check_output(text: str, route: str, cited_passages: dict[int, str] | None = None) -> Verdict:
+    """`cited_passages` maps citation number -> the passage text retrieved for this turn."""
+    problems = []
+    amounts = find_amounts(text)
+    if amounts:
+        problems.append(f"amount:{len(amounts)}")
+    if route == "answer" and cited_passages is not None:
+        body = text.split("\n**Sources**", 1)[0]
+        body_lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith(("_", "*Education"))]
+        sentences = []
+        for line in body_lines:
+            found = list(CITED_SENTENCE_RE.finditer(line))
+            rest = CITED_SENTENCE_RE.sub("", line).strip(" -*")
+            if rest:
+                problems.append("uncited_text")
+            sentences += found
+        if not sentences:
+            problems.append("no_cited_sentence")
+        for m in sentences:
+            n, sentence = int(m.group("n")), _normalise(m.group("sentence").strip(" -"))
+            passage = cited_passages.get(n)
+            if passage is None:
+                problems.append(f"citation_not_retrieved:{n}")
+            elif sentence not in _normalise(passage):
+                problems.append(f"sentence_not_in_passage:{n}")
+            claim = UNSAFE_CLAIM_RE.search(sentence)
+            if claim and not NEGATION_NEAR_RE.search(sentence):
+                problems.append("unsupported_safety_claim")
+    return Verdict(not problems, sorted(set(problems)))

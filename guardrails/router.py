@@ -1,0 +1,232 @@
+"""check_input: route a whole conversation. The order is written once, here:
+
+    emergency > crisis > dosing_refusal > decline > answer
+
+1. Rules (guardrails/rules/*) run on each normalised user turn (base64-looking text is
+   decoded and checked too). Emergency hits are dropped when the turn is resolved ("he's fine
+   now"), in the distant past, or a general question (guardrails/negation.py); denied symptoms
+   are cut out first. A live emergency in a recent turn carries over until a later turn says
+   it is resolved. Crisis carries over for the whole conversation, and an overdose still being
+   planned inside a crisis is crisis, not emergency. Dosing joins recent turns (a weight, then
+   "so how much?"). Decline covers buying, extracts, drug tests, growing and off-topic asks.
+2. The example classifier votes on the turn's one query vector; its route is added when it
+   clears the policy threshold (never an emergency the rules saw resolved or past).
+3. The highest-priority route wins. Every decision carries its reasons: rule ids, suppressed
+   hits and why, classifier neighbours and scores. Never user text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from guardrails import negation
+from guardrails.amounts import find_amounts
+from guardrails.classifier import ExampleClassifier
+from guardrails.language import conversation_lang
+from guardrails.normalize import normalize
+from guardrails.policy import ROUTES, Policy
+from guardrails.rules import crisis, decline, dosing, emergency, hits
+
+CARRY_EMERGENCY_TURNS = 3
+DOSING_WINDOW = 4
+CRISIS_NEGATED = re.compile(
+    r"\b(?:not|never|no longer|wasn'?t|isn'?t|am not|i'?m not) (?:suicidal|thinking (?:about|of) (?:suicide|killing|hurting|ending))|"
+    r"\bno (?:soy|estoy) suicida|\bno (?:quiero|pienso) (?:morir|matarme|hacerme dano)"
+)
+CAUSAL_QUESTION = re.compile(
+    r"^\W*(?:can|could|does|do|is|are|will|would|puede|pueden|el|la|es)\b[^.?!]{0,40}\b(?:cause|causes|lead to|linked|associated|trigger|make (?:you|people|someone)|increase|causar|provocar|dar)\b"
+)
+INTENT_AHEAD = re.compile(
+    r"\b(?:think(?:ing)? (?:about|of)|want(?:ed)?|wanna|wish|hope|hoping|plan(?:ning)?|going to|gonna|will|rather|would be nice|kinda nice|"
+    r"ready to|tonight i'?ll|i'?ll|quiero|pienso|pensando|voy a|esta noche|manana)\b"
+)
+UNRESOLVED_ONLY = {"emergency.unresponsive", "emergency.large_amount"}
+DRUG_TEST_CONTEXT = re.compile(r"\b(?:drug|urine|pee|hair|ua|tox) (?:test|screen)|\bantidoping|\bprueba de drogas|\bdoping\b|\btests?\b|\burine\b|\bpee\b|\bin (?:my|your|his|her) system\b|\borina\b")
+DRUG_TEST_EVADE = re.compile(r"\b(?:pass|beat|cheat|fool|flush|get past|trick|not show|won'?t show|not come up|clean out|pasar|pasarlo|pasarla|enganar|que no salga|no salga|limpiar)\b")
+GREETING = re.compile(r"^(?:hi|hello|hey|hola|buenas|good (?:morning|evening|night)|thanks|thank you|gracias|ok|okay)\b[\s!.,]*(?:\w+[\s!.,]*){0,3}$")
+YELLOW = re.compile(r"\b(?:yellow|jaundic\w*|amarill\w*)\b")
+SEVERE_BELLY = re.compile(
+    r"\b(?:severe|bad|terrible|intense|horrible|sharp|awful|worst|so bad|really bad|doubled over|can'?t stand|muy fuerte|fuerte|no se puede ni parar|insoportable)\b[^.?!]{0,40}\b(?:pain|ache|hurts|dolor|duele)|"
+    r"\b(?:pain|ache|hurts|dolor|duele)\b[^.?!]{0,40}\b(?:severe|bad|terrible|intense|horrible|so bad|doubled over|can'?t stand|muy fuerte|fuerte|no se puede ni parar|insoportable)\b"
+)
+BASE64_RE = re.compile(r"\b[A-Za-z0-9+/]{16,}={0,2}")
+INTERACTION_WORDS = re.compile(r"\b(?:interact\w*|mix\w*|combin\w*|together|along with|with (?:it|kratom|7oh)|mezcl\w*|con (?:el )?kratom|junto)\b")
+SHORT_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|y|or)\b")
+
+
+@dataclass
+class Decision:
+    route: str
+    lang: str
+    reasons: list[dict[str, object]] = field(default_factory=list)
+    decline_kind: str | None = None
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [str(r["rule"]) for r in self.reasons if "rule" in r]
+
+
+def _decoded(text: str) -> str:
+    """Append any base64 payload, decoded, so obfuscated requests meet the same rules."""
+    extra = []
+    for token in BASE64_RE.findall(text):
+        try:
+            raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if raw.isprintable() and sum(c.isalpha() or c == " " for c in raw) > 0.8 * len(raw):
+            extra.append(raw)
+    return text + (" . " + " . ".join(extra) if extra else "")
+
+
+CLAUSE_SPLIT = re.compile(r"[.!?;]+|,\s*(?=(?:but|and|now|then|pero|y ahora|ahora)\b)|\bbut\b|\bpero\b")
+
+
+def _emergency_in(turn: str) -> tuple[list[str], str | None]:
+    """Live emergency rule ids in one turn, or ([], why) when every hit is resolved, past or general.
+
+    Resolution ("he's fine now") applies to the whole turn; past and general are judged per
+    clause, so "she started kratom last week. she isn't making sense" is still an emergency.
+    """
+    text = negation.strip_denied(turn)
+    if not hits(emergency.RULES, text):
+        return [], None
+    if negation.is_negated(turn):
+        return [], "negated"
+    live: list[str] = []
+    why: str | None = None
+    clauses = [c for c in CLAUSE_SPLIT.split(text) if c.strip()]
+    for clause in clauses:
+        ids = hits(emergency.RULES, clause)
+        if not ids:
+            continue
+        if negation.is_past(clause):
+            why = why or "past"
+        elif negation.is_general(clause) or (negation.is_general(text) and not negation.NOW.search(clause)):
+            why = why or "general"
+        else:
+            live += [i for i in ids if i not in live]
+    if not live and why is None:  # a hit spanning clauses: judge the whole turn
+        if negation.is_past(text):
+            why = "past"
+        elif negation.is_general(text):
+            why = "general"
+        else:
+            live = hits(emergency.RULES, text)
+    return live, (None if live else why)
+
+
+def _emergency(turns: list[str], found: list, reasons: list) -> bool:
+    """Fill `found` with live emergency hits; return True when the last turn was resolved or past."""
+    last_i = len(turns) - 1
+    ids, why = _emergency_in(turns[-1])
+    found += [{"rule": i, "turn": last_i} for i in ids]
+    if why:
+        reasons += [{"suppressed": i, "why": why, "turn": last_i} for i in hits(emergency.RULES, turns[-1])]
+        return why in ("negated", "past") or negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
+    if not ids:
+        for j in range(last_i - 1, max(-1, last_i - 1 - CARRY_EMERGENCY_TURNS), -1):
+            earlier, _ = _emergency_in(turns[j])
+            if earlier:
+                if not any(negation.is_negated(t) or negation.is_past(t) for t in turns[j + 1:]):
+                    found += [{"rule": i, "turn": j, "carried": True} for i in earlier]
+                break
+    recent = turns[-CARRY_EMERGENCY_TURNS:]
+    if not found and any(YELLOW.search(t) for t in recent) and any(SEVERE_BELLY.search(t) for t in recent):
+        if not any(negation.is_negated(t) or negation.is_past(t) or negation.is_general(t) for t in recent[-1:]):
+            found.append({"rule": "emergency.liver_acute", "turn": last_i, "across_turns": True})
+    return negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
+
+
+def _crisis(turns: list[str], found: list, reasons: list) -> None:
+    for j, t in enumerate(turns):
+        ids = hits(crisis.RULES, t)
+        if not ids or CRISIS_NEGATED.search(t):
+            continue
+        if CAUSAL_QUESTION.search(t) and "crisis.on_purpose" not in ids and not re.search(r"\b(?:i|me|my|quiero|yo)\b", t):
+            reasons += [{"suppressed": i, "why": "general", "turn": j} for i in ids]
+            continue
+        if any(CRISIS_NEGATED.search(x) for x in turns[j + 1:]):
+            continue
+        found += [{"rule": i, "turn": j} for i in ids]
+
+
+def _dosing(turns: list[str], found: list) -> None:
+    last_i, last = len(turns) - 1, turns[-1]
+    ids = hits(dosing.RULES, last)
+    if ids and re.search(dosing.DOSE_CONCEPT, last) and not re.search(dosing.PERSONAL_ASK, last):
+        ids = []  # "why is there no safe dose?" asks about the idea, not for an amount
+    if not ids and find_amounts(last) and re.search(dosing.AMOUNT_ASK, last) and not re.search(r"\b(?:is that why|was that why|why)\b", last) and (
+        re.search(r"\b(?:i|me|my|he|him|his|she|her|we|us|they|them|yo|mi|el|ella)\b", last)
+    ):
+        ids = ["dosing.amount_question"]
+    found += [{"rule": i, "turn": last_i} for i in ids]
+    if found or len(turns) < 2:
+        return
+    window = turns[-DOSING_WINDOW:-1]
+    context = any(re.search(p, t) for t in window for p in dosing.CONTEXT_PATTERNS)
+    earlier = [i for t in window for i in hits(dosing.RULES, t)]
+    asks = re.search(dosing.ELLIPTIC_ASK, last) or re.search(dosing.FOLLOW_UP_ASK, last)
+    if asks and (context or earlier):
+        found.append({"rule": "dosing.split_over_turns", "turn": last_i})
+    elif earlier and hits(dosing.RULES, turns[-2]) and ("?" not in last or (len(last.split()) <= 8 and SHORT_FOLLOW_UP.search(last))):
+        found.append({"rule": "dosing.continued", "turn": last_i})
+
+
+def _decline(turns: list[str], found: list) -> None:
+    last_i, last = len(turns) - 1, turns[-1]
+    found += [{"rule": i, "turn": last_i} for i in hits(decline.RULES, last)]
+    if found:
+        return
+    if DRUG_TEST_EVADE.search(last) and any(DRUG_TEST_CONTEXT.search(t) for t in turns):
+        found.append({"rule": "decline.drug_test", "turn": last_i, "context": True})
+        return
+    whole = " ".join(turns)
+    about_kratom = decline.SUBSTANCE_RE.search(whole)
+    last_about_kratom = decline.SUBSTANCE_RE.search(last)
+    if (decline.OTHER_MEDICAL_RE.search(last) and not last_about_kratom and not INTERACTION_WORDS.search(last)
+            and not SHORT_FOLLOW_UP.search(last) and not decline.IN_SCOPE_RE.search(last)):
+        found.append({"rule": "decline.other_medical", "turn": last_i})
+    elif not about_kratom and not decline.IN_SCOPE_RE.search(whole) and not GREETING.match(last):
+        kind = "other_medical" if decline.HEALTH_RE.search(whole) or decline.OTHER_MEDICAL_RE.search(whole) else "off_topic"
+        found.append({"rule": f"decline.{kind}", "turn": last_i})
+
+
+def check_input(user_turns: list[str], vector: np.ndarray | None, policy: Policy,
+                classifier: ExampleClassifier | None = None) -> Decision:
+    turns = [normalize(_decoded(t), policy.aliases) for t in user_turns]
+    turns = [t for t in turns if t.strip()] or [""]
+    lang = conversation_lang(user_turns)
+    reasons: list[dict[str, object]] = []
+    found: dict[str, list[dict[str, object]]] = {r: [] for r in ROUTES}
+
+    settled = _emergency(turns, found["emergency"], reasons)
+    _crisis(turns, found["crisis"], reasons)
+    if found["crisis"] and found["emergency"]:
+        live = {str(h["rule"]) for h in found["emergency"]}
+        if live <= UNRESOLVED_ONLY and INTENT_AHEAD.search(turns[-1]):
+            reasons += [{"suppressed": i, "why": "intent_not_yet_taken"} for i in sorted(live)]
+            found["emergency"] = []
+    _dosing(turns, found["dosing_refusal"])
+    _decline(turns, found["decline"])
+
+    if classifier is not None and vector is not None:
+        vote = classifier.vote(vector)
+        reasons.append(vote.reason())
+        threshold = policy.thresholds.get(vote.route)
+        if vote.route != "answer" and threshold and vote.score >= threshold:
+            if not (vote.route == "emergency" and settled):
+                found[vote.route].append({"rule": f"classifier.{vote.route}", "score": round(vote.score, 3)})
+
+    route = next(r for r in ROUTES if r == "answer" or found[r])
+    decline_kind = None
+    if route == "decline":
+        first = str(found["decline"][0]["rule"])
+        decline_kind = first.split(".", 1)[1] if first.startswith("decline.") else None
+    ordered = found[route] + [x for r in ROUTES if r != route for x in found[r]]
+    return Decision(route, lang, ordered + reasons, decline_kind)
