@@ -78,6 +78,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.api import create_app
+    from bot.services import Services
+
+    settings = _settings(args)
+    logging.getLogger("kratom_qa").setLevel(settings.log_level)
+    services = Services(settings)
+    ensure_index(services)
+    print("Loading the model and index...", file=sys.stderr)
+    services.warm()
+    app = create_app(services)
+    print(f"kratom-qa chat on http://{settings.host}:{settings.port}  (API docs: /docs)", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     from bot.corpus_loader import load_corpus
 
@@ -111,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question", nargs="+")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("serve", help="start the web chat and HTTP API")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (default 7860)")
+    s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("corpus", help="check the corpus")
     s.add_argument("action", choices=["validate", "audit"])

@@ -42,6 +42,31 @@ class Services:
     def classifier(self) -> ExampleClassifier:
         return ExampleClassifier(self.policy.examples, self.example_vectors(), self.policy.classifier_k)
 
+    def warm(self) -> "Services":
+        """Load everything a turn needs now, not on the first user's turn."""
+        _ = self.encoder, self.retriever, self.classifier, self.composer, self.safety_facts
+        return self
+
+    @cached_property
+    def composer(self):
+        from bot.compose import ExtractiveComposer
+
+        disclaimer = self.policy.render("disclaimer", "en", self.settings.locale)
+        return ExtractiveComposer(self.encoder, self.retriever.chunks, self.settings.data_dir / "cache",
+                                  self.settings.answer_words, disclaimer)
+
+    @cached_property
+    def safety_facts(self):
+        """General safety facts offered with every dosing refusal: cited, composed once per process."""
+        question = "no established safe dose of kratom; products vary in alkaloid content; more frequent use more harm"
+        vector = self.encoder.encode_one(question)
+        passages = self.retriever.search(question, vector)
+        if not passages:
+            return None
+        draft = self.composer.invoke({"question": question, "vector": vector, "passages": passages,
+                                      "words": 60, "disclaimer": False})
+        return draft if draft.text else None
+
     def example_vectors(self) -> np.ndarray:
         """Embed the classifier's examples once; cached on disk by content and model."""
         texts = [e.text for e in self.policy.examples]

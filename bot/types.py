@@ -126,11 +126,11 @@ class Timings:
 @dataclass(frozen=True)
 class Resource:
     label: str
-    number: str  # shown as-is; tel: links use digits only
-    note: str = ""
+    number: str  # shown as-is
+    tel: str  # what a tel: link dials
 
     def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "number": self.number, "note": self.note}
+        return {"label": self.label, "number": self.number, "tel": self.tel}
 
 
 @dataclass

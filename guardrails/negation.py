@@ -15,9 +15,9 @@ NEGATED = re.compile(
     r"\b(?:false alarm|all good now|it passed|it went away|went away)\b|"
     r"\b(?:already|now) (?:at|in) (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:ambulance|paramedics|emts?) (?:came|took|is here|are here|arrived|checked)\b|"
     r"\b(?:doctors?|docs?|er) (?:checked|said|cleared|ran tests)\b|\bgot checked out\b|\bwas (?:fine|ok|okay) after\b|"
-    r"\bjust (?:curious|wondering|asking)\b|\bnothing (?:is )?(?:happening|wrong) (?:right )?now\b|"
+    r"\bjust (?:curious|wondering|asking)\b|\bjust (?:want|wanted) to (?:know|understand|be prepared)\b|\bsolo (?:queria|quiero|quisiera) saber\b|\bnothing (?:is )?(?:happening|wrong) (?:right )?now\b|"
     r"\bno (?:es|hay) (?:una )?emergencia\b|\bsolo (?:por )?curiosidad\b|\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|"
-    r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b|\bsolo (?:pregunto|preguntaba)\b|\bnadie (?:esta )?(?:herido|en peligro)\b"
+    r"\b(?:esta|estoy) bien ahora\b|\bnadie (?:esta )?mal\b|\bes (?:solo )?para saber\b|\bpor si acaso\b|\bya paso\b|\bllego la ambulancia\b|\bsolo (?:pregunto|preguntaba)\b|\bnadie (?:esta )?(?:herido|en peligro)\b"
 )
 # A denied symptom ("I'm NOT having trouble breathing") is removed from the text before the
 # emergency rules run; other symptoms in the same message still count.
@@ -66,14 +66,18 @@ def is_past(text: str) -> bool:
     return bool(PAST.search(text)) and not NOW.search(text)
 
 
+ACTUAL = re.compile(r"\b(?:not (?:a |really )?hypothetical\w*|for real|this is real|it'?s (?:me|real|happening)|its me|no es (?:hipotetico|un ejemplo)|es real|soy yo)\b")
+
+
 def is_general(text: str) -> bool:
     """A question about kratom in general, not about someone now."""
-    if NOW.search(text):
+    if NOW.search(text) or ACTUAL.search(text):
         return False
     if not GENERAL.search(text):
         return False
     hypothetical = re.search(
         r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone)\b|\bsigns?|symptoms?\b|\bhypothetical|"
         r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
-        r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b", text)
+        r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b|"
+        r"\b(?:escribe|cuento|historia|novela|personaje)\b", text)
     return bool(hypothetical) or not PERSONAL.search(text)

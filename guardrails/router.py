@@ -47,7 +47,7 @@ INTENT_AHEAD = re.compile(
 )
 UNRESOLVED_ONLY = {"emergency.unresponsive", "emergency.large_amount"}
 DRUG_TEST_CONTEXT = re.compile(r"\b(?:drug|urine|pee|hair|ua|tox) (?:test|screen)|\bantidoping|\bprueba de drogas|\bdoping\b|\btests?\b|\burine\b|\bpee\b|\bin (?:my|your|his|her) system\b|\borina\b")
-DRUG_TEST_EVADE = re.compile(r"\b(?:pass|beat|cheat|fool|flush|get past|trick|not show|won'?t show|not come up|clean out|pasar|pasarlo|pasarla|enganar|que no salga|no salga|limpiar)\b")
+DRUG_TEST_EVADE = re.compile(r"\b(?:pass|beat|cheat|fool|flush|get past|trick|not show|won'?t show|not come up|clean out|pasar|pasarlo|pasarla|enganar|que no salga|no salga|limpi\w*|sacar|eliminar|quitar)\b")
 GREETING = re.compile(r"^(?:hi|hello|hey|hola|buenas|good (?:morning|evening|night)|thanks|thank you|gracias|ok|okay)\b[\s!.,]*(?:\w+[\s!.,]*){0,3}$")
 YELLOW = re.compile(r"\b(?:yellow|jaundic\w*|amarill\w*)\b")
 SEVERE_BELLY = re.compile(

@@ -1,0 +1,115 @@
+"""THE one path for a chat turn. The UI, the HTTP API, the CLI and the evaluation harness
+all call `answer_turn`; none of them re-implements a step.
+
+    messages -> guardrails in -> retrieve -> compose -> guardrails out -> Reply
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+
+from bot.query import build_query
+from bot.services import Services
+from bot.types import Conversation, Reply, Resource, Timings
+from guardrails import check_input, check_output, render_reply
+from guardrails.normalize import clean
+
+log = logging.getLogger("kratom_qa.turn")
+
+
+class InputError(ValueError):
+    """The request itself is malformed (not a list of messages); APIs answer 4xx."""
+
+
+@contextmanager
+def timed(timings: Timings, step: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings.steps[step] = round((time.perf_counter() - start) * 1000, 3)
+
+
+def _resources(services: Services, route: str) -> list[Resource]:
+    return [Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)]
+
+
+def _input_problem(conversation: Conversation, services: Services) -> str | None:
+    s = services.settings
+    if len(conversation.messages) > s.max_turns:
+        return f"the conversation has more than {s.max_turns} messages; please start a new chat"
+    if any(len(m.content) > s.max_message_chars for m in conversation.messages if m.role == "user"):
+        return f"a message is longer than {s.max_message_chars} characters"
+    if not clean(conversation.last_user):
+        return "the message is empty"
+    return None
+
+
+def answer_turn(messages: object, services: Services) -> Reply:
+    try:
+        conversation = Conversation.from_openai(messages)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    settings, policy = services.settings, services.policy
+    locale = settings.locale
+    timings = Timings()
+    limit = settings.max_message_chars
+    user_turns = [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns:]
+
+    with timed(timings, "query"):
+        query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
+    with timed(timings, "encode"):
+        vector = services.encoder.encode_one(query or " ")
+    with timed(timings, "guardrails_in"):
+        decision = check_input(user_turns, vector, policy, services.classifier)
+    reasons = list(decision.reasons)
+    route, lang = decision.route, decision.lang
+
+    problem = _input_problem(conversation, services)
+    if problem and route not in ("emergency", "crisis"):  # urgent help is never blocked by a limit
+        reasons.insert(0, {"input": problem.split(";")[0]})
+        text = policy.render("input_error", lang, locale, why=problem)
+        return _finish(Reply("decline", text, [], [], reasons, timings, locale=locale, lang=lang), services)
+
+    if route != "answer":
+        with timed(timings, "render"):
+            text = render_reply(policy, route, lang, locale, decision.decline_kind)
+        if route == "dosing_refusal" and lang == "en":
+            facts = services.safety_facts
+            if facts:
+                text = f"{text}\n\n**What the sources say**\n\n{facts.text}"
+        verdict = check_output(text, route)
+        if not verdict.ok:  # a policy template with an amount: never shown
+            reasons.append(verdict.reason())
+            text = policy.render("fallback", lang, locale)
+        citations = services.safety_facts.citations if (route == "dosing_refusal" and lang == "en" and services.safety_facts) else []
+        return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services)
+
+    with timed(timings, "retrieve"):
+        passages = services.retriever.search(query, vector)
+    if not passages:
+        reasons.append({"retrieval": "below_relevance_floor"})
+        text = policy.render("not_covered", lang, locale)
+        return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services)
+    with timed(timings, "compose"):
+        draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages})
+    with timed(timings, "guardrails_out"):
+        verdict = check_output(draft.text, "answer", draft.cited_passages) if draft.text else None
+    if verdict is None or not verdict.ok:
+        reasons.append(verdict.reason() if verdict else {"compose": "no_sentence_selected"})
+        text = policy.render("fallback", lang, locale)
+        return _finish(Reply("answer", text, [], [], reasons, timings, passages, locale=locale, lang=lang), services)
+    reasons.append({"retrieval": [p.chunk.chunk_id for p in passages]})
+    return _finish(Reply("answer", draft.text, draft.citations, [], reasons, timings, passages, locale=locale, lang=lang), services)
+
+
+def _finish(reply: Reply, services: Services) -> Reply:
+    """Log the turn without its text (route, rule ids, timings, document ids)."""
+    extra = {"route": reply.route, "rules": [r.get("rule") for r in reply.reasons if "rule" in r],
+             "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2)}
+    if services.settings.log_conversation_text:
+        extra["text"] = reply.text
+    log.info("turn %s", extra)
+    return reply
