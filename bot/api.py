@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import uuid
 from collections import deque
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,10 +36,18 @@ MODEL_ID = "kratom-qa"
 MAX_BODY_BYTES = 256 * 1024
 
 
+class ContentPart(BaseModel):
+    """One OpenAI content part; only `text` parts are read, and their text must be a string."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str = ""
+
+
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["user", "assistant", "system"]
-    content: str | list[dict[str, Any]]
+    content: str | list[ContentPart]
 
 
 class ChatRequest(BaseModel):
@@ -119,8 +128,16 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
         path = request.url.path
         if path.startswith(("/api/", "/v1/")) and request.method == "POST":
             length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            if length and length.isdigit():
+                if int(length) > MAX_BODY_BYTES:
+                    return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            else:  # chunked (no length): count while reading, stop at the limit
+                body = bytearray()
+                async for part in request.stream():
+                    body += part
+                    if len(body) > MAX_BODY_BYTES:
+                        return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+                request._body = bytes(body)  # replayed to the endpoint by call_next
             wait = limiter.retry_after(request.client.host if request.client else "unknown")
             if wait:
                 return error(429, "too many requests; slow down", "rate_limit_error", {"Retry-After": str(wait)})
@@ -194,12 +211,15 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
 
 def chunk_text(text: str, size: int = 24) -> list[str]:
-    """Split a finished reply into small pieces for streaming (words kept whole)."""
+    """Split a finished reply into small pieces for streaming (words kept whole).
+
+    The pieces concatenate to exactly `text`: each word keeps the spaces after it.
+    """
     pieces, current = [], ""
-    for word in text.split(" "):
-        current = f"{current} {word}" if current else word
+    for word in re.split(r"(?<= )(?=[^ ])", text):
+        current += word
         if len(current) >= size:
-            pieces.append(current + " ")
+            pieces.append(current)
             current = ""
     if current:
         pieces.append(current)

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 
 import bot.offline  # noqa: F401
 
@@ -96,6 +97,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.evaluate import (check_gate, corpus_texts, evaluate, http_target, in_process_target, load_dataset,
+                              load_gate, terminal_table, write_reports)
+
+    settings = _settings(args)
+    datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
+    gate = load_gate(Path(args.gate)) if args.gate else None
+    if args.url:
+        target = http_target(args.url)
+    else:
+        from bot.services import Services
+
+        services = Services(settings)
+        ensure_index(services)
+        services.warm()
+        target = in_process_target(services)
+    documents = corpus_texts(settings.corpus_dir)
+    out = Path(args.out) if args.out else settings.data_dir / "eval" / time.strftime("%Y%m%d-%H%M%S")
+    failed = []
+    for path, items in datasets:
+        report = evaluate(items, target, documents, progress=not args.quiet)
+        print(terminal_table(path.name, report["summary"]))
+        json_path, html_path = write_reports(path.name, report, out)
+        print(f"  reports: {json_path}  {html_path}")
+        if gate:
+            misses = check_gate(report["summary"], gate)
+            for m in misses:
+                print(f"  GATE MISS {path.name}: {m}")
+            failed += misses
+    if gate:
+        print("gate: " + ("FAILED" if failed else "passed"))
+    return 1 if failed else 0
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     from bot.corpus_loader import load_corpus
 
@@ -135,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.set_defaults(func=cmd_serve)
 
+    s = sub.add_parser("eval", help="score the bot on conversation datasets (JSONL)")
+    s.add_argument("datasets", nargs="+", metavar="DATASET.jsonl")
+    s.add_argument("--url", help="drive a running server through /v1/chat/completions instead of in-process")
+    s.add_argument("--out", help="folder for the JSON and HTML reports (default: <data_dir>/eval/<time>)")
+    s.add_argument("--gate", help="thresholds YAML; exit 1 when any metric misses")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_eval)
+
     s = sub.add_parser("corpus", help="check the corpus")
     s.add_argument("action", choices=["validate", "audit"])
     s.set_defaults(func=cmd_corpus)
@@ -145,14 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     from bot.corpus_loader import CorpusError
     from bot.embedding import EncoderError
     from bot.index import IndexError_
+    from bot.evaluate import DatasetError
     from bot.settings import SettingsError
+    from guardrails.policy import PolicyError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError) as exc:
+    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,17 +7,23 @@ from __future__ import annotations
 import re
 
 NEGATED = re.compile(
-    r"\b(?:no|not an?|isn'?t an?|not really an?) (?:emergency|emergencia)\b|\bnobody(?:'?s| is)? (?:hurt|in danger|sick)\b|"
-    r"\bno one(?:'?s| is)? (?:hurt|in danger|sick)\b|\beveryone(?:'?s| is) (?:fine|ok|okay|safe)\b|"
+    r"\beveryone(?:'?s| is) (?:fine|ok|okay|safe)(?: now)?\b|"
     r"\b(?:he'?s|hes|she'?s|shes|they'?re|i'?m|im|he is|she is|they are|i am|we'?re|i feel|i felt|feel|feeling|felt) (?:totally |completely |all |much |perfectly |doing )?(?:fine|ok|okay|alright|all right|better|stable|back to normal|normal)\b(?= (?:now|again|today|since|after|these days))|"
     r"\b(?:turned out|ended up) (?:totally |completely )?(?:fine|ok|okay|alright)\b|\bstable now\b|\b(?:got|was|been) (?:discharged|released from the hospital)\b|\bout of the hospital\b|"
     r"\bme dieron de alta\b|\b(?:le|lo|la) dieron de alta\b|"
     r"\b(?:false alarm|all good now|it passed|it went away|went away)\b|"
     r"\b(?:already|now) (?:at|in) (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:ambulance|paramedics|emts?) (?:came|took|is here|are here|arrived|checked)\b|"
     r"\b(?:doctors?|docs?|er) (?:checked|said|cleared|ran tests)\b|\bgot checked out\b|\bwas (?:fine|ok|okay) after\b|"
-    r"\bjust (?:curious|wondering|asking)\b|\bjust (?:want|wanted) to (?:know|understand|be prepared)\b|\bsolo (?:queria|quiero|quisiera) saber\b|\bnothing (?:is )?(?:happening|wrong) (?:right )?now\b|"
-    r"\bno (?:es|hay) (?:una )?emergencia\b|\bsolo (?:por )?curiosidad\b|\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|"
-    r"\b(?:esta|estoy) bien ahora\b|\bnadie (?:esta )?mal\b|\bes (?:solo )?para saber\b|\bpor si acaso\b|\bya paso\b|\bllego la ambulancia\b|\bsolo (?:pregunto|preguntaba)\b|\bnadie (?:esta )?(?:herido|en peligro)\b"
+    r"\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|"
+    r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b"
+)
+# Declarations that nothing is happening ("no emergency, just curious") make a message a
+# general question; they never outweigh a concrete event happening now ("ate it 10 min ago").
+DECLARED = (
+    r"\b(?:no|not an?|isn'?t an?|not really an?) (?:emergency|emergencia)\b|\b(?:nobody|no one)(?:'?s| is)? (?:hurt|in danger|sick)\b|"
+    r"\bjust (?:curious|wondering|asking)\b|\bjust (?:want|wanted) to (?:know|understand|be prepared)\b|\bnothing (?:is )?(?:happening|wrong)\b|"
+    r"\bno (?:es|hay) (?:una )?emergencia\b|\bsolo (?:por )?curiosidad\b|\bsolo (?:queria|quiero|quisiera) saber\b|\bsolo (?:pregunto|preguntaba)\b|"
+    r"\bnadie (?:esta )?(?:herido|en peligro|mal)\b|\bes (?:solo )?para saber\b|\bpor si acaso\b"
 )
 # A denied symptom ("I'm NOT having trouble breathing") is removed from the text before the
 # emergency rules run; other symptoms in the same message still count.
@@ -33,7 +39,7 @@ PAST = re.compile(
     r"in (?:19|20)\d\d|el (?:ano|mes) pasado|la semana pasada|hace (?:un|una|unos|unas|dos|tres|varios|varias|muchos|muchas) (?:anos?|mes(?:es)?|semanas?|tiempo)|hace tiempo)\b"
 )
 GENERAL = re.compile(
-    r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
+    r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|" + DECLARED + "|"
     r"^(?:\W*)(?:can|could|does|do|will|would|is|are|was|what|whats|what'?s|how|why|which|when|should (?:someone|a person|people|you)|puede|pueden|es|son|que|cual|cuales|como|por que|cuando)\b|"
     r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone|a friend|your friend|a user|users)\b|"
     r"\b(?:signs?|symptoms?|warning signs?) (?:of|that)\b|\bwhat (?:does|do) [^.?!]{0,40} look like\b|\bhypothetical(?:ly)?\b|"
@@ -77,7 +83,7 @@ def is_general(text: str) -> bool:
         return False
     hypothetical = re.search(
         r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone)\b|\bsigns?|symptoms?\b|\bhypothetical|"
-        r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
+        r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|" + DECLARED + "|"
         r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b|"
         r"\b(?:escribe|cuento|historia|novela|personaje)\b", text)
     return bool(hypothetical) or not PERSONAL.search(text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 from dataclasses import dataclass, field
 
@@ -72,8 +73,10 @@ class Decision:
 
 
 def _decoded(text: str) -> str:
-    """Append any base64 payload, decoded, so obfuscated requests meet the same rules."""
+    """Append any base64 or rot13 payload, decoded, so obfuscated requests meet the same rules."""
     extra = []
+    if re.search(r"\brot ?-?13\b", text, re.IGNORECASE):
+        extra.append(codecs.decode(text, "rot13"))
     for token in BASE64_RE.findall(text):
         try:
             raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
@@ -159,7 +162,7 @@ def _crisis(turns: list[str], found: list, reasons: list) -> None:
 def _dosing(turns: list[str], found: list) -> None:
     last_i, last = len(turns) - 1, turns[-1]
     ids = hits(dosing.RULES, last)
-    if ids and re.search(dosing.DOSE_CONCEPT, last) and not re.search(dosing.PERSONAL_ASK, last):
+    if ids and (re.search(dosing.DOSE_CONCEPT, last) or re.search(dosing.DOSE_CLAIM, last)) and not re.search(dosing.PERSONAL_ASK, last):
         ids = []  # "why is there no safe dose?" asks about the idea, not for an amount
     if not ids and find_amounts(last) and re.search(dosing.AMOUNT_ASK, last) and not re.search(r"\b(?:is that why|was that why|why)\b", last) and (
         re.search(r"\b(?:i|me|my|he|him|his|she|her|we|us|they|them|yo|mi|el|ella)\b", last)

@@ -71,8 +71,8 @@ IN_SCOPE_RE = re.compile(
 # Health words that, without kratom or an in-scope topic, mark a medical question about something else.
 OTHER_MEDICAL_RE = re.compile(
     r"\b(?:cbd|thc|delta[- ]?\d+|cannabis|marijuana|weed|edibles|kava|kanna|phenibut|ashwagandha|caffeine|nicotine|vape|vaping|"
-    r"strep|throat|muela|muelas|diente|dientes|pastilla|antibiotics?|infection|sinus|flu|covid|vaccines?|cold|fever|migraine|acne|rash|eczema|diabetes|insulin|"
-    r"blood pressure|cholesterol|statins?|thyroid|asthma|allergy|allergies|diet|weight loss|keto|vitamins?|melatonin|"
+    r"strep|throat|muela|muelas|diente|dientes|pastilla|antibiotics?|infection|sinus|flu|covid|vaccines?|fever|migraine|acne|rash|eczema|diabetes|insulin|"
+    r"blood pressure|cholesterol|statins?|thyroid|asthma|allergy|allergies|diet|a cold|the flu|common cold|weight loss|keto|vitamins?|melatonin|"
     r"zoloft|sertraline|prozac|fluoxetine|lexapro|ssris?|antidepressants?|adderall|ritalin|xanax|ativan|valium|ibuprofen|advil|"
     r"tylenol|acetaminophen|aspirin|birth control|pregnan\w*|period|std|sti|uti|cancer|tumor|surgery|dentist|tooth|teeth|"
     r"doctor|medication|medicine|meds|prescription|pills?|dosis|medicamento|pastillas|antibiotico|presion|gripe|embaraz\w*)\b"
