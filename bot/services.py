@@ -69,7 +69,11 @@ class Services:
 
     def example_vectors(self) -> np.ndarray:
         """Embed the classifier's examples once; cached on disk by content and model."""
-        texts = [e.text for e in self.policy.examples]
+        from bot.query import build_query
+        from bot.types import Conversation
+
+        texts = [build_query(Conversation.from_openai([{"role": "user", "content": t} for t in e.turns])) if e.turns else e.text
+                 for e in self.policy.examples]
         key = hashlib.sha256(("\n".join(texts) + "|" + self.encoder.model_name).encode()).hexdigest()[:16]
         cache = self.settings.data_dir / "cache" / f"examples-{key}.npy"
         if cache.is_file():

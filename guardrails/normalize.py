@@ -30,6 +30,12 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "@": "a"
 LEET_WORD_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[0134@$5])[a-z0134@$5]{3,}\b")
 SPACED_RE = re.compile(r"\b(?:[a-z][ .]){3,}[a-z]\b")
 WS_RE = re.compile(r"\s+")
+# Texting shorthand, expanded so rules see words ("his lips r blue" -> "his lips are blue").
+SHORTHAND = [(re.compile(p), r) for p, r in (
+    (r"\br\b", "are"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\b(?:bc|cuz|coz|bcuz)\b", "because"),
+    (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bpls+\b|\bplz+\b", "please"), (r"\bsmth\b", "something"),
+    (r"\bq\b", "que"), (r"\bxq\b|\bpq\b", "porque"), (r"\bx favor\b", "por favor"), (r"\btmb\b", "tambien"),
+)]
 
 
 def strip_accents(text: str) -> str:
@@ -59,6 +65,8 @@ def normalize(text: str, aliases: list[tuple[re.Pattern, str]] = ()) -> str:
     text = strip_accents(text).casefold()
     text = LEET_WORD_RE.sub(_unleet, text)
     text = SPACED_RE.sub(lambda m: re.sub(r"[ .]", "", m.group(0)), text)
+    for pattern, expanded in SHORTHAND:
+        text = pattern.sub(expanded, text)
     for pattern, canonical in aliases:
         text = pattern.sub(canonical, text)
     return WS_RE.sub(" ", text).strip()

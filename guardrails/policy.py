@@ -35,9 +35,12 @@ class Resource:
 
 @dataclass(frozen=True)
 class Example:
+    """A labelled message (`text`) or conversation (`turns`, judged on the last turn)."""
+
     text: str
     route: str
     lang: str
+    turns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -142,7 +145,8 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     for route, t in thresholds.items():
         if route not in ROUTES or not 0 < t <= 1:
             raise PolicyError(path, f"classifier.thresholds.{route}", "must be a known route with 0 < value <= 1")
-    examples = _load_examples(path.parent / str(clf.get("examples", "examples.jsonl")), path)
+    files = clf.get("examples", "examples.jsonl")
+    examples = [e for f in ([files] if isinstance(files, str) else files) for e in _load_examples(path.parent / str(f), path)]
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
                   aliases, templates, pointers, int(clf.get("k", 7)), thresholds, examples)
 
@@ -158,7 +162,10 @@ def _load_examples(file: Path, policy_path: Path) -> list[Example]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise PolicyError(file, f"line {n}", f"not JSON: {exc}") from None
-        if row.get("route") not in ROUTES or not str(row.get("text", "")).strip():
-            raise PolicyError(file, f"line {n}", "needs text and a known route")
-        out.append(Example(str(row["text"]), str(row["route"]), str(row.get("lang", "en"))))
+        route = row.get("route", row.get("expected_route"))
+        turns = row.get("turns") or []
+        text = str(row.get("text") or (turns[-1] if turns else "")).strip()
+        if route not in ROUTES or not text:
+            raise PolicyError(file, f"line {n}", "needs text (or turns) and a known route (or expected_route)")
+        out.append(Example(text, str(route), str(row.get("lang", "en")), tuple(str(t) for t in turns)))
     return out

@@ -103,6 +103,7 @@ def _emergency_in(turn: str) -> tuple[list[str], str | None]:
         return [], "negated"
     live: list[str] = []
     why: str | None = None
+    urgent_somewhere = bool(negation.NOW.search(text) or negation.ACTUAL.search(text))
     clauses = [c for c in CLAUSE_SPLIT.split(text) if c.strip()]
     for clause in clauses:
         ids = hits(emergency.RULES, clause)
@@ -110,7 +111,7 @@ def _emergency_in(turn: str) -> tuple[list[str], str | None]:
             continue
         if negation.is_past(clause):
             why = why or "past"
-        elif negation.is_general(clause) or (negation.is_general(text) and not negation.NOW.search(clause)):
+        elif not urgent_somewhere and (negation.is_general(clause) or (negation.is_general(text) and not negation.NOW.search(clause))):
             why = why or "general"
         else:
             live += [i for i in ids if i not in live]
@@ -223,7 +224,9 @@ def check_input(user_turns: list[str], vector: np.ndarray | None, policy: Policy
         reasons.append(vote.reason())
         threshold = policy.thresholds.get(vote.route)
         if vote.route != "answer" and threshold and vote.score >= threshold:
-            if not (vote.route == "emergency" and settled):
+            calm = settled or negation.is_general(turns[-1]) or negation.DENIED.search(turns[-1])
+            bodily = any(decline.HEALTH_RE.search(t) or decline.SUBSTANCE_RE.search(t) for t in turns[-CARRY_EMERGENCY_TURNS:])
+            if not (vote.route == "emergency" and (calm or not bodily)):
                 found[vote.route].append({"rule": f"classifier.{vote.route}", "score": round(vote.score, 3)})
 
     route = next(r for r in ROUTES if r == "answer" or found[r])

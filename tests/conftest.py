@@ -82,3 +82,13 @@ def chroma_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(services):
+    """A real `kratom-qa serve` on loopback, over the session's index (already built)."""
+    from tests.helpers import RunningServer
+
+    srv = RunningServer(services.settings.data_dir, env={"KQA_RATE_LIMIT_PER_MINUTE": "0"})
+    yield srv
+    srv.stop()

@@ -56,7 +56,7 @@ RULES: list[Rule] = [
          r"\b(?:who|which team) (?:won|will win|wins|is winning|do (?:you|u) think (?:wins|will win))\b", r"\b(?:super ?bowl|world cup|champions league|la champions|nba|nfl|premier league|world series)\b",
          r"\b(?:weather|forecast) (?:today|tomorrow|in|for)\b", r"\b(?:recipe|recipes) for\b", r"\b(?:netflix|movie|show|series|book|song) (?:to watch|recommendation|to read)\b|\brecommend (?:a |me a )?(?:good )?(?:netflix|movie|show|series|book|song)\b",
          r"\bcapital of\b", r"\b(?:unrelated|off[- ]topic|different (?:topic|question)|change of subject|otra cosa|cambiando de tema|otro tema)\b(?![^.?!]{0,60}\b(?:kratom|7oh)\b)[^.?!]{0,60}\b(?:can you|could you|help|what|who|how|where|recommend|puedes|ayuda\w*|que|como|donde|quien)\b", r"\bplan (?:a|my) (?:trip|vacation|holiday|party|wedding)\b", r"\b(?:python|javascript|java|sql|excel) (?:code|function|script|formula)\b", r"\b(?:tell me a joke|what'?s the time|what time is it)\b",
-         r"\b(?:quien|que equipo) (?:gano|gana|ganara|crees que gane)\b", r"\b(?:el clima|la receta|una receta)\b", r"\bescribe(?:me)? (?:un|una) (?:carta|ensayo|poema|cuento|cancion)\b"),
+         r"\b(?:quien|que equipo) (?:gano|gana|ganara|crees que gane)\b", r"\b(?:el clima|la receta|una receta)\b", r"\bescribe(?:me)? (?:un|una) (?:carta|ensayo|poema|cuento|cancion)\b", r"\b(?:ayudas|ayudar|ayudame|ayuda) a (?:escribir|redactar|hacer) (?:un|una|mi) (?:correo|email|mail|mensaje|carta|curriculum|cv|tarea|ensayo)\b"),
 ]
 
 SUBSTANCE_RE = re.compile(r"\b(?:kratom|7oh|mitragyn\w*|mitragin\w*|speciosa|alkaloids?|alcaloides?|pseudoindoxyl)\b")
@@ -80,7 +80,8 @@ OTHER_MEDICAL_RE = re.compile(
 # Words that make a message plausibly about health or drugs: without any of these (and
 # without kratom or an in-scope topic) a message is off-topic.
 HEALTH_RE = re.compile(
-    r"\b(?:pain|hurt\w*|ache|liver|heart|kidney|brain|blood|breath\w*|sleep|anxiety|depress\w*|mood|energy|sick|nause\w*|"
+    r"\b(?:pain|hurt\w*|ache|liver|heart|lips?|skin|face|eyes?|throat|tongue|chest|stomach|belly|head|dizzy|faint\w*|conscious|awake|wake|shaking|sweat\w*|pale|numb|"
+    r"kidney|brain|blood|breath\w*|sleep|anxiety|depress\w*|mood|energy|sick|nause\w*|"
     r"vomit\w*|dose|doses|dosage|dosing|grams?|mg|strains?|veins?|tea|high|buzz|effects?|side effects?|safe|safety|danger\w*|risk\w*|"
     r"health\w*|medical|doctor|drug\w*|medicine|medication|meds|pills?|addict\w*|withdraw\w*|quit\w*|stop(?:ping)?|detox|craving\w*|"
     r"pregnan\w*|breastfe\w*|baby|newborn|teens?|alcohol|overdos\w*|poison\w*|seizures?|died|deaths?|die|dying|test|tests|"

@@ -1,0 +1,240 @@
+"""The chat embedded in a host page (examples/embed.html), driven in Debian's chromium.
+
+A real `kratom-qa serve` (over the session's index) allows the examples server's origin in
+KQA_ALLOWED_ORIGINS; the host page is served by http.server on another loopback port, so the
+chat really is cross-origin in an iframe. Requests to anything but loopback are aborted.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+from bot.settings import REPO_ROOT
+from tests.conftest import require
+from tests.helpers import RunningServer
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+EXAMPLES = REPO_ROOT / "examples"
+REPLY_TIMEOUT_MS = 90_000
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>[click](javascript:window.__xss=3)'
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def sites(services):
+    """(examples origin, chat server): the host page's site and a chat that allows it to embed it."""
+    require(CHROMIUM.exists(), "Debian's chromium is not installed (/usr/bin/chromium; `make chromium`)")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(EXAMPLES)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{httpd.server_address[1]}"
+    srv = None
+    try:
+        srv = RunningServer(services.settings.data_dir,
+                            env={"KQA_ALLOWED_ORIGINS": origin, "KQA_RATE_LIMIT_PER_MINUTE": "0"})
+        yield origin, srv
+    finally:
+        if srv is not None:
+            srv.stop()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(sites):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _loopback_only(route) -> None:
+    if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:  # e.g. web fonts: the test must not depend on (or leak to) the internet
+        route.abort()
+
+
+class Embedded:
+    """One browser page showing embed.html with the chat in its iframe."""
+
+    def __init__(self, browser, host_origin: str, chat_url: str):
+        self.context = browser.new_context(viewport={"width": 1100, "height": 1000})
+        self.context.route("**/*", _loopback_only)
+        self.page = self.context.new_page()
+        self.popups: list = []  # windows opened from the page or its iframe
+        self.page.on("popup", lambda popup: self.popups.append(popup.url))
+        self.page.set_default_timeout(30_000)
+        self.dialogs: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+        self.chat_url = chat_url.rstrip("/") + "/"
+        with self.page.expect_response(
+            lambda r: r.url == self.chat_url and r.request.resource_type == "document", timeout=60_000
+        ) as document:
+            self.page.goto(f"{host_origin}/embed.html?chat={quote(self.chat_url, safe='')}")
+        self.document = document.value  # the response that became the iframe's document
+        self.ui = self.page.frame_locator("#kqa-frame")
+        self.textbox = self.ui.locator("textarea[data-testid='textbox']")
+        self.textbox.wait_for(state="visible", timeout=60_000)
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    @property
+    def frame(self):
+        return self.page.locator("#kqa-frame").element_handle().content_frame()
+
+    def bot_messages(self):
+        return self.ui.locator("#kqa-chat [data-testid='bot']")
+
+    def user_messages(self):
+        return self.ui.locator("#kqa-chat [data-testid='user']")
+
+    def ask(self, text: str):
+        """Send one message and wait until the whole reply has streamed; return the reply element."""
+        from playwright.sync_api import expect
+
+        before = self.bot_messages().count()
+        self.textbox.fill(text)
+        self.textbox.press("Enter")
+        expect(self.bot_messages()).to_have_count(before + 1, timeout=REPLY_TIMEOUT_MS)
+        # While a reply streams, ChatInterface swaps the submit button for a stop button.
+        expect(self.ui.locator("button.stop-button")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        expect(self.ui.locator("button[data-testid='submit-button']")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+        return self.bot_messages().last
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def embedded(browser, sites):
+    """One embedded chat shared by the conversation tests below (they run in file order)."""
+    origin, srv = sites
+    e = Embedded(browser, origin, srv.url)
+    yield e
+    e.close()
+
+
+def test_embedded_chat_answers_with_citations_and_linked_sources(embedded):
+    from playwright.sync_api import expect
+
+    reply = embedded.ask("Can kratom damage your liver?")
+    expect(reply).to_contain_text("[1]")
+    expect(reply.locator("strong", has_text="Sources")).to_be_visible()
+    links = reply.locator(
+        "xpath=.//p[strong[normalize-space()='Sources']]/following-sibling::ol[1]//a[starts-with(@href, 'https://')]"
+    )
+    assert links.count() >= 1, reply.inner_html()
+    expect(links.first).to_be_visible()
+    assert links.first.get_attribute("target") == "_blank"  # a source never replaces the chat
+    assert "noopener" in (links.first.get_attribute("rel") or "")
+
+
+def test_embedded_chat_shows_the_red_emergency_banner_with_a_911_link(embedded):
+    from playwright.sync_api import expect
+
+    reply = embedded.ask("my friend took kratom and won't wake up")
+    banner = reply.locator(".kqa-urgent")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("911")
+    expect(banner.locator("a[href='tel:911']")).to_have_count(1)
+    expect(banner.locator("a[href='tel:911']")).to_be_visible()
+    # The app's CSS reaches the embedded page: the banner really is red.
+    assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(176, 0, 32)"
+
+
+def test_embedded_chat_shows_markup_in_messages_inertly(embedded):
+    from playwright.sync_api import expect
+
+    reply = embedded.ask(XSS)
+    expect(reply).not_to_be_empty()
+    turn = [embedded.user_messages().last, reply]
+    for message in turn:
+        links = message.locator("a")
+        for i in range(links.count()):
+            href = (links.nth(i).get_attribute("href") or "").strip().lower()
+            assert not href.startswith("javascript:"), links.nth(i).evaluate("e => e.outerHTML")
+            if not href.startswith(("http:", "https:", "tel:")):  # never leave loopback from a test
+                links.nth(i).click()
+    # Whatever was shown is inert: no script elements, no event-handler attributes, no script URLs.
+    active = embedded.ui.locator("#kqa-chat").evaluate(
+        """chat => {
+            const bad = [];
+            for (const el of chat.querySelectorAll('*')) {
+                if (el.tagName === 'SCRIPT') bad.push(el.outerHTML);
+                for (const a of el.attributes) {
+                    if (a.name.startsWith('on')) bad.push(el.outerHTML);
+                    if (/^\\s*javascript:/i.test(a.value)) bad.push(el.outerHTML);
+                }
+            }
+            return bad;
+        }"""
+    )
+    assert active == []
+    assert embedded.frame.evaluate("typeof window.__xss") == "undefined"
+    assert embedded.page.evaluate("typeof window.__xss") == "undefined"
+    assert embedded.dialogs == []
+    assert embedded.popups == []
+    # ...and the chat still works afterwards.
+    expect(embedded.textbox).to_be_editable()
+
+
+def test_chat_document_allows_the_host_in_frame_ancestors_and_screenshot(browser, sites, tmp_path):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    e = Embedded(browser, origin, srv.url)
+    try:
+        assert e.document.status == 200
+        csp = e.document.header_value("content-security-policy") or ""
+        directive = next((d.strip() for d in csp.split(";") if d.strip().startswith("frame-ancestors")), "")
+        assert origin in directive.split()[1:], csp
+        assert e.frame.url == e.chat_url  # the browser accepted the header and showed the chat
+        reply = e.ask("Can kratom damage your liver?")
+        expect(reply).to_contain_text("Sources")
+        shot = tmp_path / "embedded-chat.png"
+        e.page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        print(f"screenshot: {shot}")
+    finally:
+        e.close()
+
+
+def test_chat_refuses_to_be_embedded_by_a_host_not_listed(browser, sites):
+    origin, srv = sites
+    other = origin.replace("127.0.0.1", "localhost")  # same files, an origin the server does not allow
+    context = browser.new_context()
+    context.route("**/*", _loopback_only)
+    try:
+        page = context.new_page()
+        with page.expect_response(lambda r: r.url == srv.url + "/" and r.request.resource_type == "document",
+                                  timeout=60_000) as document:
+            page.goto(f"{other}/embed.html?chat={quote(srv.url + '/', safe='')}")
+        assert other not in (document.value.header_value("content-security-policy") or "")
+        frame = page.locator("#kqa-frame").element_handle().content_frame()
+        frame.wait_for_load_state()
+        assert frame.locator("textarea").count() == 0
+        assert not frame.url.startswith(srv.url)  # chromium shows its error page instead
+    finally:
+        context.close()
