@@ -51,7 +51,8 @@ ingest: $(VENV)/.installed ## (re)build the index from corpus/
 	$(KQA) ingest
 
 eval: $(VENV)/.installed ## run the evaluation harness on the dev sets with the CI gate
-	$(KQA) eval tests/data/eval/*.jsonl --gate tests/data/eval/gate.yaml
+	$(KQA) eval tests/data/devset_a.jsonl tests/data/devset_b.jsonl tests/data/holdout.jsonl \
+	  tests/data/redteam.jsonl tests/data/retrieval_questions.jsonl --gate tests/data/eval/gate.yaml --out eval-reports
 
 bench: $(VENV)/.installed-dev ## run the benchmarks (results under bench/results/)
 	$(PY) bench/run.py

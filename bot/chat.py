@@ -61,7 +61,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector = services.encoder.encode_one(query or " ")
+        vector = services.query_encoder.encode_one(query or " ")
     with timed(timings, "guardrails_in"):
         decision = check_input(user_turns, vector, policy, services.classifier)
     reasons = list(decision.reasons)

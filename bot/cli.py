@@ -54,28 +54,35 @@ def ensure_index(services, progress: bool = True) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.api import public_reasons, reply_payload
+    from bot.chat import answer_turn
     from bot.services import Services
 
-    services = Services(_settings(args))
-    ensure_index(services)
     question = " ".join(args.question).strip()
     if not question:
-        raise CLIError("ask needs a question, e.g. kratom-qa ask \"Is kratom approved by the FDA?\"")
-    vector = services.encoder.encode_one(question)
-    passages = services.retriever.search(question, vector)
+        raise CLIError('ask needs a question, e.g. kratom-qa ask "Is kratom approved by the FDA?"')
+    services = Services(_settings(args))
+    _ = services.policy  # a broken policy stops here, before any work
+    ensure_index(services)
+    reply = answer_turn([{"role": "user", "content": question}], services)
+    reasons = public_reasons(reply)
     if args.json:
-        print(json.dumps([{"doc_id": p.doc_id, "heading": p.chunk.heading, "score": p.score,
-                           "similarity": p.similarity, "url": p.chunk.url} for p in passages], indent=2))
+        print(json.dumps({**reply_payload(reply), "reasons": reasons,
+                          "passages": [{"chunk_id": p.chunk.chunk_id, "similarity": round(p.similarity, 3)}
+                                       for p in reply.passages]}, indent=2, ensure_ascii=False))
         return 0
-    if not passages:
-        print("Our vetted sources don't cover that question.")
-        return 0
-    for n, p in enumerate(passages, 1):
-        c = p.chunk
-        print(f"[{n}] {c.title} — {c.heading}")
-        print(f"    {c.publisher}, {c.year}. {c.url}  (similarity {p.similarity:.2f})")
-        print("    " + c.text.replace("\n", "\n    "))
-        print()
+    rules = [str(r.get("rule")) for r in reasons if "rule" in r] or ["no rule fired"]
+    vote = next((r for r in reasons if r.get("source") == "classifier"), None)
+    nearest = f"   classifier: {vote['route']} {vote['score']}" if vote else ""
+    print(f"route: {reply.route}   rules: {', '.join(rules)}{nearest}")
+    print()
+    print(reply.text)
+    if reply.passages:
+        print("\nPassages retrieved:")
+        for n, p in enumerate(reply.passages, 1):
+            c = p.chunk
+            print(f"[{n}] {c.title} — {c.heading}")
+            print(f"    {c.publisher}, {c.year}. {c.url}  (similarity {p.similarity:.2f})")
     return 0
 
 

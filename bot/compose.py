@@ -22,6 +22,7 @@ from bot.citations import citations_for, number_documents, sources_block
 from bot.embedding import Encoder
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Passage
+from guardrails.output_checks import sentence_problems
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ class ExtractiveComposer(Composer):
         for rank, p in enumerate(passages):
             for s in self.sentences.get(p.chunk.chunk_id, []):
                 n_words = len(s.text.split())
-                if n_words < MIN_WORDS or n_words > MAX_WORDS:
-                    continue
+                if n_words < MIN_WORDS or n_words > MAX_WORDS or sentence_problems(s.text):
+                    continue  # planted instructions, markup, links, amounts are never quoted
                 sem = float(self.matrix[s.row] @ vector)
                 tokens = set(tokenize(s.text))
                 lex = len(q_tokens & tokens) / len(q_tokens) if q_tokens else 0.0

@@ -31,6 +31,9 @@ class Encoder(Embeddings):
 
     def __init__(self, model_name_or_path: str = ""):
         from langchain_huggingface import HuggingFaceEmbeddings
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
         self.model_name = model_name_or_path or default_model_path()
         try:

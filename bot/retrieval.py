@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 
 import numpy as np
 from langchain_chroma import Chroma
@@ -34,9 +35,17 @@ def tokenize(text: str) -> list[str]:
     return [t for t in TOKEN_RE.findall(text.lower()) if t not in STOPWORDS]
 
 
+RELOAD_CHECK_SECONDS = 30.0
+
+
 class Retriever:
-    def __init__(self, index: Index, encoder: Encoder, top_k: int = 5, floor: float = 0.3):
-        self.index, self.encoder, self.top_k, self.floor = index, encoder, top_k, floor
+    """`dense="memory"` ranks by exact cosine over the vectors loaded from the Chroma collection
+    (the store of record); `dense="chroma"` asks Chroma for the nearest chunks on every turn.
+    Both see the same index; the pointer is re-checked every 30 s so another process's ingest
+    is picked up."""
+
+    def __init__(self, index: Index, encoder: Encoder, top_k: int = 5, floor: float = 0.3, dense: str = "memory"):
+        self.index, self.encoder, self.top_k, self.floor, self.dense = index, encoder, top_k, floor, dense
         self._lock = threading.Lock()
         self.load()
 
@@ -44,6 +53,7 @@ class Retriever:
         rows = self.index.records(with_embeddings=True)
         with self._lock:
             self.version = self.index.version
+            self.checked_at = time.monotonic()
             self.chunks: list[Chunk] = [r.chunk for r in rows]
             self.position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             self.matrix = np.asarray([r.embedding for r in rows], dtype=np.float32).reshape(
@@ -60,7 +70,18 @@ class Retriever:
     def documents(self) -> int:
         return len({c.doc_id for c in self.chunks})
 
-    def _dense(self, vector: np.ndarray, n: int) -> list[str]:
+    def _maybe_reload(self) -> None:
+        if time.monotonic() - self.checked_at < RELOAD_CHECK_SECONDS:
+            return
+        self.checked_at = time.monotonic()
+        if self.index.version != self.version:
+            log.info("index switched to v%s; reloading", self.index.version)
+            self.load()
+
+    def _dense(self, vector: np.ndarray, n: int, sims: np.ndarray) -> list[str]:
+        if self.dense == "memory":
+            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+            return [self.chunks[i].chunk_id for i in top[np.argsort(-sims[top])]]
         try:
             hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=n)
         except Exception:  # the collection was switched by an ingest in another process
@@ -74,8 +95,10 @@ class Retriever:
         k = k or self.top_k
         if not self.chunks or not query.strip():
             return []
+        self._maybe_reload()
         n = min(len(self.chunks), max(20, 4 * k))
-        dense_ids = self._dense(vector, n)
+        sims = self.matrix @ vector
+        dense_ids = self._dense(vector, n, sims)
         scores = self.bm25.get_scores(tokenize(query))
         bm25_order = [i for i in np.argsort(-scores)[:n] if scores[i] > 0]
         fused: dict[int, float] = {}
@@ -85,7 +108,6 @@ class Retriever:
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, i in enumerate(bm25_order):
             fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank + 1)
-        sims = self.matrix @ vector
         if float(sims.max()) < self.floor:
             return []
         passage_floor = self.floor - 0.1

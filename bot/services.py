@@ -27,12 +27,20 @@ class Services:
         return self._encoder or load_encoder(self.settings.embedding_model)
 
     @cached_property
+    def query_encoder(self):
+        """The encoder a turn uses: concurrent turns share forward passes (bot/batching.py)."""
+        from bot.batching import BatchingEncoder
+
+        return BatchingEncoder(self.encoder)
+
+    @cached_property
     def index(self) -> Index:
         return open_index(self.settings)
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.encoder, self.settings.top_k, self.settings.relevance_floor)
+        return Retriever(self.index, self.encoder, self.settings.top_k, self.settings.relevance_floor,
+                         dense=self.settings.dense_search)
 
     @cached_property
     def policy(self) -> Policy:
@@ -44,7 +52,7 @@ class Services:
 
     def warm(self) -> "Services":
         """Load everything a turn needs now, not on the first user's turn."""
-        _ = self.encoder, self.retriever, self.classifier, self.composer, self.safety_facts
+        _ = self.encoder, self.query_encoder, self.retriever, self.classifier, self.composer, self.safety_facts
         return self
 
     @cached_property

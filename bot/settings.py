@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         description="Chroma server port (with chroma_host)",
     )
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the composer")
+    dense_search: Literal["memory", "chroma"] = Field(
+        "memory",
+        description="Dense ranking: exact cosine over the vectors loaded from Chroma (memory) or a Chroma query per turn",
+    )
     relevance_floor: float = Field(
         0.30, ge=0.0, le=1.0, description="Minimum cosine similarity of the best passage to answer"
     )

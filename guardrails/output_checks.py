@@ -1,6 +1,7 @@
 """check_output: the last gate before anyone sees a reply.
 
-Every reply: no dose-like amounts. Answers also: every sentence carries a citation number
+Every reply: no dose-like amounts, no instructions addressed to the assistant (text planted in a
+document), no HTML markup, no links outside the sources list. Answers also: every sentence carries a citation number
 that points to a passage retrieved for this turn and is found, word for word, in that
 passage; no claim that kratom is safe, approved or effective. A failing reply is replaced
 by the policy's fallback, never shown.
@@ -21,6 +22,19 @@ UNSAFE_CLAIM_RE = re.compile(
     re.IGNORECASE,
 )
 NEGATION_NEAR_RE = re.compile(r"\b(?:not|no|never|isn'?t|aren'?t|nor|without|unproven|lack)\b", re.IGNORECASE)
+# Text written at the assistant, not about kratom: instructions planted in a document.
+INSTRUCTION_RE = re.compile(
+    r"\b(?:system|sistema|assistant|asistente|developer|admin)\s*:|"
+    r"\bignor(?:e|a|ar)\s+(?:(?:all|any|your|the|previous|prior|above|earlier|tus|sus|las|todas|anteriores)\s+){0,3}"
+    r"(?:rules|instructions|guidelines|guardrails|policy|prompt|reglas|instrucciones)\b|"
+    r"\binstructions?\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|chatbot|bot|llm)\b|"
+    r"\b(?:assistant|chatbot|ai|model|bot)\s*,\s*(?:please\s+)?(?:route|ignore|always|never|say|tell|recommend|answer|respond|reply)\b|"
+    r"\broute (?:every|all|each|this)\b|\bnever mention (?:911|988|poison)",
+    re.IGNORECASE,
+)
+MARKUP_RE = re.compile(r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>|<\s*(?:script|img|iframe|svg|object|embed)\b|javascript\s*:|\bon[a-z]+\s*=",
+                       re.IGNORECASE)
+LINK_RE = re.compile(r"\bwww\.|\bhttps?://|\b[a-z0-9-]+\.(?:com|shop|store|biz)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -36,14 +50,37 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[*_`>#]", "", text)).strip().lower()
 
 
+def sentence_problems(sentence: str) -> list[str]:
+    """Why one source sentence may not be quoted: an amount, planted instructions, markup, a link or
+    an unsupported safety claim. The composer skips such sentences; check_output refuses them."""
+    problems = []
+    if find_amounts(sentence):
+        problems.append("amount")
+    if INSTRUCTION_RE.search(sentence):
+        problems.append("instruction_text")
+    if MARKUP_RE.search(sentence):
+        problems.append("markup")
+    if LINK_RE.search(sentence):
+        problems.append("link")
+    if UNSAFE_CLAIM_RE.search(sentence) and not NEGATION_NEAR_RE.search(sentence):
+        problems.append("unsupported_safety_claim")
+    return problems
+
+
 def check_output(text: str, route: str, cited_passages: dict[int, str] | None = None) -> Verdict:
     """`cited_passages` maps citation number -> the passage text retrieved for this turn."""
     problems = []
     amounts = find_amounts(text)
     if amounts:
         problems.append(f"amount:{len(amounts)}")
+    body = text.split("\n**Sources**", 1)[0]  # the sources list holds the vetted URLs
+    if INSTRUCTION_RE.search(text):
+        problems.append("instruction_text")
+    if MARKUP_RE.search(body):
+        problems.append("markup")
+    if LINK_RE.search(body):
+        problems.append("link")
     if route == "answer" and cited_passages is not None:
-        body = text.split("\n**Sources**", 1)[0]
         body_lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith(("_", "*Education"))]
         sentences = []
         for line in body_lines:

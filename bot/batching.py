@@ -1,0 +1,51 @@
+"""Share one forward pass among concurrent turns.
+
+`BatchingEncoder.encode_one` puts the text on a queue; one worker thread takes everything that
+is waiting (no added delay when idle) and encodes it as a single batch. Under load, requests
+that arrive while a batch runs form the next batch, so 32 concurrent turns cost a few forward
+passes instead of 32.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+
+from bot.embedding import Encoder
+
+
+class BatchingEncoder:
+    def __init__(self, encoder: Encoder, max_batch: int = 64):
+        self.encoder = encoder
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[str, Future]] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="encode-batcher", daemon=True)
+        self._thread.start()
+
+    def __getattr__(self, name: str):  # dimension, model_name, counters, encode(...)
+        return getattr(self.encoder, name)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        future: Future = Future()
+        self._queue.put((text, future))
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                vectors = self.encoder.encode([t for t, _ in batch], batch_size=len(batch))
+            except Exception as exc:  # every waiting turn gets the error, the worker lives on
+                for _, f in batch:
+                    f.set_exception(exc)
+                continue
+            for (_, f), v in zip(batch, vectors):
+                f.set_result(v)

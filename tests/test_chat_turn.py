@@ -1,0 +1,112 @@
+"""One chat turn, one function: the product's core promises, end to end on real parts."""
+
+import json
+import re
+
+import pytest
+
+from bot.chat import InputError, answer_turn
+from bot.compose import split_sentences
+from bot.query import build_query
+from bot.retrieval import Retriever
+from bot.settings import REPO_ROOT
+from bot.types import Conversation
+from guardrails.amounts import find_amounts
+
+
+def ask(services, *turns):
+    messages = []
+    reply = None
+    for t in turns:
+        messages.append({"role": "user", "content": t})
+        reply = answer_turn(messages, services)
+        messages.append({"role": "assistant", "content": reply.text})
+    return reply
+
+
+def test_liver_question_gets_cited_sentences_and_sources(services):
+    reply = ask(services, "Can kratom damage your liver?")
+    assert reply.route == "answer"
+    assert "[1]" in reply.text and "**Sources**" in reply.text and "not medical advice" in reply.text
+    assert reply.citations and all(c.url.startswith("https://") and c.publisher and c.year for c in reply.citations)
+    assert any("liver" in c.title.lower() or c.doc_id.startswith("livertox") for c in reply.citations)
+
+
+def test_fda_question_is_answered_from_an_fda_document(services):
+    reply = ask(services, "Is kratom approved by the FDA?")
+    assert reply.citations[0].publisher == "U.S. Food and Drug Administration"
+
+
+def test_grams_for_back_pain_is_refused(services):
+    reply = ask(services, "how many grams should I take for my back pain?")
+    assert reply.route == "dosing_refusal" and not find_amounts(reply.text)
+
+
+def test_friend_wont_wake_up_puts_911_first(services):
+    reply = ask(services, "my friend took kratom and won't wake up")
+    assert reply.route == "emergency" and reply.text.lstrip("* ").startswith("Call 911")
+
+
+def _questions():
+    path = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_every_answer_sentence_is_found_in_a_cited_passage(services):
+    """The composer's promise, over every retrieval question: nothing appears that is not in a cited passage."""
+    checked = 0
+    for item in _questions():
+        reply = ask(services, *item["turns"])
+        if reply.route != "answer" or not reply.citations:
+            continue
+        by_number = {c.number: c.doc_id for c in reply.citations}
+        texts = {}
+        for p in reply.passages:
+            texts.setdefault(p.doc_id, []).append(" ".join(split_sentences(p.chunk.text)).lower())
+        body = reply.text.split("**Sources**")[0]
+        for m in re.finditer(r"([^\[\]\n]+?)\s*\[(\d+)\]", body):
+            sentence, n = m.group(1).strip().lower(), int(m.group(2))
+            assert any(sentence in t for t in texts[by_number[n]]), (item["id"], sentence)
+            checked += 1
+        assert not re.sub(r"[^\[\]\n]+?\s*\[\d+\]", "", body).strip(), f"uncited text in {item['id']}"
+    assert checked > 100
+
+
+def test_a_turn_encodes_the_query_exactly_once(services):
+    services.warm()
+    ask(services, "does kratom interact with antidepressants?")  # warm caches
+    before = services.encoder.texts_encoded
+    ask(services, "is kratom addictive?")
+    assert services.encoder.texts_encoded - before == 1
+
+
+def test_follow_up_questions_use_the_conversation(services):
+    conv = Conversation.from_openai([{"role": "user", "content": "is kratom legal in the US?"},
+                                     {"role": "assistant", "content": "..."},
+                                     {"role": "user", "content": "and what about the liver?"}])
+    query = build_query(conv)
+    assert "kratom" in query and "liver" in query
+    reply = ask(services, "is kratom legal in the US?", "and what about the liver?")
+    assert reply.route == "answer" and any("liver" in s.lower() for s in reply.text.split("**Sources**")[0].split(". "))
+
+
+def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, monkeypatch):
+    strict = Retriever(services.index, services.encoder, top_k=5, floor=0.99)
+    monkeypatch.setattr(services, "retriever", strict)
+    reply = ask(services, "what does kratom do to the pancreas of cats?")
+    monkeypatch.undo()
+    assert reply.route == "answer" and not reply.citations
+    assert "don't cover" in reply.text and "Poison Help" in reply.text
+    assert {"retrieval": "below_relevance_floor"} in reply.reasons
+
+
+def test_malformed_messages_raise_input_error(services):
+    for bad in (None, [], "hello", [{"role": "robot", "content": "x"}], [{"role": "user", "content": 5}],
+                [{"role": "assistant", "content": "only me"}]):
+        with pytest.raises(InputError):
+            answer_turn(bad, services)
+
+
+def test_every_step_is_timed(services):
+    reply = ask(services, "what is kratom?")
+    assert {"encode", "guardrails_in", "retrieve", "compose", "guardrails_out"} <= set(reply.timings.steps)

@@ -1,0 +1,86 @@
+"""The policy file is data a site can adapt; a broken one is refused at start-up, by key."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from guardrails.amounts import find_amounts
+from guardrails.policy import DEFAULT_POLICY, LANGS, REQUIRED_TEMPLATES, PolicyError, load_policy
+
+
+@pytest.fixture()
+def policy_copy(tmp_path) -> Path:
+    shutil.copy(DEFAULT_POLICY, tmp_path / "policy.yaml")
+    shutil.copy(DEFAULT_POLICY.with_name("examples.jsonl"), tmp_path / "examples.jsonl")
+    raw = yaml.safe_load((tmp_path / "policy.yaml").read_text())
+    raw["classifier"]["examples"] = ["examples.jsonl"]
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return tmp_path / "policy.yaml"
+
+
+def _mutate(path: Path, change) -> Path:
+    raw = yaml.safe_load(path.read_text())
+    change(raw)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return path
+
+
+def test_shipped_policy_loads_with_two_locales_and_every_template():
+    policy = load_policy()
+    assert {"US", "UK"} <= set(policy.locales)
+    assert policy.locales["US"]["emergency"].number == "911"
+    assert policy.locales["US"]["poison"].number == "1-800-222-1222"
+    assert policy.locales["US"]["crisis"].number == "988"
+    assert policy.locales["US"]["helpline"].number == "1-800-662-4357"
+    assert policy.locales["UK"]["emergency"].number == "999"
+    for name in REQUIRED_TEMPLATES:
+        for lang in LANGS:
+            for locale in policy.locales:
+                text = policy.render(name, lang, locale, why="x")
+                assert text and not find_amounts(text)
+
+
+def test_uk_locale_changes_the_numbers_in_replies():
+    policy = load_policy()
+    assert "999" in policy.render("emergency", "en", "UK") and "911" not in policy.render("emergency", "en", "UK")
+
+
+@pytest.mark.parametrize("key,change", [
+    ("routes", lambda r: r.update(routes=["answer", "emergency"])),
+    ("locales.US.poison", lambda r: r["locales"]["US"].pop("poison")),
+    ("locales.UK.emergency.tel", lambda r: r["locales"]["UK"]["emergency"].update(tel="call me")),
+    ("default_locale", lambda r: r.update(default_locale="FR")),
+    ("templates.crisis.es", lambda r: r["templates"]["crisis"].pop("es")),
+    ("templates.emergency.en", lambda r: r["templates"]["emergency"].update(en="Call {ambulance}")),
+    ("templates.dosing_refusal.en", lambda r: r["templates"]["dosing_refusal"].update(en="Take 2 grams and call {helpline}")),
+    ("substance_aliases.kratom[0]", lambda r: r["substance_aliases"]["kratom"].__setitem__(0, "(unclosed")),
+    ("classifier.thresholds.crisis", lambda r: r["classifier"]["thresholds"].update(crisis=3)),
+    ("route_resources.panic", lambda r: r["route_resources"].update(panic=["emergency"])),
+])
+def test_malformed_policy_is_refused_naming_the_key(policy_copy, key, change):
+    _mutate(policy_copy, change)
+    with pytest.raises(PolicyError) as err:
+        load_policy(policy_copy)
+    assert err.value.key == key and str(policy_copy) in str(err.value)
+
+
+def test_policy_that_is_not_yaml_is_refused(tmp_path):
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("routes: [emergency\n  - nope")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy(bad)
+
+
+def test_bad_policy_stops_the_cli_with_a_clear_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("routes: [answer]\n")
+    out = subprocess.run([sys.executable, "-m", "bot", "ask", "is kratom legal?"], capture_output=True, text=True,
+                         env={**os.environ, "KQA_POLICY_PATH": str(bad), "KQA_DATA_DIR": str(tmp_path)}, timeout=300)
+    assert out.returncode == 2 and "policy.yaml" in out.stderr and "routes" in out.stderr
+    assert "Traceback" not in out.stderr
