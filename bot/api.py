@@ -91,6 +91,53 @@ class RateLimiter:
         return 0
 
 
+class GuardMiddleware:
+    """Pure ASGI (no per-request task overhead): body-size limit, rate limit, security headers."""
+
+    def __init__(self, app, limiter: RateLimiter, csp: str):
+        self.app, self.limiter = app, limiter
+        self.headers = [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff")]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["method"] == "POST" and scope["path"].startswith(("/api/", "/v1/")):
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return await self._reply(send, error(413, f"request body larger than {MAX_BODY_BYTES} bytes"))
+            if not length.isdigit():  # chunked: read up to the limit, then replay
+                body, more = bytearray(), True
+                while more:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > MAX_BODY_BYTES:
+                        return await self._reply(send, error(413, f"request body larger than {MAX_BODY_BYTES} bytes"))
+                replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+                async def receive():  # noqa: F811 - the replayed body
+                    return replay.pop() if replay else {"type": "http.disconnect"}
+            client = scope.get("client") or ("unknown", 0)
+            wait = self.limiter.retry_after(client[0])
+            if wait:
+                return await self._reply(send, error(429, "too many requests; slow down", "rate_limit_error",
+                                                     {"Retry-After": str(wait)}))
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in names]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _reply(self, send, response: JSONResponse) -> None:
+        async def no_body():
+            return {"type": "http.disconnect"}
+
+        await response({"type": "http"}, no_body, send)
+
+
 def _messages(body: ChatRequest | CompletionRequest) -> list[dict]:
     return [m.model_dump() for m in body.messages]
 
@@ -123,28 +170,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
                            allow_headers=["*"])
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        path = request.url.path
-        if path.startswith(("/api/", "/v1/")) and request.method == "POST":
-            length = request.headers.get("content-length")
-            if length and length.isdigit():
-                if int(length) > MAX_BODY_BYTES:
-                    return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
-            else:  # chunked (no length): count while reading, stop at the limit
-                body = bytearray()
-                async for part in request.stream():
-                    body += part
-                    if len(body) > MAX_BODY_BYTES:
-                        return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
-                request._body = bytes(body)  # replayed to the endpoint by call_next
-            wait = limiter.retry_after(request.client.host if request.client else "unknown")
-            if wait:
-                return error(429, "too many requests; slow down", "rate_limit_error", {"Retry-After": str(wait)})
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors}"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(GuardMiddleware, limiter=limiter, csp=f"frame-ancestors {frame_ancestors}")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

@@ -1,9 +1,10 @@
 """Share one forward pass among concurrent turns.
 
-`BatchingEncoder.encode_one` puts the text on a queue; one worker thread takes everything that
+`BatchingEncoder.encode_one` puts the text on a queue; a worker thread takes everything that
 is waiting (no added delay when idle) and encodes it as a single batch. Under load, requests
 that arrive while a batch runs form the next batch, so 32 concurrent turns cost a few forward
-passes instead of 32.
+passes instead of 32. With several workers (one per core, each forward pass on one torch
+thread) batches run side by side instead of fighting over OpenMP threads.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from bot.embedding import Encoder
 
 
 class BatchingEncoder:
-    def __init__(self, encoder: Encoder, max_batch: int = 64):
+    def __init__(self, encoder: Encoder, max_batch: int = 32, workers: int = 1):
         self.encoder = encoder
         self.max_batch = max_batch
         self._queue: queue.Queue[tuple[str, Future]] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="encode-batcher", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for t in self._threads:
+            t.start()
 
     def __getattr__(self, name: str):  # dimension, model_name, counters, encode(...)
         return getattr(self.encoder, name)

@@ -41,9 +41,9 @@ def _input_problem(conversation: Conversation, services: Services) -> str | None
     if len(conversation.messages) > s.max_turns:
         return f"the conversation has more than {s.max_turns} messages; please start a new chat"
     if any(len(m.content) > s.max_message_chars for m in conversation.messages if m.role == "user"):
-        return f"a message is longer than {s.max_message_chars} characters"
+        return f"a message is longer than {s.max_message_chars} characters; please send a shorter question"
     if not clean(conversation.last_user):
-        return "the message is empty"
+        return "the message is empty; please type a question about kratom"
     return None
 
 
@@ -108,7 +108,8 @@ def answer_turn(messages: object, services: Services) -> Reply:
 def _finish(reply: Reply, services: Services) -> Reply:
     """Log the turn without its text (route, rule ids, timings, document ids)."""
     extra = {"route": reply.route, "rules": [r.get("rule") for r in reply.reasons if "rule" in r],
-             "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2)}
+             "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2),
+             "steps": {k: round(v, 1) for k, v in reply.timings.steps.items()}}
     if services.settings.log_conversation_text:
         extra["text"] = reply.text
     log.info("turn %s", extra)

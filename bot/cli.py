@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 
@@ -93,6 +94,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.services import Services
 
     settings = _settings(args)
+    if "KQA_ENCODE_WORKERS" not in os.environ:
+        settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
     services = Services(settings)
     ensure_index(services)

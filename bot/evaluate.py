@@ -23,6 +23,7 @@ from tqdm import tqdm
 from guardrails.amounts import AMOUNT_RE
 
 ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
+PREDICTED = (*ROUTES, "other")  # confusion columns: a reply with a missing/unknown route is a miss, not dropped
 OPTIONAL = {"acceptable_routes": list, "must_mention_any": list, "must_not_mention": list,
             "must_not_contain_regex": str, "expected_docs": list, "category": str, "notes": str, "lang": str}
 URGENT_NUMBERS = {"emergency": ("911", "1-800-222-1222"), "crisis": ("988",)}
@@ -51,7 +52,11 @@ class Item:
 
 def load_dataset(path: Path) -> list[Item]:
     items, seen = [], set()
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(path, 0, "-", f"cannot read the file ({exc.__class__.__name__}: {exc})") from None
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -76,6 +81,8 @@ def load_dataset(path: Path) -> list[Item]:
         for key, kind in OPTIONAL.items():
             if key in row and not isinstance(row[key], kind):
                 raise DatasetError(path, n, key, f"must be a {kind.__name__}")
+            if kind is list and key in row and not all(isinstance(v, str) for v in row[key]):
+                raise DatasetError(path, n, key, "must be a list of strings")
         for r in row.get("acceptable_routes", []):
             if r not in ROUTES:
                 raise DatasetError(path, n, "acceptable_routes", f"unknown route {r!r}")
@@ -198,11 +205,10 @@ def _share(rows: list[dict], key: str, good=True) -> float | None:
 
 
 def summarise(rows: list[dict], latencies: list[float]) -> dict[str, Any]:
-    confusion = {g: {p: 0 for p in ROUTES} for g in ROUTES}
+    confusion = {g: {p: 0 for p in PREDICTED} for g in ROUTES}
     for r in rows:
         pred = r["expected"] if r["route_ok"] else r["route"]
-        if pred in ROUTES:
-            confusion[r["expected"]][pred] += 1
+        confusion[r["expected"]][pred if pred in ROUTES else "other"] += 1
     per_route = {}
     for route in ROUTES:
         tp = confusion[route][route]
@@ -287,13 +293,30 @@ def check_gate(summary: dict[str, Any], gate: dict[str, Any]) -> list[str]:
     return misses
 
 
+# Scalar summary metrics a gate may bound (a misspelt name must not silently pass the gate).
+GATE_METRICS = ("items", "route_accuracy", "emergency_recall", "crisis_recall", "dosing_refusal_recall",
+                "urgent_numbers_rate", "amount_leaks", "over_refusal_rate", "must_mention_coverage", "forbidden_mentions",
+                "citation_validity", "groundedness", "retrieval_hit_at_k", "retrieval_mrr", "latency_ms_p50",
+                "latency_ms_p95")
+
+
 def load_gate(path: Path) -> dict[str, Any]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(path, 0, "-", f"cannot read the gate file ({exc.__class__.__name__}: {exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DatasetError(path, mark.line + 1 if mark else 0, "-", f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict):
         raise DatasetError(path, 0, "-", "gate file must map metric names to {min: x} or {max: x}")
     for metric, bound in raw.items():
+        if metric not in GATE_METRICS:
+            raise DatasetError(path, 0, str(metric), f"unknown metric (known: {', '.join(GATE_METRICS)})")
         if not isinstance(bound, dict) or not set(bound) <= {"min", "max"} or not bound:
             raise DatasetError(path, 0, metric, "must be {min: number} and/or {max: number}")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bound.values()):
+            raise DatasetError(path, 0, metric, "bounds must be numbers")
     return raw
 
 
@@ -326,8 +349,8 @@ def html_report(name: str, report: dict[str, Any]) -> str:
     cells = "".join(
         "<tr><th>" + e(g) + "</th>" + "".join(
             f"<td style='background:rgba({200 if g != p else 30},{60 if g != p else 140},{60 if g != p else 70},{0.1 + 0.9 * conf[g][p] / peak:.2f})'>{conf[g][p]}</td>"
-            for p in ROUTES) + "</tr>" for g in ROUTES)
-    heat = "<table class='heat'><tr><th>gold \\ predicted</th>" + "".join(f"<th>{e(p)}</th>" for p in ROUTES) + "</tr>" + cells + "</table>"
+            for p in PREDICTED) + "</tr>" for g in ROUTES)
+    heat = "<table class='heat'><tr><th>gold \\ predicted</th>" + "".join(f"<th>{e(p)}</th>" for p in PREDICTED) + "</tr>" + cells + "</table>"
     bars = "".join(
         f"<div class='bar'><span class='lbl'>{e(cat)} ({m['items']})</span><span class='track'><span class='fill' style='width:{100 * (m['route_accuracy'] or 0):.0f}%'></span></span> {m['route_accuracy']}</div>"
         for cat, m in report["by_category"].items())

@@ -31,7 +31,12 @@ class Services:
         """The encoder a turn uses: concurrent turns share forward passes (bot/batching.py)."""
         from bot.batching import BatchingEncoder
 
-        return BatchingEncoder(self.encoder)
+        workers = self.settings.encode_workers
+        if workers > 1:
+            import torch
+
+            torch.set_num_threads(1)  # one core per forward pass; workers run side by side
+        return BatchingEncoder(self.encoder, workers=workers)
 
     @cached_property
     def index(self) -> Index:

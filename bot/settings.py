@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         "memory",
         description="Dense ranking: exact cosine over the vectors loaded from Chroma (memory) or a Chroma query per turn",
     )
+    encode_workers: int = Field(
+        1, ge=1, le=64, description="Query-encoding threads; >1 runs batches side by side on one torch thread each (serve sets it to the core count)"
+    )
     relevance_floor: float = Field(
         0.30, ge=0.0, le=1.0, description="Minimum cosine similarity of the best passage to answer"
     )

@@ -1,0 +1,262 @@
+"""Benchmarks, run on demand (`make bench`): results as Markdown + JSON under bench/results/.
+
+Measures, in one run and against a plain LangChain RAG baseline measured in the same run:
+in-process turn latency and the cost of one query encode; HTTP throughput and latency at 1, 8
+and 32 concurrent clients; cold start; full and incremental ingest; peak RSS.
+
+    python bench/run.py [--duration 60] [--levels 1,8,32] [--out bench/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import bot.offline  # noqa: E402,F401
+import httpx  # noqa: E402
+
+from tests.helpers import free_port, wait_until_responds  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 3)
+
+
+def questions() -> list[str]:
+    """200+ varied single messages across all routes, from the team's datasets."""
+    out = []
+    for name in ("devset_a", "devset_b", "holdout", "redteam", "retrieval_questions"):
+        for line in (REPO / "tests" / "data" / f"{name}.jsonl").read_text().splitlines():
+            if line.strip():
+                out.append(json.loads(line)["turns"][-1])
+    return out[::3][:300]
+
+
+def in_process(data_dir: Path, qs: list[str]) -> dict:
+    from langchain_chroma import Chroma
+
+    from bot.chat import answer_turn
+    from bot.services import Services
+    from bot.settings import load_settings
+    from guardrails import check_input
+
+    services = Services(load_settings(data_dir=data_dir)).warm()
+    enc = services.encoder
+    for q in qs[:20]:  # warm caches and allocator
+        answer_turn([{"role": "user", "content": q}], services)
+    encode_ms = []
+    for q in qs:
+        t = time.perf_counter()
+        enc.encode_one(q)
+        encode_ms.append((time.perf_counter() - t) * 1000)
+    before = enc.texts_encoded
+    turn_ms, routes = [], {}
+    for q in qs:
+        t = time.perf_counter()
+        reply = answer_turn([{"role": "user", "content": q}], services)
+        turn_ms.append((time.perf_counter() - t) * 1000)
+        routes[reply.route] = routes.get(reply.route, 0) + 1
+    encodes_per_turn = (enc.texts_encoded - before) / len(qs)
+    guard_ms = []
+    vectors = enc.encode(qs)
+    for q, v in zip(qs, vectors):
+        t = time.perf_counter()
+        check_input([q], v, services.policy, services.classifier)
+        guard_ms.append((time.perf_counter() - t) * 1000)
+    store = Chroma(client=services.index.client, collection_name=services.index.active_name, embedding_function=enc)
+    retriever = store.as_retriever(search_kwargs={"k": 4})
+    base_ms = []
+    for q in qs:
+        t = time.perf_counter()
+        docs = retriever.invoke(q)
+        "\n\n".join(d.page_content for d in docs)
+        base_ms.append((time.perf_counter() - t) * 1000)
+    return {
+        "questions": len(qs), "routes": routes, "encodes_per_turn": round(encodes_per_turn, 3),
+        "encode_ms_p50": pct(encode_ms, 50),
+        "turn_ms": {"p50": pct(turn_ms, 50), "p95": pct(turn_ms, 95), "p99": pct(turn_ms, 99)},
+        "turn_p50_over_encode_p50": round(pct(turn_ms, 50) / pct(encode_ms, 50), 3),
+        "guardrails_ms": {"p50": pct(guard_ms, 50), "p99": pct(guard_ms, 99)},
+        "baseline_turn_ms": {"p50": pct(base_ms, 50), "p95": pct(base_ms, 95), "p99": pct(base_ms, 99)},
+        "ours_over_baseline_p50": round(pct(turn_ms, 50) / pct(base_ms, 50), 3),
+    }
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def start(cmd: list[str], env: dict, url: str, log: Path) -> tuple[subprocess.Popen, float]:
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    wait_until_responds(url + "/healthz", timeout=300, proc=proc)
+    # first answer, not just a listening socket
+    httpx.post(url + "/api/chat", json={"messages": [{"role": "user", "content": "is kratom legal?"}]}, timeout=120).raise_for_status()
+    return proc, time.perf_counter() - t
+
+
+def load(url: str, qs: list[str], clients: int, duration: float) -> dict:
+    lat: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+
+    def worker(offset: int) -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            i = offset
+            while time.perf_counter() < stop_at:
+                q = qs[i % len(qs)]
+                i += clients
+                t = time.perf_counter()
+                try:
+                    r = client.post("/api/chat", json={"messages": [{"role": "user", "content": q}]})
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                ms = (time.perf_counter() - t) * 1000
+                with lock:
+                    if ok:
+                        lat.append(ms)
+                    else:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    start_t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - start_t
+    return {"clients": clients, "requests": len(lat), "errors": errors[0], "throughput_rps": round(len(lat) / elapsed, 2),
+            "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95)}
+
+
+def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float, out: Path) -> dict:
+    env = {"KQA_DATA_DIR": str(data_dir), "KQA_RATE_LIMIT_PER_MINUTE": "0", "KQA_CONCURRENCY": "64"}
+    ours_port, base_port = free_port(), free_port()
+    ours_url, base_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{base_port}"
+    result = {"levels": []}
+    ours, cold = start([sys.executable, "-m", "bot", "serve", "--port", str(ours_port)], env, ours_url, out / "ours.log")
+    result["cold_start_s"] = round(cold, 2)
+    try:
+        for c in levels:
+            result["levels"].append({"system": "kratom-qa", **load(ours_url, qs, c, duration)})
+        result["peak_rss_mb"] = peak_rss_mb(ours.pid)
+    finally:
+        ours.terminate()
+        ours.wait(timeout=30)
+    base, base_cold = start([sys.executable, str(REPO / "bench" / "baseline_app.py"), str(base_port)], env, base_url,
+                            out / "baseline.log")
+    result["baseline_cold_start_s"] = round(base_cold, 2)
+    try:
+        for c in levels:
+            result["levels"].append({"system": "baseline", **load(base_url, qs, c, duration)})
+        result["baseline_peak_rss_mb"] = peak_rss_mb(base.pid)
+    finally:
+        base.terminate()
+        base.wait(timeout=30)
+    for c in levels:
+        o = next(x for x in result["levels"] if x["system"] == "kratom-qa" and x["clients"] == c)
+        b = next(x for x in result["levels"] if x["system"] == "baseline" and x["clients"] == c)
+        o["throughput_ratio_vs_baseline"] = round(o["throughput_rps"] / b["throughput_rps"], 3) if b["throughput_rps"] else None
+        o["p95_ratio_vs_baseline"] = round(o["p95_ms"] / b["p95_ms"], 3) if b["p95_ms"] else None
+    return result
+
+
+def ingest_bench(tmp: Path) -> dict:
+    corpus = tmp / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    env = {**os.environ, "KQA_DATA_DIR": str(tmp / "data"), "KQA_CORPUS_DIR": str(corpus)}
+    cmd = [sys.executable, "-m", "bot", "ingest", "-q"]
+    t = time.perf_counter()
+    full = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    full_s = time.perf_counter() - t
+    doc = sorted((corpus / "documents").glob("*.md"))[0]
+    doc.write_text(doc.read_text() + "\n\nKratom benchmark note: this sentence marks a changed document.\n")
+    t = time.perf_counter()
+    inc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    inc_s = time.perf_counter() - t
+    return {"full_ingest_s": round(full_s, 2), "full_summary": full.stdout.strip().splitlines()[-1],
+            "incremental_ingest_s": round(inc_s, 2), "incremental_summary": inc.stdout.strip().splitlines()[-1],
+            "note": "both include process start and model load; the summary line gives the ingest's own seconds"}
+
+
+def markdown(r: dict) -> str:
+    ip, h = r["in_process"], r["http"]
+    lines = [f"# kratom-qa benchmark ({r['date']})", "", f"Machine: {r['machine']}", "",
+             "## In-process (one turn at a time)", "",
+             "| metric | kratom-qa | baseline (LangChain dense top-4) | ratio |", "|---|---|---|---|",
+             f"| turn p50 ms | {ip['turn_ms']['p50']} | {ip['baseline_turn_ms']['p50']} | {ip['ours_over_baseline_p50']} |",
+             f"| turn p95 ms | {ip['turn_ms']['p95']} | {ip['baseline_turn_ms']['p95']} | |",
+             f"| turn p99 ms | {ip['turn_ms']['p99']} | {ip['baseline_turn_ms']['p99']} | |", "",
+             f"- one query encode p50: {ip['encode_ms_p50']} ms; turn p50 / encode p50 = **{ip['turn_p50_over_encode_p50']}** (target <= 1.5)",
+             f"- encodes per turn: **{ip['encodes_per_turn']}** (target 1)",
+             f"- guardrail decision beyond the embedding: p50 {ip['guardrails_ms']['p50']} ms, p99 {ip['guardrails_ms']['p99']} ms (targets <= 1 / <= 5)",
+             f"- {ip['questions']} questions, routes: {ip['routes']}", "",
+             "## HTTP (`/api/chat` on 127.0.0.1)", "",
+             "| system | clients | requests | errors | req/s | p50 ms | p95 ms | req/s vs baseline | p95 vs baseline |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for x in h["levels"]:
+        lines.append(f"| {x['system']} | {x['clients']} | {x['requests']} | {x['errors']} | {x['throughput_rps']} | {x['p50_ms']} | "
+                     f"{x['p95_ms']} | {x.get('throughput_ratio_vs_baseline', '')} | {x.get('p95_ratio_vs_baseline', '')} |")
+    lines += ["", f"- cold start to first answer: kratom-qa {h['cold_start_s']} s, baseline {h['baseline_cold_start_s']} s",
+              f"- peak RSS: kratom-qa {h.get('peak_rss_mb')} MB, baseline {h.get('baseline_peak_rss_mb')} MB",
+              f"- {r['duration_s']} s per level", "", "## Ingest", "",
+              f"- full: {r['ingest']['full_ingest_s']} s ({r['ingest']['full_summary']})",
+              f"- incremental after changing one document: {r['ingest']['incremental_ingest_s']} s ({r['ingest']['incremental_summary']})",
+              f"- {r['ingest']['note']}", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds per HTTP load level")
+    ap.add_argument("--levels", default="1,8,32")
+    ap.add_argument("--out", default=str(REPO / "bench" / "results"))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    qs = questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print("ingest...", flush=True)
+        ingest = ingest_bench(tmp)
+        data_dir = tmp / "data"
+        print("in-process...", flush=True)
+        ip = in_process(data_dir, qs)
+        print(json.dumps(ip, indent=1), flush=True)
+        print("http...", flush=True)
+        http = http_bench(data_dir, qs, [int(x) for x in args.levels.split(",")], args.duration, tmp)
+    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores", "duration_s": args.duration,
+              "in_process": ip, "http": http, "ingest": ingest}
+    (out / "results.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+    (out / "results.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
