@@ -36,14 +36,15 @@ def _resources(services: Services, route: str) -> list[Resource]:
     return [Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)]
 
 
-def _input_problem(conversation: Conversation, services: Services) -> str | None:
+def _input_problem(conversation: Conversation, services: Services) -> tuple[str, int] | None:
+    """(policy input_problems key, limit) when the request is over a limit or empty."""
     s = services.settings
     if len(conversation.messages) > s.max_turns:
-        return f"the conversation has more than {s.max_turns} messages; please start a new chat"
+        return "too_many_turns", s.max_turns
     if any(len(m.content) > s.max_message_chars for m in conversation.messages if m.role == "user"):
-        return f"a message is longer than {s.max_message_chars} characters; please send a shorter question"
+        return "too_long", s.max_message_chars
     if not clean(conversation.last_user):
-        return "the message is empty; please type a question about kratom"
+        return "empty", 0
     return None
 
 
@@ -69,8 +70,10 @@ def answer_turn(messages: object, services: Services) -> Reply:
 
     problem = _input_problem(conversation, services)
     if problem and route not in ("emergency", "crisis"):  # urgent help is never blocked by a limit
-        reasons.insert(0, {"input": problem.split(";")[0]})
-        text = policy.render("input_error", lang, locale, why=problem)
+        key, limit = problem
+        reasons.insert(0, {"input": key})
+        why = policy.input_problems[key].get(lang, policy.input_problems[key]["en"]).format(limit=limit)
+        text = policy.render("input_error", lang, locale, why=why)
         return _finish(Reply("decline", text, [], [], reasons, timings, locale=locale, lang=lang), services)
 
     if route != "answer":

@@ -21,7 +21,9 @@ UNSAFE_CLAIM_RE = re.compile(
     r"\bsafer than (?:opioids|medicine|prescription|pain ?killers|drugs)\b|\b(?:cures?|treats) (?:pain|addiction|anxiety|depression)\b",
     re.IGNORECASE,
 )
-NEGATION_NEAR_RE = re.compile(r"\b(?:not|no|never|isn'?t|aren'?t|nor|without|unproven|lack)\b", re.IGNORECASE)
+NEGATION_NEAR_RE = re.compile(
+    r"\b(?:not|no|never|isn'?t|aren'?t|nor|without|unproven|lack\w*|cannot|can'?t|rejected|reject\w*|denied|disputed|"
+    r"claims?|claimed|marketed|advertis\w*|myth|false(?:ly)?|misleading|unsupported|warn\w*)\b", re.IGNORECASE)
 # Text written at the assistant, not about kratom: instructions planted in a document.
 INSTRUCTION_RE = re.compile(
     r"\b(?:system|sistema|assistant|asistente|developer|admin)\s*:|"

@@ -55,6 +55,7 @@ class Policy:
     decline_pointers: dict[str, dict[str, str]]
     classifier_k: int
     thresholds: dict[str, float]
+    input_problems: dict[str, dict[str, str]] = field(default_factory=dict)
     examples: list[Example] = field(default_factory=list)
 
     def resources(self, route: str, locale: str) -> list[Resource]:
@@ -140,6 +141,14 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
         for lang in LANGS:
             _need(by_lang, lang, str, path, f"decline_pointers.{name}.")
 
+    input_problems = _need(raw, "input_problems", dict, path, "")
+    for key in ("too_many_turns", "too_long", "empty"):
+        for lang in LANGS:
+            text = _need(_need(input_problems, key, dict, path, "input_problems."), lang, str, path, f"input_problems.{key}.")
+            try:
+                text.format(limit=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise PolicyError(path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}") from None
     clf = _need(raw, "classifier", dict, path, "")
     thresholds = {str(k): float(v) for k, v in (clf.get("thresholds") or {}).items()}
     for route, t in thresholds.items():
@@ -148,7 +157,8 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     files = clf.get("examples", "examples.jsonl")
     examples = [e for f in ([files] if isinstance(files, str) else files) for e in _load_examples(path.parent / str(f), path)]
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
-                  aliases, templates, pointers, int(clf.get("k", 7)), thresholds, examples)
+                  aliases, templates, pointers, int(clf.get("k", 7)), thresholds,
+                  examples=examples, input_problems=input_problems)
 
 
 def _load_examples(file: Path, policy_path: Path) -> list[Example]:
