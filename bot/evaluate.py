@@ -365,10 +365,11 @@ def html_report(name: str, report: dict[str, Any]) -> str:
 <style>body{{font-family:system-ui,sans-serif;margin:24px;max-width:1200px}} table{{border-collapse:collapse;margin:12px 0}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}} .heat td{{text-align:center;min-width:70px;font-weight:600}}
 .bar{{display:flex;align-items:center;gap:8px;margin:3px 0}} .lbl{{width:260px}} .track{{display:inline-block;width:300px;height:14px;background:#eee}}
-.fill{{display:block;height:14px;background:#2b7a3d}} pre{{white-space:pre-wrap;max-width:380px;font-size:12px}}</style></head><body>
+.fill{{display:block;height:14px;background:#2b7a3d}} pre{{white-space:pre-wrap;word-break:break-word;font-size:12px;margin:0}}
+table.fails{{table-layout:fixed;width:100%}} table.fails td{{word-break:break-word}}</style></head><body>
 <h1>Evaluation: {e(name)}</h1><h2>Confusion matrix</h2>{heat}<h2>Metrics</h2><table>{metrics}</table>
 <h2>Route accuracy by category</h2>{bars}<h2>Failures ({len(report['failures'])})</h2>
-<table><tr><th>id</th><th>category</th><th>expected → got</th><th>conversation</th><th>reply</th><th>routing reasons</th></tr>{fails}</table>
+<table class='fails'><colgroup><col style='width:7%'><col style='width:8%'><col style='width:10%'><col style='width:25%'><col style='width:30%'><col style='width:20%'></colgroup><tr><th>id</th><th>category</th><th>expected → got</th><th>conversation</th><th>reply</th><th>routing reasons</th></tr>{fails}</table>
 </body></html>"""
 
 

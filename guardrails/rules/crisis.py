@@ -53,7 +53,7 @@ RULES: list[Rule] = [
          r"\b(?:good|great|perfect|fine)[.! ,]+(?:that'?s|thats|that is) (?:what|exactly what) i want\b", r"\bmake sure it works\b",
          r"\b(?:want|wanna|going) to do it\b[^.?!]{0,40}\b(?:overdos|die|works|enough|kill)", r"\b(?:is|would) (?:that|it|this|kratom[^.?!]{0,20}) (?:be )?enough\b[^.?!]{0,20}\b(?:to die|to end|to kill|\?|$)"),
     rule("crisis.intent_to_take_all",
-         r"\b(?:going to|gonna|will|plan(?:ning)? to|about to|decided to|i'?ll)\b[^.?!]{0,20}\b(?:take|swallow|down|use)\b[^.?!]{0,10}\b(?:all|every|the whole|the rest|everything)\b[^.?!]{0,60}\b(?:tonight|be done|end|die|painless|forever|for good|over with)\b",
+         r"\b(?:going to|gonna|will|plan(?:ning)? to|about to|decided to|i'?ll|want(?:ed)? to|wanna|need to|ready to)\b[^.?!]{0,20}\b(?:take|swallow|down|use)\b[^.?!]{0,10}\b(?:all|every|the whole|the rest|everything)\b[^.?!]{0,60}\b(?:tonight|be done|end|die|painless|forever|for good|over with)\b",
          r"\b(?:voy a|me voy a|decidi(?: que)?|esta noche)\b[^.?!]{0,30}\b(?:tomar(?:me)?|tomo|tragar(?:me)?|me tomo|me trago)\b[^.?!]{0,10}\b(?:todo|toda|todas|todos)\b"),
     rule("crisis.on_purpose",
          r"\b(?:on purpose|intentionally|deliberately)\b[^.?!]{0,60}\b(?:overdos\w*|od|took|take|swallow\w*|too much|all)\b",
