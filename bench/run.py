@@ -158,26 +158,19 @@ def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float
     env = {"KQA_DATA_DIR": str(data_dir), "KQA_RATE_LIMIT_PER_MINUTE": "0", "KQA_CONCURRENCY": "64"}
     ours_port, base_port = free_port(), free_port()
     ours_url, base_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{base_port}"
-    result = {"levels": []}
-    ours, cold = start([sys.executable, "-m", "bot", "serve", "--port", str(ours_port)], env, ours_url, out / "ours.log")
-    result["cold_start_s"] = round(cold, 2)
-    try:
-        for c in levels:
-            result["levels"].append({"system": "kratom-qa", **load(ours_url, qs, c, duration)})
-        result["peak_rss_mb"] = peak_rss_mb(ours.pid)
-    finally:
-        ours.terminate()
-        ours.wait(timeout=30)
-    base, base_cold = start([sys.executable, str(REPO / "bench" / "baseline_app.py"), str(base_port)], env, base_url,
-                            out / "baseline.log")
-    result["baseline_cold_start_s"] = round(base_cold, 2)
-    try:
-        for c in levels:
-            result["levels"].append({"system": "baseline", **load(base_url, qs, c, duration)})
-        result["baseline_peak_rss_mb"] = peak_rss_mb(base.pid)
-    finally:
-        base.terminate()
-        base.wait(timeout=30)
+    result: dict = {"levels": []}
+    systems = [("kratom-qa", [sys.executable, "-m", "bot", "serve", "--port", str(ours_port)], ours_url, ""),
+               ("baseline", [sys.executable, str(REPO / "bench" / "baseline_app.py"), str(base_port)], base_url, "baseline_")]
+    for name, cmd, url, prefix in systems:
+        proc, cold = start(cmd, env, url, out / f"{name}.log")
+        result[f"{prefix}cold_start_s"] = round(cold, 2)
+        try:
+            for c in levels:
+                result["levels"].append({"system": name, **load(url, qs, c, duration)})
+            result[f"{prefix}peak_rss_mb"] = peak_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     for c in levels:
         o = next(x for x in result["levels"] if x["system"] == "kratom-qa" and x["clients"] == c)
         b = next(x for x in result["levels"] if x["system"] == "baseline" and x["clients"] == c)

@@ -52,6 +52,11 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[*_`>#]", "", text)).strip().lower()
 
 
+def unsupported_claim(sentence: str) -> bool:
+    """"Kratom is safe / approved / effective" said without a negation or attribution."""
+    return bool(UNSAFE_CLAIM_RE.search(sentence)) and not NEGATION_NEAR_RE.search(sentence)
+
+
 def sentence_problems(sentence: str) -> list[str]:
     """Why one source sentence may not be quoted: an amount, planted instructions, markup, a link or
     an unsupported safety claim. The composer skips such sentences; check_output refuses them."""
@@ -64,7 +69,7 @@ def sentence_problems(sentence: str) -> list[str]:
         problems.append("markup")
     if LINK_RE.search(sentence):
         problems.append("link")
-    if UNSAFE_CLAIM_RE.search(sentence) and not NEGATION_NEAR_RE.search(sentence):
+    if unsupported_claim(sentence):
         problems.append("unsupported_safety_claim")
     return problems
 
@@ -100,7 +105,6 @@ def check_output(text: str, route: str, cited_passages: dict[int, str] | None = 
                 problems.append(f"citation_not_retrieved:{n}")
             elif sentence not in _normalise(passage):
                 problems.append(f"sentence_not_in_passage:{n}")
-            claim = UNSAFE_CLAIM_RE.search(sentence)
-            if claim and not NEGATION_NEAR_RE.search(sentence):
+            if unsupported_claim(sentence):
                 problems.append("unsupported_safety_claim")
     return Verdict(not problems, sorted(set(problems)))
