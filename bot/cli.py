@@ -45,13 +45,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def ensure_index(services, progress: bool = True) -> None:
-    """Build the index first when it is missing (first run of `ask` or `serve`)."""
-    from bot.ingest import ingest
+    """Make sure the index serves the current corpus before `ask`, `serve` or `eval` answer.
+
+    Missing: build it (with a progress bar). Embedded store: an incremental ingest, which embeds
+    nothing when the corpus is unchanged. Chroma server: other processes may share it, so only
+    warn when it is out of date; run `kratom-qa ingest` once to update it.
+    """
+    from bot.ingest import ingest, stale_documents
 
     if not services.index.exists():
         print("No index yet: building it from the corpus (one time)...", file=sys.stderr)
         report = ingest(services.settings, services.encoder, services.index, progress=progress)
         print(report.summary(), file=sys.stderr)
+    elif not services.settings.uses_server:
+        report = ingest(services.settings, services.encoder, services.index, progress=progress)
+        if report.switched:
+            print(f"Corpus changed; index updated: {report.summary()}", file=sys.stderr)
+    else:
+        stale = stale_documents(services.settings, services.encoder, services.index)
+        if stale:
+            print(f"WARNING: the shared index is out of date for {len(stale)} document(s) "
+                  f"(e.g. {stale[0]}); run `kratom-qa ingest` once to update it.", file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -51,6 +51,17 @@ def doc_hash(file_hash: str, model: str) -> str:
     return hashlib.sha256(f"{file_hash}|{CHUNKER_VERSION}|{model}".encode()).hexdigest()[:16]
 
 
+def stale_documents(settings: Settings, encoder: Encoder, index: Index) -> list[str]:
+    """Ids of documents added, changed or removed since the index was built."""
+    docs = load_corpus(settings.corpus_dir)
+    stored: dict[str, set[str]] = {}
+    for row in index.records():
+        stored.setdefault(row.chunk.doc_id, set()).add(row.doc_hash)
+    current = {d.id: doc_hash(d.content_hash, encoder.model_name) for d in docs}
+    changed = [i for i, h in current.items() if stored.get(i) != {h}]
+    return sorted(changed + [i for i in stored if i not in current])
+
+
 def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
     docs = load_corpus(settings.corpus_dir)  # CorpusError here touches nothing

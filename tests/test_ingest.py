@@ -135,3 +135,31 @@ def test_changing_the_model_re_embeds_everything(tmp_path, small_corpus, encoder
     before = enc.texts
     ingest(settings, enc, index, progress=False)
     assert enc.texts - before == first.chunks
+
+
+def test_stale_documents_lists_changed_and_removed_documents(tmp_path, small_corpus, encoder):
+    from bot.ingest import stale_documents
+
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    assert stale_documents(settings, enc, index) == []
+    path = small_corpus / "documents" / "livertox-kratom.md"
+    path.write_text(path.read_text() + "\nKratom stale-check note.\n")
+    (small_corpus / "documents" / "tanna-interaction-study-2023.md").unlink()
+    assert stale_documents(settings, enc, index) == ["livertox-kratom", "tanna-interaction-study-2023"]
+
+
+def test_ask_updates_an_out_of_date_embedded_index_first(tmp_path, small_corpus, encoder):
+    import os
+    import subprocess
+    import sys
+
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    path = small_corpus / "documents" / "livertox-kratom.md"
+    path.write_text(path.read_text() + "\n## New section\nKratom liver updates are picked up before answering.\n")
+    env = {**os.environ, "KQA_DATA_DIR": str(settings.data_dir), "KQA_CORPUS_DIR": str(small_corpus)}
+    out = subprocess.run([sys.executable, "-m", "bot", "ask", "can kratom hurt the liver?"], capture_output=True,
+                         text=True, env=env, cwd=REPO_ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Corpus changed; index updated" in out.stderr and "1 updated" in out.stderr
