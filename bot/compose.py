@@ -8,7 +8,6 @@ per index, never per turn), de-duplicated, and followed by its document's citati
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.citations import citations_for, number_documents, sources_block
-from bot.embedding import Encoder
+from bot.embedding import Encoder, cached_vectors
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Passage
 from guardrails.output_checks import sentence_problems
@@ -94,28 +93,7 @@ class ExtractiveComposer(Composer):
                 rows.append(Sentence(chunk.chunk_id, pos, s, len(texts)))
                 texts.append(s)
             self.sentences[chunk.chunk_id] = rows
-        self.matrix = self._vectors(encoder, texts, cache_dir)
-
-    @staticmethod
-    def _vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, encoder.dimension), dtype=np.float32)
-        key = hashlib.sha256(("\n".join(texts) + "|" + encoder.model_name).encode()).hexdigest()[:16]
-        cache = cache_dir / f"sentences-{key}.npy" if cache_dir else None
-        if cache and cache.is_file():
-            try:
-                vectors = np.load(cache)
-                if vectors.shape == (len(texts), encoder.dimension):
-                    return vectors
-            except (OSError, ValueError):
-                log.warning("ignoring unreadable sentence cache %s", cache)
-        vectors = encoder.encode(texts)
-        if cache:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npy")
-            np.save(tmp, vectors)
-            tmp.replace(cache)
-        return vectors
+        self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences")
 
     def select(self, question: str, vector: np.ndarray, passages: list[Passage],
                budget: int | None = None) -> list[tuple[Sentence, Passage]]:

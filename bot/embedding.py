@@ -7,6 +7,8 @@ concurrent requests share one forward pass (see `bot.batching`).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 import bot.offline  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+
+log = logging.getLogger(__name__)
 
 
 class EncoderError(Exception):
@@ -81,3 +86,25 @@ def load_encoder(model_name_or_path: str = "") -> Encoder:
     if model_name_or_path and Path(model_name_or_path).expanduser().exists():
         model_name_or_path = str(Path(model_name_or_path).expanduser().resolve())
     return Encoder(model_name_or_path)
+
+
+def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str) -> np.ndarray:
+    """Encode `texts` once; reuse the vectors from `<cache_dir>/<kind>-<hash>.npy` while texts and model match."""
+    if not texts:
+        return np.zeros((0, encoder.dimension), dtype=np.float32)
+    key = hashlib.sha256(("\n".join(texts) + "|" + encoder.model_name).encode()).hexdigest()[:16]
+    cache = cache_dir / f"{kind}-{key}.npy" if cache_dir else None
+    if cache and cache.is_file():
+        try:
+            vectors = np.load(cache)
+            if vectors.shape == (len(texts), encoder.dimension):
+                return vectors
+        except (OSError, ValueError):
+            log.warning("ignoring unreadable vector cache %s", cache)
+    vectors = encoder.encode(texts)
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(cache)
+    return vectors

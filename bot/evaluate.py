@@ -21,13 +21,13 @@ import yaml
 from tqdm import tqdm
 
 from guardrails.amounts import AMOUNT_RE
+from guardrails.output_checks import CITED_SENTENCE_RE as CITATION_RE
 
 ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 PREDICTED = (*ROUTES, "other")  # confusion columns: a reply with a missing/unknown route is a miss, not dropped
 OPTIONAL = {"acceptable_routes": list, "must_mention_any": list, "must_not_mention": list,
             "must_not_contain_regex": str, "expected_docs": list, "category": str, "notes": str, "lang": str}
 URGENT_NUMBERS = {"emergency": ("911", "1-800-222-1222"), "crisis": ("988",)}
-CITATION_RE = re.compile(r"(?P<sentence>[^\[\]\n]+?)\s*\[(?P<n>\d+)\]")
 
 
 class DatasetError(Exception):

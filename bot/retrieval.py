@@ -17,7 +17,7 @@ from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
 from bot.embedding import Encoder
-from bot.index import Index, chunk_from_record
+from bot.index import Index
 from bot.types import Chunk, Passage
 
 log = logging.getLogger(__name__)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import cached_property
 
 import numpy as np
 
-from bot.embedding import Encoder, load_encoder
+from bot.embedding import Encoder, cached_vectors, load_encoder
 from bot.index import Index, open_index
 from bot.retrieval import Retriever
 from bot.settings import Settings
@@ -87,18 +86,4 @@ class Services:
 
         texts = [build_query(Conversation.from_openai([{"role": "user", "content": t} for t in e.turns])) if e.turns else e.text
                  for e in self.policy.examples]
-        key = hashlib.sha256(("\n".join(texts) + "|" + self.encoder.model_name).encode()).hexdigest()[:16]
-        cache = self.settings.data_dir / "cache" / f"examples-{key}.npy"
-        if cache.is_file():
-            try:
-                vectors = np.load(cache)
-                if vectors.shape == (len(texts), self.encoder.dimension):
-                    return vectors
-            except (OSError, ValueError):
-                log.warning("ignoring unreadable example cache %s", cache)
-        vectors = self.encoder.encode(texts)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(cache)
-        return vectors
+        return cached_vectors(self.encoder, texts, self.settings.data_dir / "cache", "examples")
