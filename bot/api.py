@@ -229,6 +229,17 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(request: Request, rest: str):
+        """Wrong path or method under the API prefixes: a JSON error, not the chat page's 404."""
+        known = {"/api/chat": "POST", "/v1/chat/completions": "POST", "/v1/models": "GET"}
+        path = request.url.path.rstrip("/")
+        if path in known:
+            return error(405, f"{request.method} is not allowed on {path}; use {known[path]}",
+                         headers={"Allow": known[path]})
+        return error(404, f"no API endpoint at {path}; see /docs")
+
     if with_ui:
         from bot.ui import mount_ui
 

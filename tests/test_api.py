@@ -269,3 +269,13 @@ def test_cors_post_from_allowed_origin_gets_allow_origin(cors_server):
 def test_allowed_origin_may_embed_the_chat(cors_server):
     csp = httpx.get(cors_server.url + "/", timeout=60).headers["content-security-policy"]
     assert "frame-ancestors" in csp and "https://health.example" in csp
+
+
+def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
+    import httpx
+
+    r = httpx.get(server.url + "/api/chat")
+    assert r.status_code == 405 and r.json()["error"]["code"] == 405 and r.headers["allow"] == "POST"
+    r = httpx.post(server.url + "/v1/nothing-here", json={})
+    assert r.status_code == 404 and "error" in r.json()
+    assert httpx.get(server.url + "/v1/models").status_code == 200
