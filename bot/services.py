@@ -52,7 +52,9 @@ class Services:
 
     @cached_property
     def classifier(self) -> ExampleClassifier:
-        return ExampleClassifier(self.policy.examples, self.example_vectors(), self.policy.classifier_k)
+        p = self.policy
+        return ExampleClassifier(p.examples, self.example_vectors(), p.classifier_k, p.classifier_model,
+                                 p.classifier_regularisation)
 
     def warm(self) -> "Services":
         """Load everything a turn needs now, not on the first user's turn."""

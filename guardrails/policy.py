@@ -55,6 +55,8 @@ class Policy:
     decline_pointers: dict[str, dict[str, str]]
     classifier_k: int
     thresholds: dict[str, float]
+    classifier_model: str = "logistic"
+    classifier_regularisation: float = 4.0
     input_problems: dict[str, dict[str, str]] = field(default_factory=dict)
     examples: list[Example] = field(default_factory=list)
 
@@ -154,10 +156,14 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     for route, t in thresholds.items():
         if route not in ROUTES or not 0 < t <= 1:
             raise PolicyError(path, f"classifier.thresholds.{route}", "must be a known route with 0 < value <= 1")
+    model = str(clf.get("model", "logistic"))
+    if model not in ("logistic", "knn"):
+        raise PolicyError(path, "classifier.model", "must be logistic or knn")
     files = clf.get("examples", "examples.jsonl")
     examples = [e for f in ([files] if isinstance(files, str) else files) for e in _load_examples(path.parent / str(f), path)]
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
                   aliases, templates, pointers, int(clf.get("k", 7)), thresholds,
+                  classifier_model=model, classifier_regularisation=float(clf.get("regularisation", 4.0)),
                   examples=examples, input_problems=input_problems)
 
 

@@ -164,3 +164,19 @@ def test_every_decision_records_rule_ids_and_classifier_neighbours_without_user_
     clf = next(r for r in reply.reasons if r.get("source") == "classifier")
     assert clf["neighbours"] and all({"example", "route", "similarity"} <= set(n) for n in clf["neighbours"])
     assert secret not in repr(reply.reasons)
+
+
+def test_both_classifier_models_vote_with_neighbours_as_reasons(services):
+    import numpy as np
+
+    from guardrails.classifier import ExampleClassifier
+
+    examples = services.policy.examples
+    vectors = services.example_vectors()
+    query = services.encoder.encode_one("my friend is not breathing after kratom")
+    for model in ("knn", "logistic"):
+        clf = ExampleClassifier(examples, vectors, k=5, model=model)
+        vote = clf.vote(query)
+        assert vote.route == "emergency" and 0.5 < vote.score <= 1.0
+        assert len(vote.neighbours) == 5 and all(-1 <= s <= 1 for _, _, s in vote.neighbours)
+    assert np.isclose(sum(1 for _ in examples), len(vectors))
