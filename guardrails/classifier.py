@@ -70,4 +70,4 @@ class ExampleClassifier:
         for i, w in zip(top, weights):
             scores[self.routes[i]] = scores.get(self.routes[i], 0.0) + float(w) / total
         route = max(scores, key=scores.get)
-        return Vote(route, scores[route], neighbours)
+        return Vote(str(route), float(scores[route]), neighbours)

@@ -196,7 +196,8 @@ def _decline(turns: list[str], found: list) -> None:
     if (decline.OTHER_MEDICAL_RE.search(last) and not last_about_kratom and not INTERACTION_WORDS.search(last)
             and not SHORT_FOLLOW_UP.search(last) and not decline.IN_SCOPE_RE.search(last)):
         found.append({"rule": "decline.other_medical", "turn": last_i})
-    elif not about_kratom and not decline.IN_SCOPE_RE.search(whole) and not GREETING.match(last):
+    elif (not about_kratom and not decline.IN_SCOPE_RE.search(whole) and not GREETING.match(last)
+          and not re.search(crisis.DISTRESS, whole)):
         kind = "other_medical" if decline.HEALTH_RE.search(whole) or decline.OTHER_MEDICAL_RE.search(whole) else "off_topic"
         found.append({"rule": f"decline.{kind}", "turn": last_i})
 
@@ -223,7 +224,9 @@ def check_input(user_turns: list[str], vector: np.ndarray | None, policy: Policy
         vote = classifier.vote(vector)
         reasons.append(vote.reason())
         threshold = policy.thresholds.get(vote.route)
-        if vote.route != "answer" and threshold and vote.score >= threshold:
+        if vote.route == "crisis" and not found["crisis"] and any(re.search(crisis.DISTRESS, t) for t in turns[-2:]):
+            found["crisis"].append({"rule": "classifier.crisis_with_distress", "score": round(vote.score, 3)})
+        elif vote.route != "answer" and threshold and vote.score >= threshold:
             calm = settled or negation.is_general(turns[-1]) or negation.DENIED.search(turns[-1])
             bodily = any(decline.HEALTH_RE.search(t) or decline.SUBSTANCE_RE.search(t) for t in turns[-CARRY_EMERGENCY_TURNS:])
             if not (vote.route == "emergency" and (calm or not bodily)):

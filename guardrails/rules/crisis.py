@@ -62,3 +62,14 @@ RULES: list[Rule] = [
          r"\b(?:take|taking|swallow) (?:all|the whole|my whole|the entire|every)\b[^.?!]{0,40}\b(?:so|and|to) (?:i |it )?(?:die|not wake|never wake|end)",
          r"\ba proposito\b[^.?!]{0,60}\b(?:tome|tomo|trague|sobredosis|todo)", r"\b(?:tome|tomo|trague|tomar|tomarme|mas)\b[^.?!]{0,60}\ba proposito\b", r"\b(?:dosis|cantidad) (?:letal|mortal)", r"\bcuanto[^.?!]{0,40}\bpara morir"),
 ]
+
+
+# Emotional distress without explicit ideation. Not a route by itself: with it, a crisis vote
+# from the classifier counts at any score, and the message is never declined as off-topic.
+DISTRESS = (
+    r"\b(?:hopeless\w*|worthless|pointless|no point|empty inside|numb|give up|giving up|tired of (?:it all|everything|life|fighting|trying)|"
+    r"exhausted|alone|lonely|nobody cares|no one cares|hate (?:myself|my life)|trapped|no way out|a burden|disappear|"
+    r"over it all|done with (?:everything|life|it all)|can'?t (?:go on|take it|do this)|falling apart|breaking down|"
+    r"desesperad\w*|sin esperanza|sin salida|no aguanto|ya no puedo|harto de (?:la vida|todo)|cansad[oa] de (?:vivir|todo)|"
+    r"no sirvo para nada|nadie me quiere|me odio|vacio por dentro|sol[oa] en (?:el mundo|esto))\b"
+)
