@@ -79,15 +79,14 @@ def answer_turn(messages: object, services: Services) -> Reply:
     if route != "answer":
         with timed(timings, "render"):
             text = render_reply(policy, route, lang, locale, decision.decline_kind)
-        if route == "dosing_refusal" and lang == "en":
-            facts = services.safety_facts
-            if facts:
-                text = f"{text}\n\n**What the sources say**\n\n{facts.text}"
+        facts = services.safety_facts if route == "dosing_refusal" and lang == "en" else None
+        if facts:
+            text = f"{text}\n\n**What the sources say**\n\n{facts.text}"
+        citations = facts.citations if facts else []
         verdict = check_output(text, route)
         if not verdict.ok:  # a policy template with an amount: never shown
             reasons.append(verdict.reason())
-            text = policy.render("fallback", lang, locale)
-        citations = services.safety_facts.citations if (route == "dosing_refusal" and lang == "en" and services.safety_facts) else []
+            text, citations = policy.render("fallback", lang, locale), []
         return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services)
 
     with timed(timings, "retrieve"):

@@ -66,10 +66,6 @@ class Retriever:
                 if rows else None
             )
 
-    @property
-    def documents(self) -> int:
-        return len({c.doc_id for c in self.chunks})
-
     def _maybe_reload(self) -> None:
         if time.monotonic() - self.checked_at < RELOAD_CHECK_SECONDS:
             return

@@ -3,7 +3,7 @@ configured locale's numbers."""
 
 from __future__ import annotations
 
-from guardrails.policy import Policy, Resource
+from guardrails.policy import Policy
 
 
 def render_reply(policy: Policy, route: str, lang: str, locale: str, decline_kind: str | None = None) -> str:
@@ -13,6 +13,3 @@ def render_reply(policy: Policy, route: str, lang: str, locale: str, decline_kin
         text += "\n\n" + pointer.get(lang, pointer["en"]).format(**policy.numbers(locale))
     return text
 
-
-def resources_for(policy: Policy, route: str, locale: str) -> list[Resource]:
-    return policy.resources(route, locale)
