@@ -74,10 +74,10 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
         routes[reply.route] = routes.get(reply.route, 0) + 1
     encodes_per_turn = (enc.texts_encoded - before) / len(qs)
     guard_ms = []
-    vectors = enc.encode(qs)
-    for q, v in zip(qs, vectors):
+    votes = [services.encode_turn(q, q)[1] for q in qs]
+    for q, v in zip(qs, votes):
         t = time.perf_counter()
-        check_input([q], v, services.policy, services.classifier)
+        check_input([q], services.policy, v)
         guard_ms.append((time.perf_counter() - t) * 1000)
     store = Chroma(client=services.index.client, collection_name=services.index.active_name, embedding_function=enc)
     retriever = store.as_retriever(search_kwargs={"k": 4})

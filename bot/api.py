@@ -145,6 +145,7 @@ def _messages(body: ChatRequest | CompletionRequest) -> list[dict]:
 def reply_payload(reply: Reply) -> dict:
     return {
         "route": reply.route,
+        "safety_net": reply.safety_net,
         "answer": reply.text,
         "citations": [c.as_dict() for c in reply.citations],
         "resources": [r.as_dict() for r in reply.resources],
@@ -155,7 +156,7 @@ def public_reasons(reply: Reply) -> list[dict]:
     """Rule ids, scores and document ids: never user text."""
     out = []
     for r in reply.reasons:
-        if "rule" in r or "suppressed" in r or "input" in r or "retrieval" in r or r.get("source") in ("classifier", "output_check"):
+        if "rule" in r or "suppressed" in r or "input" in r or "retrieval" in r or r.get("source") in ("model", "output_check"):
             out.append({k: v for k, v in r.items() if k != "text"})
     return out
 
@@ -205,7 +206,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     @app.post("/v1/chat/completions")
     def completions(body: CompletionRequest):
         reply = answer_turn(_messages(body), services)
-        metadata = {"route": reply.route, "citations": [c.as_dict() for c in reply.citations],
+        metadata = {"route": reply.route, "safety_net": reply.safety_net, "citations": [c.as_dict() for c in reply.citations],
                     "resources": [r.as_dict() for r in reply.resources], "reasons": public_reasons(reply)}
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if not body.stream:

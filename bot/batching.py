@@ -5,6 +5,10 @@ is waiting (no added delay when idle) and encodes it as a single batch. Under lo
 that arrive while a batch runs form the next batch, so 32 concurrent turns cost a few forward
 passes instead of 32. With several workers (one per core, each forward pass on one torch
 thread) batches run side by side instead of fighting over OpenMP threads.
+
+`encode_turn(query, conversation)` also returns the router model's vote: the conversation text
+rides in the same forward pass (it is the query itself for a one-turn conversation), and the
+model's tuned top layers run on its hidden state (`bot/intent.py`).
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from concurrent.futures import Future
 import numpy as np
 
 from bot.embedding import Encoder
+from guardrails.model import ModelVote
 
 
 class BatchingEncoder:
-    def __init__(self, encoder: Encoder, max_batch: int = 32, workers: int = 1):
+    def __init__(self, encoder: Encoder, max_batch: int = 32, workers: int = 1, intent=None):
         self.encoder = encoder
+        self.intent = intent  # bot.intent.IntentHead on this encoder's base model, or None
         self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[str, Future]] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, str | None, Future]] = queue.Queue()
         self._threads = [threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
                          for i in range(max(1, workers))]
         for t in self._threads:
@@ -32,9 +38,32 @@ class BatchingEncoder:
         return getattr(self.encoder, name)
 
     def encode_one(self, text: str) -> np.ndarray:
+        return self._submit(text, None)[0]
+
+    def encode_turn(self, query: str, conversation: str) -> tuple[np.ndarray, ModelVote | None]:
+        """The retrieval vector of `query` and the router model's vote on `conversation`, one pass."""
+        return self._submit(query, conversation if self.intent is not None else None)
+
+    def _submit(self, text: str, conversation: str | None):
         future: Future = Future()
-        self._queue.put((text, future))
+        self._queue.put((text, conversation, future))
         return future.result()
+
+    def _encode(self, batch: list[tuple[str, str | None, Future]]) -> list[tuple[np.ndarray, ModelVote | None]]:
+        if self.intent is None or all(c is None for _, c, _ in batch):
+            vectors = self.encoder.encode([t for t, _, _ in batch], batch_size=len(batch))
+            return [(v, None) for v in vectors]
+        texts: list[str] = []
+        row: dict[str, int] = {}
+        for t, c, _ in batch:
+            for x in (t, c):
+                if x is not None and x not in row:
+                    row[x] = len(texts)
+                    texts.append(x)
+        vectors, hidden, mask = self.encoder.encode_hidden(texts, self.intent.split)
+        wanted = [row[c] for _, c, _ in batch if c is not None]
+        votes = iter(self.intent.votes(hidden[wanted], mask[wanted]))
+        return [(vectors[row[t]], next(votes) if c is not None else None) for t, c, _ in batch]
 
     def _run(self) -> None:
         while True:
@@ -45,10 +74,10 @@ class BatchingEncoder:
                 except queue.Empty:
                     break
             try:
-                vectors = self.encoder.encode([t for t, _ in batch], batch_size=len(batch))
+                results = self._encode(batch)
             except Exception as exc:  # every waiting turn gets the error, the worker lives on
-                for _, f in batch:
+                for _, _, f in batch:
                     f.set_exception(exc)
                 continue
-            for (_, f), v in zip(batch, vectors):
-                f.set_result(v)
+            for (_, _, f), result in zip(batch, results):
+                f.set_result(result)

@@ -10,6 +10,7 @@ import logging
 import time
 from contextlib import contextmanager
 
+from bot.intent import conversation_text
 from bot.query import build_query
 from bot.services import Services
 from bot.types import Conversation, Reply, Resource, Timings
@@ -62,9 +63,9 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector = services.query_encoder.encode_one(query or " ")
+        vector, vote = services.encode_turn(query or " ", conversation_text(user_turns))
     with timed(timings, "guardrails_in"):
-        decision = check_input(user_turns, vector, policy, services.classifier)
+        decision = check_input(user_turns, policy, vote)
     reasons = list(decision.reasons)
     route, lang = decision.route, decision.lang
 
@@ -74,7 +75,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
         reasons.insert(0, {"input": key})
         why = policy.input_problems[key].get(lang, policy.input_problems[key]["en"]).format(limit=limit)
         text = policy.render("input_error", lang, locale, why=why)
-        return _finish(Reply("decline", text, [], [], reasons, timings, locale=locale, lang=lang), services)
+        return _finish(Reply("decline", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
 
     if route != "answer":
         with timed(timings, "render"):
@@ -87,14 +88,14 @@ def answer_turn(messages: object, services: Services) -> Reply:
         if not verdict.ok:  # a policy template with an amount: never shown
             reasons.append(verdict.reason())
             text, citations = policy.render("fallback", lang, locale), []
-        return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services)
+        return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
 
     with timed(timings, "retrieve"):
         passages = services.retriever.search(query, vector)
     if not passages:
         reasons.append({"retrieval": "below_relevance_floor"})
         text = policy.render("not_covered", lang, locale)
-        return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services)
+        return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
     with timed(timings, "compose"):
         draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages})
     with timed(timings, "guardrails_out"):
@@ -102,14 +103,26 @@ def answer_turn(messages: object, services: Services) -> Reply:
     if verdict is None or not verdict.ok:
         reasons.append(verdict.reason() if verdict else {"compose": "no_sentence_selected"})
         text = policy.render("fallback", lang, locale)
-        return _finish(Reply("answer", text, [], [], reasons, timings, passages, locale=locale, lang=lang), services)
+        return _finish(Reply("answer", text, [], [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
     reasons.append({"retrieval": [p.chunk.chunk_id for p in passages]})
-    return _finish(Reply("answer", draft.text, draft.citations, [], reasons, timings, passages, locale=locale, lang=lang), services)
+    return _finish(Reply("answer", draft.text, draft.citations, [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
 
 
-def _finish(reply: Reply, services: Services) -> Reply:
-    """Log the turn without its text (route, rule ids, timings, document ids)."""
-    extra = {"route": reply.route, "rules": [r.get("rule") for r in reply.reasons if "rule" in r],
+def _safety_net(reply: Reply, net: str | None, services: Services) -> Reply:
+    """Unsure whether someone is in danger: lead with that help in a line or two, then the reply."""
+    if not net or reply.route in ("emergency", "crisis"):
+        return reply
+    header = services.policy.render(f"safety_net_{net}", reply.lang, reply.locale)
+    reply.text = f"{header}\n\n{reply.text}"
+    reply.safety_net = net
+    reply.resources = _resources(services, net) + [r for r in reply.resources if r not in _resources(services, net)]
+    return reply
+
+
+def _finish(reply: Reply, services: Services, net: str | None = None) -> Reply:
+    """Add the safety net, then log the turn without its text (route, rule ids, timings, document ids)."""
+    reply = _safety_net(reply, net, services)
+    extra = {"route": reply.route, "safety_net": reply.safety_net, "rules": [r.get("rule") for r in reply.reasons if "rule" in r],
              "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2),
              "steps": {k: round(v, 1) for k, v in reply.timings.steps.items()}}
     if services.settings.log_conversation_text:

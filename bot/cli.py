@@ -1,4 +1,4 @@
-"""`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit.
+"""`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit | router train.
 
 Thin: parse arguments, call one function, print. Errors print one line and exit 2.
 """
@@ -87,9 +87,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                                        for p in reply.passages]}, indent=2, ensure_ascii=False))
         return 0
     rules = [str(r.get("rule")) for r in reasons if "rule" in r] or ["no rule fired"]
-    vote = next((r for r in reasons if r.get("source") == "classifier"), None)
-    nearest = f"   classifier: {vote['route']} {vote['score']}" if vote else ""
-    print(f"route: {reply.route}   rules: {', '.join(rules)}{nearest}")
+    vote = next((r for r in reasons if r.get("source") == "model"), None)
+    probs = "   model: " + " ".join(f"{k}={v:.2f}" for k, v in vote["probs"].items() if v >= 0.01) if vote else ""
+    net = f"   safety net: {reply.safety_net}" if reply.safety_net else ""
+    print(f"route: {reply.route}{net}   rules: {', '.join(rules)}{probs}")
     print()
     print(reply.text)
     if reply.passages:
@@ -174,6 +175,25 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_router(args: argparse.Namespace) -> int:
+    """Retrain the router's intent model from the labelled batches (guardrails/data/splits.yaml)."""
+    from bot.embedding import load_encoder
+    from bot.router_train import train
+    from guardrails.policy import load_policy
+
+    settings = _settings(args)
+    print("Loading the base model (all-MiniLM-L6-v2, bundled)...", flush=True)
+    encoder = load_encoder("")
+    policy = load_policy(settings.policy_path)
+    summary = train(encoder, policy, split=args.split, epochs=args.epochs, seed=args.seed,
+                    progress=not args.quiet, score_blind=not args.no_blind)
+    cal = summary["report"]["calibration"]["router"]
+    print(f"router: trained in {summary['seconds']} s on {summary['counts'].get('train', 0)} conversations; "
+          f"calibration emergency R {cal['recall_emergency']['value']:.3f}, crisis R {cal['recall_crisis']['value']:.3f}, "
+          f"answerable refused {cal['answer_refused']['value']:.3f}; card: guardrails/model/card.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kratom-qa", description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -204,6 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_eval)
 
+    s = sub.add_parser("router", help="retrain the safety router's intent model")
+    s.add_argument("action", choices=["train"])
+    s.add_argument("--split", type=int, default=4, help="layers kept frozen and shared with retrieval (default 4 of 6)")
+    s.add_argument("--epochs", type=int, default=4)
+    s.add_argument("--seed", type=int, default=13)
+    s.add_argument("--no-blind", action="store_true", help="do not score the blind split")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_router)
+
     s = sub.add_parser("corpus", help="check the corpus")
     s.add_argument("action", choices=["validate", "audit"])
     s.set_defaults(func=cmd_corpus)
@@ -214,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.corpus_loader import CorpusError
     from bot.embedding import EncoderError
     from bot.index import IndexError_
+    from bot.intent import IntentModelError
     from bot.evaluate import DatasetError
     from bot.settings import SettingsError
     from guardrails.policy import PolicyError
@@ -223,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError) as exc:
+    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError, IntentModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

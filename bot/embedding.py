@@ -73,6 +73,31 @@ class Encoder(Embeddings):
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+    @property
+    def bert(self):
+        """The underlying transformer (for the router's tuned top layers, `bot/intent.py`)."""
+        return self._model[0].auto_model
+
+    def encode_hidden(self, texts: list[str], layer: int):
+        """One forward pass: (L2-normalised sentence vectors, hidden state after `layer`, attention mask).
+
+        The vectors equal `encode(texts)`; the hidden state feeds the router's tuned layers, so a
+        turn's retrieval vector and its route probabilities come from the same pass.
+        """
+        import torch
+
+        from bot.intent import mean_pool
+
+        with self._lock:
+            self.texts_encoded += len(texts)
+            self.forward_passes += 1
+        features = self._model.preprocess(list(texts))
+        inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+        with torch.inference_mode():
+            out = self.bert(**inputs, output_hidden_states=True)
+            vectors = torch.nn.functional.normalize(mean_pool(out.last_hidden_state, inputs["attention_mask"]), dim=-1)
+        return vectors.numpy().astype(np.float32), out.hidden_states[layer], inputs["attention_mask"]
+
     # LangChain Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()

@@ -26,7 +26,8 @@ from guardrails.output_checks import CITED_SENTENCE_RE as CITATION_RE
 ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 PREDICTED = (*ROUTES, "other")  # confusion columns: a reply with a missing/unknown route is a miss, not dropped
 OPTIONAL = {"acceptable_routes": list, "must_mention_any": list, "must_not_mention": list,
-            "must_not_contain_regex": str, "expected_docs": list, "category": str, "notes": str, "lang": str}
+            "must_not_contain_regex": str, "expected_docs": list, "category": str, "notes": str, "lang": str,
+            "facet": str, "batch": str, "pair": str}  # facet/batch/pair: the router's training batches
 URGENT_NUMBERS = {"emergency": ("911", "1-800-222-1222"), "crisis": ("988",)}
 
 
@@ -94,7 +95,9 @@ def load_dataset(path: Path) -> list[Item]:
         unknown = set(row) - {"id", "turns", "expected_route", *OPTIONAL}
         if unknown:
             raise DatasetError(path, n, sorted(unknown)[0], "unknown field")
-        items.append(Item(**{k: v for k, v in row.items()}))
+        if "facet" in row and "category" not in row:
+            row["category"] = row["facet"]
+        items.append(Item(**{k: v for k, v in row.items() if k not in ("facet", "batch", "pair")}))
     if not items:
         raise DatasetError(path, 0, "-", "dataset is empty")
     return items

@@ -7,11 +7,11 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.embedding import Encoder, cached_vectors, load_encoder
+from bot.embedding import Encoder, default_model_path, load_encoder
 from bot.index import Index, open_index
 from bot.retrieval import Retriever
 from bot.settings import Settings
-from guardrails import ExampleClassifier, Policy, load_policy
+from guardrails import ModelVote, Policy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,38 @@ class Services:
             import torch
 
             torch.set_num_threads(1)  # one core per forward pass; workers run side by side
-        return BatchingEncoder(self.encoder, workers=workers)
+        shared = self.router_base is self.encoder
+        return BatchingEncoder(self.encoder, workers=workers, intent=self.intent if shared else None)
+
+    @cached_property
+    def router_base(self) -> Encoder:
+        """The bundled all-MiniLM-L6-v2 the router model was tuned on: the turn encoder itself
+        unless KQA_EMBEDDING_MODEL names another model (then the router runs its own pass)."""
+        bundled = self.encoder.model_name == default_model_path()
+        return self.encoder if bundled else load_encoder("")
+
+    @cached_property
+    def intent(self):
+        """The router's trained top layers + head (bot/intent.py), or None before any training."""
+        from bot.intent import IntentHead
+
+        if not (self.policy.model_dir / "router.json").is_file():
+            log.warning("no trained router model in %s: the rule floor decides alone", self.policy.model_dir)
+            return None
+        return IntentHead(self.router_base.bert, self.policy.model_dir)
+
+    @cached_property
+    def _vote_encoder(self):
+        from bot.batching import BatchingEncoder
+
+        return BatchingEncoder(self.router_base, intent=self.intent)
+
+    def encode_turn(self, query: str, conversation: str) -> tuple[np.ndarray, ModelVote | None]:
+        """The turn's retrieval vector and the router model's vote, in one forward pass when shared."""
+        if self.intent is None or self.router_base is self.encoder:
+            return self.query_encoder.encode_turn(query, conversation)
+        vector = self.query_encoder.encode_one(query)
+        return vector, self._vote_encoder.encode_turn(conversation, conversation)[1]
 
     @cached_property
     def index(self) -> Index:
@@ -50,15 +81,9 @@ class Services:
     def policy(self) -> Policy:
         return load_policy(self.settings.policy_path)
 
-    @cached_property
-    def classifier(self) -> ExampleClassifier:
-        p = self.policy
-        return ExampleClassifier(p.examples, self.example_vectors(), p.classifier_k, p.classifier_model,
-                                 p.classifier_regularisation)
-
     def warm(self) -> "Services":
         """Load everything a turn needs now, not on the first user's turn."""
-        _ = self.encoder, self.query_encoder, self.retriever, self.classifier, self.composer, self.safety_facts
+        _ = self.encoder, self.query_encoder, self.retriever, self.intent, self.composer, self.safety_facts
         return self
 
     @cached_property
@@ -80,12 +105,3 @@ class Services:
         draft = self.composer.invoke({"question": question, "vector": vector, "passages": passages,
                                       "words": 60, "disclaimer": False})
         return draft if draft.text else None
-
-    def example_vectors(self) -> np.ndarray:
-        """Embed the classifier's examples once; cached on disk by content and model."""
-        from bot.query import build_query
-        from bot.types import Conversation
-
-        texts = [build_query(Conversation.from_openai([{"role": "user", "content": t} for t in e.turns])) if e.turns else e.text
-                 for e in self.policy.examples]
-        return cached_vectors(self.encoder, texts, self.settings.data_dir / "cache", "examples")

@@ -144,6 +144,7 @@ class Reply:
     passages: list[Passage] = field(default_factory=list)
     locale: str = "US"
     lang: str = "en"
+    safety_net: str | None = None  # "emergency" | "crisis": help was put first because the router was unsure
 
     @property
     def doc_ids(self) -> list[str]:

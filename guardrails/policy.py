@@ -10,12 +10,13 @@ from pathlib import Path
 import yaml
 
 from guardrails.amounts import find_amounts
+from guardrails.model import ModelPolicy
 
 ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 LANGS = ("en", "es")
 RESOURCE_KEYS = ("emergency", "poison", "crisis", "helpline")
 REQUIRED_TEMPLATES = ("emergency", "crisis", "dosing_refusal", "decline", "not_covered", "fallback",
-                      "input_error", "disclaimer")
+                      "input_error", "disclaimer", "safety_net_emergency", "safety_net_crisis")
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
 
@@ -33,16 +34,6 @@ class Resource:
     tel: str
 
 
-@dataclass(frozen=True)
-class Example:
-    """A labelled message (`text`) or conversation (`turns`, judged on the last turn)."""
-
-    text: str
-    route: str
-    lang: str
-    turns: tuple[str, ...] = ()
-
-
 @dataclass
 class Policy:
     path: Path
@@ -53,12 +44,9 @@ class Policy:
     aliases: list[tuple[re.Pattern, str]]
     templates: dict[str, dict[str, str]]
     decline_pointers: dict[str, dict[str, str]]
-    classifier_k: int
-    thresholds: dict[str, float]
-    classifier_model: str = "logistic"
-    classifier_regularisation: float = 4.0
+    model_dir: Path
+    model: ModelPolicy
     input_problems: dict[str, dict[str, str]] = field(default_factory=dict)
-    examples: list[Example] = field(default_factory=list)
 
     def resources(self, route: str, locale: str) -> list[Resource]:
         numbers = self.locales[locale]
@@ -151,37 +139,30 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                 text.format(limit=1)
             except (KeyError, IndexError, ValueError) as exc:
                 raise PolicyError(path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}") from None
-    clf = _need(raw, "classifier", dict, path, "")
-    thresholds = {str(k): float(v) for k, v in (clf.get("thresholds") or {}).items()}
-    for route, t in thresholds.items():
-        if route not in ROUTES or not 0 < t <= 1:
-            raise PolicyError(path, f"classifier.thresholds.{route}", "must be a known route with 0 < value <= 1")
-    model = str(clf.get("model", "logistic"))
-    if model not in ("logistic", "knn"):
-        raise PolicyError(path, "classifier.model", "must be logistic or knn")
-    files = clf.get("examples", "examples.jsonl")
-    examples = [e for f in ([files] if isinstance(files, str) else files) for e in _load_examples(path.parent / str(f), path)]
+    model_dir, model = _model_policy(raw, path)
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
-                  aliases, templates, pointers, int(clf.get("k", 7)), thresholds,
-                  classifier_model=model, classifier_regularisation=float(clf.get("regularisation", 4.0)),
-                  examples=examples, input_problems=input_problems)
+                  aliases, templates, pointers, model_dir, model, input_problems=input_problems)
 
 
-def _load_examples(file: Path, policy_path: Path) -> list[Example]:
-    if not file.is_file():
-        raise PolicyError(policy_path, "classifier.examples", f"file not found: {file}")
-    out = []
-    for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(file, f"line {n}", f"not JSON: {exc}") from None
-        route = row.get("route", row.get("expected_route"))
-        turns = row.get("turns") or []
-        text = str(row.get("text") or (turns[-1] if turns else "")).strip()
-        if route not in ROUTES or not text:
-            raise PolicyError(file, f"line {n}", "needs text (or turns) and a known route (or expected_route)")
-        out.append(Example(text, str(route), str(row.get("lang", "en")), tuple(str(t) for t in turns)))
-    return out
+def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
+    """The trained model's decisions (router.json, written by `kratom-qa router train`), with any
+    threshold overrides from the policy. No router.json: the rule floor decides alone."""
+    spec = raw.get("model") or {}
+    if not isinstance(spec, dict):
+        raise PolicyError(path, "model", "must be a mapping")
+    model_dir = (path.parent / str(spec.get("dir", "model"))).resolve()
+    meta_path = model_dir / "router.json"
+    if not meta_path.is_file():
+        return model_dir, ModelPolicy({}, {}, None)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
+        band = {str(k): float(v) for k, v in meta.get("safety_net_band", {}).items()}
+        keep = frozenset(str(r) for r in meta.get("floor_keep", []))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PolicyError(meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`") from None
+    for route, t in (spec.get("thresholds") or {}).items():
+        if route not in ROUTES[:4] or not isinstance(t, (int, float)) or not 0 < t <= 1:
+            raise PolicyError(path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1")
+        thresholds[str(route)] = float(t)
+    return model_dir, ModelPolicy(thresholds, band, keep)

@@ -23,12 +23,10 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from guardrails import negation
 from guardrails.amounts import find_amounts
-from guardrails.classifier import ExampleClassifier
 from guardrails.language import conversation_lang
+from guardrails.model import ModelVote
 from guardrails.normalize import normalize
 from guardrails.policy import ROUTES, Policy
 from guardrails.rules import crisis, decline, dosing, emergency, hits
@@ -66,6 +64,7 @@ class Decision:
     lang: str
     reasons: list[dict[str, object]] = field(default_factory=list)
     decline_kind: str | None = None
+    safety_net: str | None = None  # "emergency" | "crisis": lead with that help, then answer
 
     @property
     def rule_ids(self) -> list[str]:
@@ -202,14 +201,12 @@ def _decline(turns: list[str], found: list) -> None:
         found.append({"rule": f"decline.{kind}", "turn": last_i})
 
 
-def check_input(user_turns: list[str], vector: np.ndarray | None, policy: Policy,
-                classifier: ExampleClassifier | None = None) -> Decision:
+def _floor(user_turns: list[str], policy: Policy) -> tuple[list[str], dict[str, list[dict[str, object]]], list[dict[str, object]], bool]:
+    """The rule floor alone: (normalised turns, hits per route, suppressed hits, last turn settled)."""
     turns = [normalize(_decoded(t), policy.aliases) for t in user_turns]
     turns = [t for t in turns if t.strip()] or [""]
-    lang = conversation_lang(user_turns)
     reasons: list[dict[str, object]] = []
     found: dict[str, list[dict[str, object]]] = {r: [] for r in ROUTES}
-
     settled = _emergency(turns, found["emergency"], reasons)
     _crisis(turns, found["crisis"], reasons)
     if found["crisis"] and found["emergency"]:
@@ -219,23 +216,39 @@ def check_input(user_turns: list[str], vector: np.ndarray | None, policy: Policy
             found["emergency"] = []
     _dosing(turns, found["dosing_refusal"])
     _decline(turns, found["decline"])
+    return turns, found, reasons, settled
 
-    if classifier is not None and vector is not None:
-        vote = classifier.vote(vector)
-        reasons.append(vote.reason())
-        threshold = policy.thresholds.get(vote.route)
-        if vote.route == "crisis" and not found["crisis"] and any(re.search(crisis.DISTRESS, t) for t in turns[-2:]):
-            found["crisis"].append({"rule": "classifier.crisis_with_distress", "score": round(vote.score, 3)})
-        elif vote.route != "answer" and threshold and vote.score >= threshold:
-            calm = settled or negation.is_general(turns[-1]) or negation.DENIED.search(turns[-1])
-            bodily = any(decline.HEALTH_RE.search(t) or decline.SUBSTANCE_RE.search(t) for t in turns[-CARRY_EMERGENCY_TURNS:])
-            if not (vote.route == "emergency" and (calm or not bodily)):
-                found[vote.route].append({"rule": f"classifier.{vote.route}", "score": round(vote.score, 3)})
 
+def floor_hits(user_turns: list[str], policy: Policy) -> list[tuple[str, str]]:
+    """(route, rule id) for every rule the floor fires on this conversation, before any pruning."""
+    _, found, _, _ = _floor(user_turns, policy)
+    return [(r, str(h["rule"])) for r in ROUTES for h in found[r]]
+
+
+def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = None) -> Decision:
+    """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
+    ROUTES order wins. A non-urgent route whose urgent probability sits in the calibrated band
+    carries a safety net (help first, then the answer)."""
+    turns, found, reasons, _ = _floor(user_turns, policy)
+    lang = conversation_lang(user_turns)
+    keep = policy.model.floor_keep
+    if keep is not None:
+        for r in ROUTES:
+            dropped = [h for h in found[r] if str(h["rule"]) not in keep]
+            reasons += [{"suppressed": str(h["rule"]), "why": "not_in_floor"} for h in dropped]
+            found[r] = [h for h in found[r] if str(h["rule"]) in keep]
+    model_route = "answer"
+    if vote is not None:
+        reasons.append(vote.public())
+        model_route = policy.model.route(vote)
+        if model_route != "answer":
+            found[model_route].append({"rule": f"model.{model_route}", "p": round(vote.probs.get(model_route, 0.0), 4)})
     route = next(r for r in ROUTES if r == "answer" or found[r])
+    safety_net = policy.model.safety_net(vote, route) if vote is not None else None
     decline_kind = None
     if route == "decline":
         first = str(found["decline"][0]["rule"])
-        decline_kind = first.split(".", 1)[1] if first.startswith("decline.") else None
+        kind = first.split(".", 1)[1] if first.startswith("decline.") else None
+        decline_kind = kind if kind in policy.decline_pointers else None
     ordered = found[route] + [x for r in ROUTES if r != route for x in found[r]]
-    return Decision(route, lang, ordered + reasons, decline_kind)
+    return Decision(route, lang, ordered + reasons, decline_kind, safety_net)

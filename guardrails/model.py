@@ -1,0 +1,52 @@
+"""The trained intent model's vote and how it becomes a route. No torch here: `bot/intent.py`
+runs the model on the turn's shared forward pass and hands guardrails a `ModelVote`.
+
+Thresholds, the safety-net band and the kept floor rules are written by training
+(`kratom-qa router train`) into `guardrails/model/router.json` and read by the policy loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+URGENT = ("emergency", "crisis")
+
+
+@dataclass(frozen=True)
+class ModelVote:
+    """Route probabilities (temperature-scaled) and the nearest labelled training examples."""
+
+    probs: dict[str, float]
+    neighbours: tuple[tuple[str, str, float], ...] = ()  # (example id, route, cosine)
+
+    def public(self) -> dict[str, object]:
+        return {"source": "model", "probs": {r: round(p, 4) for r, p in self.probs.items()},
+                "neighbours": [{"example": i, "route": r, "similarity": round(s, 3)} for i, r, s in self.neighbours]}
+
+
+@dataclass(frozen=True)
+class ModelPolicy:
+    """What training decided: per-route thresholds, the uncertain band, the kept floor rules."""
+
+    thresholds: dict[str, float]
+    band: dict[str, float] = field(default_factory=dict)  # lower edge of the safety-net band, urgent routes
+    floor_keep: frozenset[str] | None = None  # None: every rule is kept (no trained model yet)
+
+    def route(self, vote: ModelVote) -> str:
+        """The model's route: an urgent route over its threshold (the likelier one if both are),
+        else dosing_refusal, then decline, over theirs; else answer."""
+        p = vote.probs
+        urgent = [r for r in URGENT if p.get(r, 0.0) >= self.thresholds.get(r, 1.1)]
+        if urgent:
+            return max(urgent, key=lambda r: p.get(r, 0.0))
+        for r in ("dosing_refusal", "decline"):
+            if p.get(r, 0.0) >= self.thresholds.get(r, 1.1):
+                return r
+        return "answer"
+
+    def safety_net(self, vote: ModelVote, route: str) -> str | None:
+        """'emergency' or 'crisis' when a non-urgent route's conversation sits in that route's uncertain band."""
+        if route in URGENT:
+            return None
+        inside = [r for r in URGENT if vote.probs.get(r, 0.0) >= self.band.get(r, 1.1)]
+        return max(inside, key=lambda r: vote.probs.get(r, 0.0)) if inside else None
