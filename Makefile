@@ -8,7 +8,7 @@ KQA := $(VENV)/bin/kratom-qa
 TORCH_VERSION ?= 2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help chat test install install-dev chromium ingest eval bench soak clean
+.PHONY: help chat test install install-dev chromium ingest router eval bench soak clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test: $(VENV)/.installed-dev chromium ## set up and run the whole test suite
 
 ingest: $(VENV)/.installed ## (re)build the index from corpus/
 	$(KQA) ingest
+
+router: $(VENV)/.installed ## retrain the safety router's intent model (writes guardrails/model/, ~10 min)
+	$(KQA) router train
 
 eval: $(VENV)/.installed ## run the evaluation harness on the dev sets with the CI gate
 	$(KQA) eval tests/data/devset_a.jsonl tests/data/devset_b.jsonl tests/data/holdout.jsonl \

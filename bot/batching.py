@@ -6,9 +6,9 @@ that arrive while a batch runs form the next batch, so 32 concurrent turns cost 
 passes instead of 32. With several workers (one per core, each forward pass on one torch
 thread) batches run side by side instead of fighting over OpenMP threads.
 
-`encode_turn(query, conversation)` also returns the router model's vote: the conversation text
-rides in the same forward pass (it is the query itself for a one-turn conversation), and the
-model's tuned top layers run on its hidden state (`bot/intent.py`).
+`encode_turn(query, conversations)` also returns the router model's votes: the conversation
+texts ride in the same forward pass (a one-turn conversation is the query itself), and the
+model's tuned top layers run on their hidden states (`bot/intent.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class BatchingEncoder:
         self.encoder = encoder
         self.intent = intent  # bot.intent.IntentHead on this encoder's base model, or None
         self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[str, str | None, Future]] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, tuple[str, ...] | None, Future]] = queue.Queue()
         self._threads = [threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
                          for i in range(max(1, workers))]
         for t in self._threads:
@@ -40,30 +40,31 @@ class BatchingEncoder:
     def encode_one(self, text: str) -> np.ndarray:
         return self._submit(text, None)[0]
 
-    def encode_turn(self, query: str, conversation: str) -> tuple[np.ndarray, ModelVote | None]:
-        """The retrieval vector of `query` and the router model's vote on `conversation`, one pass."""
-        return self._submit(query, conversation if self.intent is not None else None)
+    def encode_turn(self, query: str, conversations: list[str]) -> tuple[np.ndarray, list[ModelVote] | None]:
+        """The retrieval vector of `query` and the router model's votes on `conversations` (the
+        whole conversation, then as it stood at recent earlier turns), in one forward pass."""
+        return self._submit(query, tuple(conversations) if self.intent is not None else None)
 
-    def _submit(self, text: str, conversation: str | None):
+    def _submit(self, text: str, conversations: tuple[str, ...] | None):
         future: Future = Future()
-        self._queue.put((text, conversation, future))
+        self._queue.put((text, conversations, future))
         return future.result()
 
-    def _encode(self, batch: list[tuple[str, str | None, Future]]) -> list[tuple[np.ndarray, ModelVote | None]]:
+    def _encode(self, batch: list[tuple[str, tuple[str, ...] | None, Future]]) -> list[tuple[np.ndarray, list[ModelVote] | None]]:
         if self.intent is None or all(c is None for _, c, _ in batch):
             vectors = self.encoder.encode([t for t, _, _ in batch], batch_size=len(batch))
             return [(v, None) for v in vectors]
         texts: list[str] = []
         row: dict[str, int] = {}
-        for t, c, _ in batch:
-            for x in (t, c):
-                if x is not None and x not in row:
+        for t, convs, _ in batch:
+            for x in (t, *(convs or ())):
+                if x not in row:
                     row[x] = len(texts)
                     texts.append(x)
         vectors, hidden, mask = self.encoder.encode_hidden(texts, self.intent.split)
-        wanted = [row[c] for _, c, _ in batch if c is not None]
+        wanted = [row[c] for _, convs, _ in batch for c in (convs or ())]
         votes = iter(self.intent.votes(hidden[wanted], mask[wanted]))
-        return [(vectors[row[t]], next(votes) if c is not None else None) for t, c, _ in batch]
+        return [(vectors[row[t]], [next(votes) for _ in convs] if convs is not None else None) for t, convs, _ in batch]
 
     def _run(self) -> None:
         while True:

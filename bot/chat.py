@@ -63,9 +63,10 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector, vote = services.encode_turn(query or " ", conversation_text(user_turns))
+        vector, votes = services.encode_turn(query or " ", [conversation_text(user_turns)])
     with timed(timings, "guardrails_in"):
-        decision = check_input(user_turns, policy, vote)
+        live = policy.urgent_route_of(conversation.last_assistant)
+        decision = check_input(user_turns, policy, votes[0] if votes else None, live)
     reasons = list(decision.reasons)
     route, lang = decision.route, decision.lang
 

@@ -12,6 +12,7 @@ tuned on it. Everything a turn needs is written under guardrails/model/.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -24,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.intent import MODEL_DIR, ROUTES, conversation_text, file_sha256, mean_pool
+from bot.intent import MODEL_DIR, ROUTES, conversation_text, file_sha256
 from guardrails.model import ModelPolicy, ModelVote
+from guardrails.router import check_input
+from guardrails.model import URGENT
 from guardrails.normalize import clean
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "data"
@@ -298,7 +301,7 @@ def floor_routes(items: list[Item], policy) -> list[list[tuple[str, str]]]:
     """Each item's rule hits (route, rule id) from the rule floor alone."""
     from guardrails.router import floor_hits
 
-    return [floor_hits(it.turns, policy) for it in items]
+    return [floor_hits([clean(t) for t in it.turns], policy) for it in items]
 
 
 def combine(model_route: str, hits: list[tuple[str, str]], keep: set[str]) -> str:
@@ -346,12 +349,13 @@ def near_duplicates(train_vectors: np.ndarray, held_vectors: np.ndarray) -> np.n
 
 
 def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_DIR / "splits.yaml",
-          split: int = 4, epochs: int = 4, seed: int = 13, progress: bool = True, score_blind: bool = True,
-          lr: float = 1e-4) -> dict:
+          split: int = 3, epochs: int = 5, seed: int = 13, progress: bool = True, score_blind: bool = True,
+          lr: float = 2e-4) -> dict:
     import torch
     from safetensors.torch import save_file
 
     started = time.perf_counter()
+    policy = dataclasses.replace(policy)  # training sets its own model policy on a copy
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # small matrices: one thread is as fast, never thrashes, and is reproducible
     splits = read_batches(splits_path)
@@ -378,24 +382,48 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     lift = choose_floor(cal_items, model_routes, cal_hits)
     keep = set(lift)
     head.temperature = temperature
+    policy.model = ModelPolicy(thresholds, band, frozenset(keep))
 
-    def score(items: list[Item], logits: np.ndarray, hits) -> dict:
+    def prefix_votes(items: list[Item]) -> list[list[ModelVote]]:
+        """The model's votes on each conversation as it stood after each earlier user turn."""
+        keys = [(i, k) for i, it in enumerate(items) for k in range(1, len(it.turns))]
+        out: list[list[ModelVote]] = [[] for _ in items]
+        if keys:
+            texts = [conversation_text([clean(t) for t in items[i].turns[:k]]) for i, k in keys]
+            states_, _ = trainer.hidden_states(texts, "encode earlier turns")
+            logits_, _ = trainer.logits(head, states_)
+            for (i, _), v in zip(keys, votes_of(softmax(logits_, temperature))):
+                out[i].append(v)
+        return out
+
+    def decide(it: Item, prefixes: list[ModelVote], vote: ModelVote):
+        """Replay a conversation turn by turn as a chat does: each earlier reply's urgent route is
+        the next turn's state (check_input's `live`)."""
+        turns, live = [clean(t) for t in it.turns], None
+        for k, v in enumerate(prefixes, 1):
+            d = check_input(turns[:k], policy, v, live)
+            live = d.route if d.route in URGENT else None
+        return check_input(turns, policy, vote, live)
+
+    def score(items: list[Item], logits: np.ndarray) -> dict:
+        """The serving decision (floor + model + state + band), replayed turn by turn."""
         probs = softmax(logits, temperature)
         votes = votes_of(probs)
+        decisions = [decide(it, pv, v) for it, v, pv in zip(items, votes, prefix_votes(items))]
+        final = [d.route for d in decisions]
+        nets = [d.safety_net for d in decisions]
         mroutes = [model_policy.route(v) for v in votes]
-        final = [combine(m, h, keep) for m, h in zip(mroutes, hits)]
-        nets = [model_policy.safety_net(v, r) for v, r in zip(votes, final)]
         return {"model_only": metrics(items, mroutes), "router": metrics(items, final, nets),
                 "urgent_helped": urgent_helped(items, final, nets), "reliability": reliability(items, probs)}
 
-    report: dict[str, dict] = {"calibration": score(cal_items, cal_logits, cal_hits)}
+    report: dict[str, dict] = {"calibration": score(cal_items, cal_logits)}
     train_logits, train_feats = trainer.logits(head, states)
     report["train"] = {"model_only": metrics(train_items, [model_policy.route(v) for v in votes_of(softmax(train_logits, temperature))])}
     for name, items in splits.items():
         if name in ("train", "calibration") or not score_blind:  # exploring: held-out sets stay unscored
             continue
         lg, _ = trainer.logits(head, encoded[name][0])
-        report[name] = score(items, lg, floor_routes(items, policy))
+        report[name] = score(items, lg)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {f"layers.{k}": v.detach().half().contiguous() for k, v in head.layers.state_dict().items()}
@@ -426,11 +454,12 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
 
 
 def urgent_helped(items: list[Item], routes: list[str], nets: list[str | None]) -> dict[str, dict]:
-    """Urgent items that got their help: routed right, or answered under that route's safety net."""
+    """Urgent items that got urgent help: routed to either urgent route (both templates give 911
+    and 988), or answered under a safety net."""
     out = {}
     for route in ("emergency", "crisis"):
         rows = [(it, r, n) for it, r, n in zip(items, routes, nets) if it.route == route]
-        k = sum(it.ok(r) or n in (route, *it.acceptable) for it, r, n in rows)
+        k = sum(it.ok(r) or r in URGENT or n is not None for it, r, n in rows)
         out[route] = {"k": k, "n": len(rows), "value": k / len(rows) if rows else float("nan"), "ci": wilson(k, len(rows))}
     return out
 

@@ -54,6 +54,13 @@ class Conversation:
     def last_user(self) -> str:
         return self.user_turns[-1]
 
+    @property
+    def last_assistant(self) -> str:
+        """The bot's reply just before the last user turn ('' if none)."""
+        last_user = max(i for i, m in enumerate(self.messages) if m.role == "user")
+        before = [m.content for m in self.messages[:last_user] if m.role == "assistant"]
+        return before[-1] if before else ""
+
 
 @dataclass(frozen=True)
 class Chunk:

@@ -55,6 +55,17 @@ class Policy:
     def numbers(self, locale: str) -> dict[str, str]:
         return {k: r.number for k, r in self.locales[locale].items()}
 
+    def urgent_route_of(self, reply: str) -> str | None:
+        """'emergency' or 'crisis' when `reply` is this policy's urgent reply (any language or
+        locale): the conversation's state, read back from the history the client sends."""
+        text = reply.strip()
+        for route in ("emergency", "crisis"):
+            for lang in self.templates[route]:
+                for locale in self.locales:
+                    if text and text.startswith(self.render(route, lang, locale).split("\n", 1)[0]):
+                        return route
+        return None
+
     def render(self, name: str, lang: str, locale: str, **extra: str) -> str:
         lang = lang if lang in self.templates[name] else "en"
         return self.templates[name][lang].format(**self.numbers(locale), **extra).strip()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from guardrails import negation
 from guardrails.amounts import find_amounts
 from guardrails.language import conversation_lang
-from guardrails.model import ModelVote
+from guardrails.model import URGENT, ModelVote
 from guardrails.normalize import normalize
 from guardrails.policy import ROUTES, Policy
 from guardrails.rules import crisis, decline, dosing, emergency, hits
@@ -225,10 +225,13 @@ def floor_hits(user_turns: list[str], policy: Policy) -> list[tuple[str, str]]:
     return [(r, str(h["rule"])) for r in ROUTES for h in found[r]]
 
 
-def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = None) -> Decision:
+def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = None,
+                live: str | None = None) -> Decision:
     """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
-    ROUTES order wins. A non-urgent route whose urgent probability sits in the calibrated band
-    carries a safety net (help first, then the answer)."""
+    ROUTES order wins. `live` is the urgent route of the bot's previous reply: an emergency stays
+    the route until the last turn says it is over ("he's awake now", "the ambulance took her");
+    a crisis keeps 988 first (safety net). A non-urgent route whose urgent probability sits in the
+    calibrated band carries a safety net too: help first, then the answer."""
     turns, found, reasons, _ = _floor(user_turns, policy)
     lang = conversation_lang(user_turns)
     keep = policy.model.floor_keep
@@ -237,14 +240,20 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
             dropped = [h for h in found[r] if str(h["rule"]) not in keep]
             reasons += [{"suppressed": str(h["rule"]), "why": "not_in_floor"} for h in dropped]
             found[r] = [h for h in found[r] if str(h["rule"]) in keep]
-    model_route = "answer"
     if vote is not None:
         reasons.append(vote.public())
         model_route = policy.model.route(vote)
         if model_route != "answer":
             found[model_route].append({"rule": f"model.{model_route}", "p": round(vote.probs.get(model_route, 0.0), 4)})
+    if live == "emergency" and not found["emergency"]:
+        if negation.NEGATED.search(turns[-1]):
+            reasons.append({"suppressed": "state.emergency_live", "why": "resolved"})
+        else:
+            found["emergency"].append({"rule": "state.emergency_live"})
     route = next(r for r in ROUTES if r == "answer" or found[r])
     safety_net = policy.model.safety_net(vote, route) if vote is not None else None
+    if live == "crisis" and route not in URGENT and not CRISIS_NEGATED.search(turns[-1]):
+        safety_net = "crisis"
     decline_kind = None
     if route == "decline":
         first = str(found["decline"][0]["rule"])

@@ -393,3 +393,13 @@ def test_ci_gate_passes_on_the_dev_sets(services, tmp_path):
         stem = Path(d).stem
         assert json.loads((out_dir / f"{stem}.json").read_text(encoding="utf-8"))["summary"]["items"] > 0
         assert "<table class='heat'>" in (out_dir / f"{stem}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
+    """The trained router, through the whole bot (bot replies played back), on its calibration split."""
+    out = run_cli("eval", "tests/data/router_calibration.jsonl", "--gate", "tests/data/eval/gate_router.yaml",
+                  "--out", str(tmp_path / "reports"), "-q", env={"KQA_DATA_DIR": str(services.settings.data_dir)},
+                  timeout=3600)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "gate: passed" in out.stdout

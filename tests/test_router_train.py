@@ -1,0 +1,88 @@
+"""One command rebuilds the router model from labelled batches, reproducibly, with a card whose
+checksum start-up trusts. Run here on a tiny split so it takes seconds, not minutes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.intent import IntentHead, card_checksum, file_sha256
+from bot.router_train import Item, choose_thresholds, metrics, read_batches, train, wilson
+from guardrails.policy import load_policy
+
+TINY = Path(__file__).parent / "data" / "router_tiny" / "splits.yaml"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, encoder):
+    out = tmp_path_factory.mktemp("router")
+    summary = train(encoder, load_policy(), out_dir=out / "a", splits_path=TINY, epochs=1, progress=False)
+    return out, summary
+
+
+def test_training_writes_an_artefact_its_card_vouches_for_and_that_loads(trained, encoder):
+    out, summary = trained
+    model = out / "a"
+    assert card_checksum(model / "card.md") == file_sha256(model / "router.safetensors") == summary["sha256"]
+    head = IntentHead(encoder.bert, model)
+    _, hidden, mask = encoder.encode_hidden(["my friend is not breathing after kratom"], head.split)
+    [vote] = head.votes(hidden, mask)
+    assert abs(sum(vote.probs.values()) - 1) < 1e-4 and vote.neighbours
+    card = (model / "card.md").read_text()
+    for section in ("## Data", "## Metrics (95% Wilson intervals)", "## Decisions made on the calibration split",
+                    "## Reliability", "## Limits", "kratom-qa router train"):
+        assert section in card
+
+
+def test_training_is_reproducible_with_its_fixed_seed(trained, encoder):
+    out, summary = trained
+    again = train(encoder, load_policy(), out_dir=out / "b", splits_path=TINY, epochs=1, progress=False)
+    assert again["sha256"] == summary["sha256"]
+
+
+def test_splits_follow_batches_and_never_share_a_batch():
+    splits = read_batches(TINY)
+    batches = {name: {it.batch for it in items} for name, items in splits.items()}
+    assert not batches["train"] & batches["calibration"]
+    shipped = read_batches()
+    seen: dict[str, str] = {}
+    for name, items in shipped.items():
+        for it in items:
+            assert seen.setdefault(it.batch, name) == name, f"batch {it.batch} is in {seen[it.batch]} and {name}"
+    assert len(shipped["blind"]) >= 600 and sum(len(v) for v in shipped.values()) >= 5000
+
+
+def test_the_card_reports_blind_figures_with_confidence_intervals():
+    summary = json.loads((Path(__file__).parents[1] / "guardrails" / "model" / "metrics.json").read_text())
+    blind = summary["report"]["blind"]["router"]
+    for key in ("recall_emergency", "recall_crisis", "recall_dosing_refusal", "answer_refused"):
+        lo, hi = blind[key]["ci"]
+        assert lo <= blind[key]["value"] <= hi and blind[key]["n"] > 0
+
+
+def test_wilson_interval_brackets_the_rate_and_narrows_with_more_data():
+    lo, hi = wilson(95, 100)
+    assert lo < 0.95 < hi
+    lo2, hi2 = wilson(950, 1000)
+    assert hi2 - lo2 < hi - lo
+
+
+def _items(spec: list[tuple[str, float]]) -> tuple[list[Item], list[list[float]]]:
+    items, probs = [], []
+    for i, (route, p_em) in enumerate(spec):
+        items.append(Item(str(i), ["x"], route, (), "f", "en", "b", "calibration"))
+        probs.append([p_em, 0.0, 0.0, 0.0, 1 - p_em])
+    return items, probs
+
+
+def test_thresholds_trade_misses_against_refusals_and_cap_refusals():
+    import numpy as np
+
+    # emergencies score 0.3-0.9; harmless questions 0.0-0.25: a threshold near 0.3 catches all, refuses none
+    items, probs = _items([("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", p) for p in (0.0, 0.1, 0.2, 0.25)] * 5)
+    t = choose_thresholds(items, np.array(probs))
+    routes = ["emergency" if p[0] >= t["emergency"] else "answer" for p in probs]
+    m = metrics(items, routes)
+    assert m["recall_emergency"]["value"] == 1.0 and m["answer_refused"]["value"] == 0.0
