@@ -74,7 +74,7 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
         routes[reply.route] = routes.get(reply.route, 0) + 1
     encodes_per_turn = (enc.texts_encoded - before) / len(qs)
     guard_ms = []
-    votes = [services.encode_turn(q, q)[1] for q in qs]
+    votes = [(services.encode_turn(q, [q])[1] or [None])[0] for q in qs]
     for q, v in zip(qs, votes):
         t = time.perf_counter()
         check_input([q], services.policy, v)
