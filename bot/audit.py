@@ -69,10 +69,10 @@ COUNT_WORD_RE = re.compile(
     re.IGNORECASE,
 )
 LEGAL_ACTION_RE = re.compile(
-    r"\b(?:schedul(?:e|ed|es|ing)|bans?|banned|banning|seiz(?:ed|ure|ures)|recall(?:s|ed)?|warning letters?|"
+    r"\b(?:schedul(?:e|ed|es|ing)|bans?|banned|banning|seiz(?:ed|ing)|seizures? of (?:kratom|products?|about)|recall(?:s|ed)?|warning letters?|"
     r"import alerts?|proposed|temporary (?:scheduling )?orders?|rules?|statutes?|illegal(?:ly)?|legal(?:ly)?|"
     r"(?:un)?lawful(?:ly)?|"
-    r"(?<!-)controlled(?!\s+(?:clinical\s+)?(?:trials?|stud(?:y|ies)|research|human)))\b",
+    r"(?<!-)controlled(?!\s+(?:clinical\s+)?(?:trials?|stud(?:y|ies)|research|human|tests?|experiments?)))\b",
     re.IGNORECASE,
 )
 
