@@ -81,7 +81,9 @@ def needs_claim(sentence: str) -> bool:
     """True when a sentence states a number, date, count or legal/regulatory action (spec rules)."""
     if re.search(r"\d", NAME_WITH_DIGIT_RE.sub(" ", sentence)):
         return True
-    return bool(COUNT_WORD_RE.search(sentence) or LEGAL_ACTION_RE.search(sentence))
+    # idioms that contain a count word but state no count ("one drug for another", "no one")
+    plain = re.sub(r"\b(?:no one|one another|one (?:\w+ )?for another)\b", " ", sentence, flags=re.IGNORECASE)
+    return bool(COUNT_WORD_RE.search(plain) or LEGAL_ACTION_RE.search(sentence))
 
 
 def _norm(text: str) -> str:
