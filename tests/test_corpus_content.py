@@ -213,6 +213,19 @@ def test_every_document_records_how_it_was_reviewed(corpus_docs):
     assert [d.id for d in corpus_docs if not d.review_method] == []
 
 
+def test_review_dates_are_honest(corpus_docs):
+    """`reviewed` moves only when the facts were checked: a document marked "not re-checked since v1"
+    keeps its v1 date (a partly re-checked document may also keep it), and a claim is never dated
+    before the v1 review it would have to post-date."""
+    v1 = date(2026, 11, 25)
+    stale_marked_new = [
+        d.id for d in corpus_docs if d.review_method.startswith("not re-checked") and d.reviewed != v1
+    ]
+    assert stale_marked_new == []
+    undated_or_old = [(d.id, c.text) for d in corpus_docs for c in d.claims if not c.checked_on or c.checked_on < v1]
+    assert undated_or_old == []
+
+
 HOUSE_LINES = (
     "no adequate controlled trial has shown",
     "no health authority has established a safe",
