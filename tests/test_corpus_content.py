@@ -19,8 +19,8 @@ CORPUS = REPO_ROOT / "corpus"
 DOC_PATHS = sorted((CORPUS / "documents").glob("*.md"))
 
 
-def test_corpus_has_at_least_45_documents(corpus_docs):
-    assert len(corpus_docs) >= 45
+def test_corpus_has_at_least_85_documents(corpus_docs):
+    assert len(corpus_docs) >= 85
 
 
 @pytest.mark.parametrize("path", DOC_PATHS, ids=[p.stem for p in DOC_PATHS])
