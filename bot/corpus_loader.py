@@ -19,6 +19,8 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^\d{1,9}$")
+CHECKED_DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\b")
+CLAIM_FIELDS = ("text", "locator", "quote", "checked")
 
 
 class CorpusError(Exception):
@@ -41,6 +43,24 @@ class SourceType:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One structured claim backing a body sentence (see corpus/README.md, "Claims")."""
+
+    text: str  # an exact substring of one body sentence
+    locator: str = ""  # section / table / page / paragraph of the source
+    quote: str = ""  # optional marked quote of at most 10 words
+    checked: str = ""  # "YYYY-MM-DD, how"
+
+    @property
+    def checked_on(self) -> date | None:
+        m = CHECKED_DATE_RE.match(self.checked)
+        try:
+            return date.fromisoformat(m.group(1)) if m else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     title: str
@@ -54,6 +74,8 @@ class Document:
     path: Path
     doi: str | None = None
     pmid: str | None = None
+    review_method: str = ""
+    claims: tuple[Claim, ...] = ()
 
     @property
     def year(self) -> str:
@@ -114,6 +136,26 @@ def _date_str(value: object, path: Path, field: str, full: bool) -> str:
     return text
 
 
+def _claims(value: object, path: Path) -> tuple[Claim, ...]:
+    """Shape only; whether each claim is complete and found in the body is the audit's job."""
+    if value in (None, []):
+        return ()
+    if not isinstance(value, list):
+        raise CorpusError(path, "claims", "must be a list of {text, locator, quote, checked} mappings")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise CorpusError(path, f"claims[{i}]", "must be a mapping with text, locator, quote, checked")
+        unknown = set(item) - set(CLAIM_FIELDS)
+        if unknown:
+            raise CorpusError(path, f"claims[{i}]", f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(CLAIM_FIELDS)}")
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise CorpusError(path, f"claims[{i}].text", "must be a non-empty string (a substring of one body sentence)")
+        out.append(Claim(**{f: str(item.get(f) or "").strip() for f in CLAIM_FIELDS}))
+    return tuple(out)
+
+
 def parse_document(path: Path, sources: dict[str, SourceType]) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
@@ -168,6 +210,8 @@ def parse_document(path: Path, sources: dict[str, SourceType]) -> Document:
         path=path,
         doi=doi,
         pmid=pmid,
+        review_method=str(meta.get("review_method") or "").strip(),
+        claims=_claims(meta.get("claims"), path),
     )
 
 

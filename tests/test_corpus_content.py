@@ -19,8 +19,8 @@ CORPUS = REPO_ROOT / "corpus"
 DOC_PATHS = sorted((CORPUS / "documents").glob("*.md"))
 
 
-def test_corpus_has_at_least_45_documents(corpus_docs):
-    assert len(corpus_docs) >= 45
+def test_corpus_has_at_least_85_documents(corpus_docs):
+    assert len(corpus_docs) >= 85
 
 
 @pytest.mark.parametrize("path", DOC_PATHS, ids=[p.stem for p in DOC_PATHS])
@@ -113,3 +113,135 @@ def test_audit_flags_doi_url_that_does_not_match_doi_field(tmp_path):
     )
     problems = audit_corpus(make_settings(tmp_path / "data", corpus_dir=corpus))
     assert any(name in p and "does not match doi" in p for p in problems), problems
+
+
+# --- Claims (corpus v2): every number, date, count or legal action is backed by a claim ---
+
+def _one_doc_corpus(tmp_path: Path, name: str, edit) -> Path:
+    """A corpus holding one real document, changed by `edit(text) -> text`."""
+    corpus = tmp_path / "corpus"
+    (corpus / "documents").mkdir(parents=True)
+    shutil.copy(CORPUS / "sources.yaml", corpus / "sources.yaml")
+    text = (CORPUS / "documents" / name).read_text(encoding="utf-8")
+    new = edit(text)
+    assert new != text, "the edit changed nothing"
+    (corpus / "documents" / name).write_text(new, encoding="utf-8")
+    return corpus
+
+
+def _audit(tmp_path: Path, corpus: Path) -> list[str]:
+    return audit_corpus(make_settings(tmp_path / "data", corpus_dir=corpus))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The survey had 2,798 respondents.",
+        "The FDA acted in 2014.",
+        "Eleven cases of liver injury were reported.",
+        "The DEA placed the compounds in Schedule I.",
+        "The FDA issued a warning letter to the seller.",
+        "Kratom is not a controlled substance under federal law.",
+        "The company recalled its products.",
+        "7-OH binds the mu-opioid receptor 14 to 22 times more strongly than morphine.",
+    ],
+)
+def test_sentences_stating_numbers_dates_counts_or_legal_actions_need_a_claim(sentence):
+    from bot.audit import needs_claim
+
+    assert needs_claim(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "7-OH acts on the mu-opioid receptor.",
+        "The enzyme CYP3A4 breaks down mitragynine.",
+        "No controlled trial has tested kratom for chronic pain.",
+        "People can call or text the 988 Lifeline.",
+        "One of the authors disagreed.",
+    ],
+)
+def test_plain_sentences_need_no_claim(sentence):
+    from bot.audit import needs_claim
+
+    assert not needs_claim(sentence)
+
+
+def test_audit_fails_a_document_with_an_unclaimed_numeric_sentence(tmp_path):
+    name = "ahmad-dilin-liver-2021.md"
+    added = "The DILIN team later reported 37 more kratom cases in 2024."
+    corpus = _one_doc_corpus(tmp_path, name, lambda t: t.replace("\n## Key facts", f"\n{added}\n\n## Key facts", 1))
+    problems = _audit(tmp_path, corpus)
+    assert any(name in p and "unclaimed sentence" in p and "37 more kratom cases" in p for p in problems), problems
+
+
+def test_audit_fails_a_claim_without_locator(tmp_path):
+    name = "ahmad-dilin-liver-2021.md"
+    corpus = _one_doc_corpus(tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)locator: ".*"$', r'\1locator: ""', t, count=1))
+    problems = _audit(tmp_path, corpus)
+    assert any(name in p and "no locator" in p for p in problems), problems
+
+
+def test_audit_fails_a_claim_whose_text_is_not_in_the_body(tmp_path):
+    name = "ahmad-dilin-liver-2021.md"
+    corpus = _one_doc_corpus(tmp_path, name, lambda t: re.sub(r'(?m)^(\s+- )text: ".*"$', r'\1text: "a sentence no one wrote"', t, count=1))
+    problems = _audit(tmp_path, corpus)
+    assert any(name in p and "not found in the document body" in p for p in problems), problems
+
+
+def test_audit_fails_a_legal_status_document_checked_more_than_90_days_ago(tmp_path):
+    name = "dea-notice-of-intent-2016.md"
+    old = (date.today() - timedelta(days=120)).isoformat()
+    corpus = _one_doc_corpus(
+        tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)checked: "\d{4}-\d{2}-\d{2}', rf'\1checked: "{old}', t)
+    )
+    problems = _audit(tmp_path, corpus)
+    assert any(name in p and "legal status last checked" in p and old in p for p in problems), problems
+
+
+def test_audit_accepts_the_same_legal_status_document_checked_recently(tmp_path):
+    name = "dea-notice-of-intent-2016.md"
+    recent = (date.today() - timedelta(days=10)).isoformat()
+    corpus = _one_doc_corpus(
+        tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)checked: "\d{4}-\d{2}-\d{2}', rf'\1checked: "{recent}', t)
+    )
+    assert not [p for p in _audit(tmp_path, corpus) if name in p and "legal status" in p]
+
+
+def test_every_document_records_how_it_was_reviewed(corpus_docs):
+    assert [d.id for d in corpus_docs if not d.review_method] == []
+
+
+def test_review_dates_are_honest(corpus_docs):
+    """`reviewed` moves only when the facts were checked: a document marked "not re-checked since v1"
+    keeps its v1 date (a partly re-checked document may also keep it), and a claim is never dated
+    before the v1 review it would have to post-date."""
+    v1 = date(2026, 11, 25)
+    stale_marked_new = [
+        d.id for d in corpus_docs if d.review_method.startswith("not re-checked") and d.reviewed != v1
+    ]
+    assert stale_marked_new == []
+    undated_or_old = [(d.id, c.text) for d in corpus_docs for c in d.claims if not c.checked_on or c.checked_on < v1]
+    assert undated_or_old == []
+
+
+HOUSE_LINES = (
+    "no adequate controlled trial has shown",
+    "no health authority has established a safe",
+    "no health authority has set a safe",
+)
+
+
+@pytest.mark.parametrize("path", DOC_PATHS, ids=[p.stem for p in DOC_PATHS])
+def test_house_lines_live_in_policy_not_in_documents(path: Path):
+    text = path.read_text(encoding="utf-8").lower()
+    assert not [h for h in HOUSE_LINES if h in text]
+
+
+def test_policy_carries_the_house_lines():
+    import yaml
+
+    policy = yaml.safe_load((REPO_ROOT / "guardrails" / "policy.yaml").read_text(encoding="utf-8"))
+    lines = " ".join(str(v) for v in (policy.get("house_lines") or {}).values()).lower()
+    assert "safe or effective dose" in lines and "chronic pain" in lines

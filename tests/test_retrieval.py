@@ -1,7 +1,8 @@
 """Retrieval quality on the real corpus, real encoder and real Chroma index.
 
-tests/data/retrieval_questions.jsonl holds public-style questions, each with a topic key
-(`category`) and the documents that answer it (`expected_docs`). Run with `-s` to see the figures.
+tests/data/retrieval_questions.jsonl and tests/data/retrieval_questions_v2.jsonl (the corpus v2 topics)
+hold public-style questions, each with a topic key (`category`) and the documents that answer it
+(`expected_docs`). Both files are checked together. Run with `-s` to see the figures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,21 @@ from bot.settings import REPO_ROOT
 from bot.types import Conversation, Passage
 
 QUESTIONS_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
-QUESTIONS = [json.loads(line) for line in QUESTIONS_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+# Corpus v2: questions on the topics added for issue #13 (legal-by-place, drug-testing, ...).
+QUESTIONS_V2_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions_v2.jsonl"
+V2_TOPICS = {
+    "legal-by-place", "drug-testing", "quitting-treatment", "interactions", "pregnancy-breastfeeding",
+    "pediatric-exposure", "7-oh", "overdose-naloxone", "prevalence-use-disorder", "seizures-enforcement",
+}
+
+
+def _load(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+QUESTIONS_V1 = _load(QUESTIONS_PATH)
+QUESTIONS_V2 = _load(QUESTIONS_V2_PATH)
+QUESTIONS = QUESTIONS_V1 + QUESTIONS_V2
 K = 5
 MIN_TOPIC_HIT_RATE = 0.95
 
@@ -37,8 +52,15 @@ def topics_of(corpus_docs) -> dict[str, tuple[str, ...]]:
     return {d.id: d.topics for d in corpus_docs}
 
 
+def test_v2_questions_cover_the_new_topics():
+    assert len(QUESTIONS_V2) >= 30
+    assert {q["category"] for q in QUESTIONS_V2} <= V2_TOPICS
+    # every v2 topic is asked about
+    assert {q["category"] for q in QUESTIONS_V2} == V2_TOPICS
+
+
 def test_questions_file_is_well_formed(topics_of):
-    assert len(QUESTIONS) >= 60
+    assert len(QUESTIONS_V1) >= 60
     assert len({q["id"] for q in QUESTIONS}) == len(QUESTIONS)
     for q in QUESTIONS:
         assert q["category"] in COVERAGE_TOPICS, q["id"]
