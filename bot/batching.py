@@ -46,9 +46,12 @@ class BatchingEncoder:
                     break
             try:
                 vectors = self.encoder.encode([t for t, _ in batch], batch_size=len(batch))
-            except Exception as exc:  # every waiting turn gets the error, the worker lives on
-                for _, f in batch:
-                    f.set_exception(exc)
+            except Exception:  # one bad text must not fail its neighbours: retry one by one
+                for text, f in batch:
+                    try:
+                        f.set_result(self.encoder.encode([text], batch_size=1)[0])
+                    except Exception as exc:  # only this turn fails; the worker lives on
+                        f.set_exception(exc)
                 continue
             for (_, f), v in zip(batch, vectors):
                 f.set_result(v)
