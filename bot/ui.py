@@ -96,13 +96,23 @@ def unliteral_markdown(text: str) -> str:
     return _ESCAPED_MARK.sub(r"\1", text)
 
 
-class ChatPanel(gr.ChatInterface):
-    """gr.ChatInterface whose user bubbles are literal text (see `literal_markdown`)."""
+def show_user_text_literally(chat: gr.ChatInterface, demo: gr.Blocks) -> None:
+    """Make `chat` append user messages as literal text (see `literal_markdown`).
 
-    def _append_message_to_history(self, message, history, role="user"):
+    Not a subclass: Gradio takes a ChatInterface subclass for a custom component and the page
+    then fails to load. The method is swapped on the instance (its own turns call it there) and
+    in the events it registered."""
+    original = chat._append_message_to_history
+
+    def append(message, history, role="user"):
         if role == "user" and isinstance(message, str):
             message = literal_markdown(message)
-        return super()._append_message_to_history(message, history, role)
+        return original(message, history, role)
+
+    chat._append_message_to_history = append  # type: ignore[method-assign]
+    for fn in demo.fns.values():
+        if fn.fn == original:
+            fn.fn = append
 
 
 def _history_messages(history: list[dict]) -> list[dict]:
@@ -149,13 +159,14 @@ def build_ui(services: Services) -> gr.Blocks:
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
                              label="kratom-qa", placeholder="Ask a question about kratom's health effects, risks, laws or help to quit.")
-        ChatPanel(
+        chat = gr.ChatInterface(
             respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
             examples=[[q, []] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
             concurrency_limit=settings.concurrency, api_name="chat", autofocus=False,
         )
         share = gr.Checkbox(value=False, label="When I rate a reply, share my messages with the team (off: only the rating, route and sources are saved)")
         chatbot.like(on_feedback, [meta, share], None)
+    show_user_text_literally(chat, demo)
     return demo
 
 
@@ -229,8 +240,8 @@ def gradio_gate(demo: gr.Blocks):
     def event_problem(payload: object, kind: str | None, name: str | None) -> str | None:
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             return "body must be an object with a data list"
-        if kind is None:  # queue/join names the event by number
-            index = payload.get("fn_index")
+        index = payload.get("fn_index")  # as Gradio resolves it: the number first, else the path's name
+        if index is not None:
             fn = demo.fns.get(index) if isinstance(index, int) and not isinstance(index, bool) else None
         else:
             fn = events_by_name.get(name)
