@@ -183,8 +183,8 @@ class GuardMiddleware:
         data = self.gate("POST", scope["path"], bytes(body)) if gated else bytes(body)
         replay = [{"type": "http.request", "body": data, "more_body": False}]
 
-        async def replayed():
-            return replay.pop() if replay else {"type": "http.disconnect"}
+        async def replayed():  # then the real one: streaming responses wait on it for a disconnect
+            return replay.pop() if replay else await receive()
 
         return replayed
 

@@ -135,7 +135,7 @@ def build_ui(services: Services) -> gr.Blocks:
         text = render(reply)
         # Server-side record of this reply (feedback reads only this), truncated to what a rating needs.
         item = {"route": reply.route, "doc_ids": reply.doc_ids, "index": len(history) + 1,
-                "user": replace_lone_surrogates(_text(message))[:keep], "assistant": reply.text[:2 * keep]}
+                "user": _text(message)[:keep], "assistant": reply.text[:2 * keep]}
         meta = (list(meta or []) + [item])[-settings.max_turns:]
         for end in range(STREAM_PIECE, len(text), STREAM_PIECE):
             yield text[:end], meta
