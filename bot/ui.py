@@ -191,7 +191,7 @@ def file_object(value: object) -> bool:
 
 
 def history_problem(value: object) -> str | None:
-    """A chat history must be text messages: [{role, content: str | [{type: text, text}]}]."""
+    """A chat history as Gradio's Chatbot takes it, text only: [{role, content: [{type: text, text}]}]."""
     if value is None:
         return None
     if not isinstance(value, list):
@@ -200,12 +200,10 @@ def history_problem(value: object) -> str | None:
         if not isinstance(m, dict) or m.get("role") not in ROLES:
             return f"history[{i}] must be an object with role user, assistant or system"
         content = m.get("content")
-        parts = content if isinstance(content, list) else [content]
-        for part in parts:
-            if isinstance(part, str):
-                continue
-            if not (isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)):
-                return f"history[{i}].content must be text"
+        if not isinstance(content, list) or not all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
+        ):
+            return f"history[{i}].content must be a list of text parts"
     return None
 
 

@@ -264,7 +264,8 @@ def test_feedback_saves_the_servers_reply_not_the_clients(secure, c, events):
     done = chat_turn(c, events, "is kratom legal?", session)
     assert done["success"]
     like_index, like_inputs = events["on_feedback"]
-    forged = [{"role": "user", "content": MARKER}, {"role": "assistant", "content": MARKER * 12_000}]
+    forged = [{"role": "user", "content": [{"type": "text", "text": MARKER}]},
+              {"role": "assistant", "content": [{"type": "text", "text": MARKER * 12_000}]}]
     before = path.stat().st_size if path.exists() else 0
     like = {"index": 1, "value": MARKER, "liked": True}
     codes = []
@@ -298,9 +299,11 @@ def test_feedback_file_is_rotated_past_its_cap(tmp_path):
 
 # ---- 6. X-Forwarded-For does not choose the rate-limit key; keys expire ---------------------------
 
-def test_x_forwarded_for_does_not_bypass_the_rate_limit(c):
-    codes = [post_json(c, "/api/chat", {}, headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"}).status_code
-             for i in range(RATE + 10)]
+def test_x_forwarded_for_does_not_bypass_the_rate_limit(secure):
+    """From 127.0.0.1, which uvicorn trusted by default (no other test here POSTs from it)."""
+    with httpx.Client(base_url=secure.url, timeout=60, transport=httpx.HTTPTransport(local_address="127.0.0.1")) as c:
+        codes = [post_json(c, "/api/chat", {}, headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"}).status_code
+                 for i in range(RATE + 10)]
     assert codes[:RATE] == [422] * RATE and set(codes[RATE:]) == {429}, codes
 
 
@@ -332,9 +335,10 @@ def test_413_and_429_carry_cors_and_security_headers(secure):
     assert replies[-1].status_code == 429
 
 
-def test_gradio_does_not_trust_other_localhost_origins(c):
+def test_gradio_does_not_trust_other_localhost_origins(server, c):
+    """With no allowed origins (the session's server), no page gets CORS access, localhost or not."""
     for origin in ("http://localhost:5555", "http://127.0.0.1:5555", "null"):
-        r = c.get("/config", headers={"Origin": origin})
+        r = httpx.get(server.url + "/config", headers={"Origin": origin})
         assert "access-control-allow-origin" not in r.headers, (origin, dict(r.headers))
         assert "access-control-allow-credentials" not in r.headers
     assert c.get("/config", headers={"Origin": ORIGIN}).headers.get("access-control-allow-origin") == ORIGIN
