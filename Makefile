@@ -8,7 +8,7 @@ KQA := $(VENV)/bin/kratom-qa
 TORCH_VERSION ?= 2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help chat test install install-dev chromium ingest router eval bench soak clean
+.PHONY: help chat test install install-dev lock chromium ingest router eval bench soak clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,13 +22,25 @@ $(VENV)/.torch: | $(PY)
 	$(PY) -m pip install -q torch==$(TORCH_VERSION)
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PY) -m pip install -q -e .
+# Everything else from the hashed locks (exact tested versions), then the project itself.
+$(VENV)/.installed: pyproject.toml requirements/app.lock $(VENV)/.torch
+	$(PY) -m pip install -q --require-hashes -r requirements/app.lock
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.lock $(VENV)/.installed
+	$(PY) -m pip install -q --require-hashes -r requirements/dev.lock
 	@touch $@
+
+# The locks leave torch out (the Makefile installs the CPU build first) and resolve against that
+# CPU wheel's metadata, so no CUDA packages (nvidia-*, triton) get in.
+TORCH_WHEELS ?= /opt/wheels
+LOCK_OPTS = --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+  --find-links $(TORCH_WHEELS) --override requirements/torch-cpu.txt --no-emit-package torch \
+  --custom-compile-command "make lock"
+lock: $(VENV)/.installed-dev ## rewrite requirements/*.lock from pyproject.toml (after changing a dependency)
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTS) $(UPGRADE) -o requirements/app.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_OPTS) $(UPGRADE) -o requirements/dev.lock
 
 install: $(VENV)/.installed ## create .venv and install the app
 

@@ -10,13 +10,16 @@ Bad requests get JSON 4xx errors, never a 500. Rate limiting per client is a set
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import math
 import re
 import threading
 import time
+import traceback
 import uuid
-from collections import deque
+from collections import OrderedDict
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -34,6 +37,7 @@ from bot.types import Reply
 log = logging.getLogger(__name__)
 MODEL_ID = "kratom-qa"
 MAX_BODY_BYTES = 256 * 1024
+API_PREFIXES = ("/api/", "/v1/")
 
 
 class ContentPart(BaseModel):
@@ -67,69 +71,122 @@ def error(status: int, message: str, kind: str = "invalid_request_error", header
 
 
 class RateLimiter:
-    """Sliding one-minute window per client address."""
+    """A token bucket per client: `per_minute` requests, refilled evenly over a minute.
 
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self.hits: dict[str, deque] = {}
+    Each check is O(1): buckets sit in an OrderedDict by last use, and the ones idle for
+    longer than a minute (full again, so forgetting them changes nothing) are dropped from
+    the front as we go. `max_clients` bounds the memory whatever the number of addresses.
+    """
+
+    def __init__(self, per_minute: int, max_clients: int = 100_000, clock=time.monotonic):
+        self.per_minute, self.max_clients, self.clock = per_minute, max_clients, clock
+        self.rate = per_minute / 60.0
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, last seen)
         self.lock = threading.Lock()
 
     def retry_after(self, client: str) -> int:
+        """0 when the request may go ahead (and is counted); else seconds until it may."""
         if self.per_minute <= 0:
             return 0
-        now = time.monotonic()
+        now = self.clock()
         with self.lock:
-            q = self.hits.setdefault(client, deque())
-            while q and now - q[0] > 60:
-                q.popleft()
-            if len(q) >= self.per_minute:
-                return max(1, int(60 - (now - q[0])) + 1)
-            q.append(now)
-            if len(self.hits) > 10000:  # forget idle clients
-                for k in [k for k, v in self.hits.items() if not v][:5000]:
-                    del self.hits[k]
+            while self.buckets:
+                oldest, (_, seen) = next(iter(self.buckets.items()))
+                if now - seen <= 60 and len(self.buckets) < self.max_clients:
+                    break
+                del self.buckets[oldest]
+            tokens, seen = self.buckets.pop(client, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - seen) * self.rate)
+            if tokens < 1.0:
+                self.buckets[client] = (tokens, now)
+                return max(1, math.ceil((1.0 - tokens) / self.rate))
+            self.buckets[client] = (tokens - 1.0, now)
         return 0
 
 
-class GuardMiddleware:
-    """Pure ASGI (no per-request task overhead): body-size limit, rate limit, security headers."""
+class Refused(Exception):
+    """A request the app will not serve; the middleware answers `status` with `message` as JSON."""
 
-    def __init__(self, app, limiter: RateLimiter, csp: str):
-        self.app, self.limiter = app, limiter
-        self.headers = [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff")]
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+class GuardMiddleware:
+    """Pure ASGI (no per-request task overhead), inside CORS and outside everything else.
+
+    Every POST, the API's and Gradio's alike: a per-client rate limit, a body-size cap and a
+    timeout on reading the body; outside the API, the `gate` (bot/ui.py) checks Gradio's
+    requests before Gradio sees them. Every reply carries the security headers, our own
+    4xx and a 500 from anything inside included.
+    """
+
+    def __init__(self, app, limiter: RateLimiter, csp: str, gate=None, body_timeout: float = 10.0):
+        self.app, self.limiter, self.gate, self.body_timeout = app, limiter, gate, body_timeout
+        self.headers = [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"no-referrer")]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if scope["method"] == "POST" and scope["path"].startswith(("/api/", "/v1/")):
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return await self._reply(send, error(413, f"request body larger than {MAX_BODY_BYTES} bytes"))
-            if not length.isdigit():  # chunked: read up to the limit, then replay
-                body, more = bytearray(), True
-                while more:
-                    message = await receive()
-                    body += message.get("body", b"")
-                    more = message.get("more_body", False)
-                    if len(body) > MAX_BODY_BYTES:
-                        return await self._reply(send, error(413, f"request body larger than {MAX_BODY_BYTES} bytes"))
-                replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
-
-                async def receive():  # noqa: F811 - the replayed body
-                    return replay.pop() if replay else {"type": "http.disconnect"}
-            client = scope.get("client") or ("unknown", 0)
-            wait = self.limiter.retry_after(client[0])
-            if wait:
-                return await self._reply(send, error(429, "too many requests; slow down", "rate_limit_error",
-                                                     {"Retry-After": str(wait)}))
+        started = False
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in names]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            receive = await self._admit(scope, receive)
+            await self.app(scope, receive, send_with_headers)
+        except Refused as exc:
+            kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"
+            await self._reply(send_with_headers, error(exc.status, exc.message, kind, exc.headers))
+        except Exception as exc:  # log where, never what: an exception's message may quote user text
+            log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope["method"], scope["path"],
+                      "".join(traceback.format_tb(exc.__traceback__)))
+            if not started:
+                await self._reply(send_with_headers, error(500, "internal error", "server_error"))
+
+    async def _admit(self, scope, receive):
+        """Rate limit and read a POST's whole body (capped, with a timeout); pass it through the gate.
+
+        Returns the `receive` the app should use (the body replayed)."""
+        gated = self.gate is not None and not scope["path"].startswith(API_PREFIXES)
+        if scope["method"] != "POST":
+            if gated:
+                self.gate(scope["method"], scope["path"], b"")
+            return receive
+        client = scope.get("client") or ("unknown", 0)
+        wait = self.limiter.retry_after(client[0])
+        if wait:
+            raise Refused(429, "too many requests; slow down", {"Retry-After": str(wait)})
+        too_big = Refused(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise too_big
+        body, more = bytearray(), True
+        while more:
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except asyncio.TimeoutError:
+                raise Refused(408, f"request body not received within {self.body_timeout:g} s") from None
+            if message["type"] == "http.disconnect":
+                raise Refused(400, "client disconnected")
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY_BYTES:
+                raise too_big
+        data = self.gate("POST", scope["path"], bytes(body)) if gated else bytes(body)
+        replay = [{"type": "http.request", "body": data, "more_body": False}]
+
+        async def replayed():  # then the real one: streaming responses wait on it for a disconnect
+            return replay.pop() if replay else await receive()
+
+        return replayed
 
     async def _reply(self, send, response: JSONResponse) -> None:
         async def no_body():
@@ -166,12 +223,19 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     app = FastAPI(title="kratom-qa", version=__version__,
                   description="Answers questions about kratom only from vetted, cited sources.")
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    if settings.allowed_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["*"])
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
+    demo = None
+    if with_ui:
+        from bot.ui import build_ui, gradio_gate
 
-    app.add_middleware(GuardMiddleware, limiter=limiter, csp=f"frame-ancestors {frame_ancestors}")
+        demo = build_ui(services)
+    app.add_middleware(GuardMiddleware, limiter=limiter, csp=f"frame-ancestors {frame_ancestors}",
+                       gate=gradio_gate(demo) if demo else None, body_timeout=settings.request_timeout_seconds)
+    # Outermost, so the guard's own 413/429/500 carry CORS headers too. Always present: with no
+    # allowed origins it allows none, and Gradio's own CORS (which trusts any localhost page,
+    # with credentials) stands aside when the parent app has one.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["*"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -191,9 +255,12 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict:
-        stats = services.index.stats()
-        return {"status": "ok" if stats["chunks"] else "no_index", "documents": stats["documents"],
-                "chunks": stats["chunks"], "index_version": stats["version"], "version": __version__}
+        """What answers come from now: the index version the retriever has loaded, not the pointer's."""
+        served, latest = services.retriever.stats(), services.index.version
+        out = {"status": "ok" if served["chunks"] else "no_index", **served, "version": __version__}
+        if latest != served["index_version"]:
+            out["index_pending_version"] = latest  # switched by another process; loaded within 30 s
+        return out
 
     @app.post("/api/chat")
     def chat(body: ChatRequest) -> dict:
@@ -241,10 +308,10 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
                          headers={"Allow": known[path]})
         return error(404, f"no API endpoint at {path}; see /docs")
 
-    if with_ui:
+    if demo is not None:
         from bot.ui import mount_ui
 
-        app = mount_ui(app, services)
+        app = mount_ui(app, demo, services)
     return app
 
 

@@ -76,9 +76,12 @@ class BatchingEncoder:
                     break
             try:
                 results = self._encode(batch)
-            except Exception as exc:  # every waiting turn gets the error, the worker lives on
-                for _, _, f in batch:
-                    f.set_exception(exc)
+            except Exception:  # one bad text must not fail its neighbours: retry one by one
+                for item in batch:
+                    try:
+                        item[2].set_result(self._encode([item])[0])
+                    except Exception as exc:  # only this turn fails; the worker lives on
+                        item[2].set_exception(exc)
                 continue
             for (_, _, f), result in zip(batch, results):
                 f.set_result(result)

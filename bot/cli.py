@@ -103,9 +103,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bot.api import create_app
+    from bot.server import run
     from bot.services import Services
 
     settings = _settings(args)
@@ -118,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     services.warm()
     app = create_app(services)
     print(f"kratom-qa chat on http://{settings.host}:{settings.port}  (API docs: /docs)", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    run(app, settings)
     return 0
 
 

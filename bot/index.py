@@ -39,7 +39,19 @@ def make_client(settings: Settings) -> Any:
             ) from None
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client.list_collections()  # reads the store: a corrupt file fails here, not mid-request
+    except Exception as exc:
+        raise unreadable(str(path), exc) from None
+    return client
+
+
+def unreadable(where: str, exc: Exception) -> IndexError_:
+    """One line naming the store, the error and the fix (no traceback for a corrupt index)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return IndexError_(f"The index at {where} cannot be read ({type(exc).__name__}: {first}). "
+                       "Move that folder aside (or delete it) and run `kratom-qa ingest` to rebuild it.")
 
 
 @dataclass
@@ -97,7 +109,10 @@ class Index:
         if not self.exists():
             return []
         include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
-        got = self.active().get(include=include)
+        try:
+            got = self.active().get(include=include)
+        except Exception as exc:
+            raise unreadable(f"collection {self.active_name}", exc) from None
         out = []
         embeddings = got.get("embeddings") if with_embeddings else None
         for i, cid in enumerate(got["ids"]):

@@ -66,6 +66,12 @@ class Retriever:
                 if rows else None
             )
 
+    def stats(self) -> dict[str, int]:
+        """The index this retriever serves: version, documents and chunks."""
+        with self._lock:
+            return {"index_version": self.version, "documents": len({c.doc_id for c in self.chunks}),
+                    "chunks": len(self.chunks)}
+
     def _maybe_reload(self) -> None:
         if time.monotonic() - self.checked_at < RELOAD_CHECK_SECONDS:
             return

@@ -68,7 +68,19 @@ class Settings(BaseSettings):
         description="Sites allowed to embed the chat (CSP frame-ancestors) and call the API (CORS)",
     )
     rate_limit_per_minute: int = Field(
-        120, ge=0, description="API requests per client per minute; 0 = no limit"
+        120, ge=0, description="POST requests (API and web chat) per client per minute; 0 = no limit"
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For names the client (rate limits); empty = trust none",
+    )
+    queue_max_size: int = Field(64, ge=1, le=10000, description="Web-chat events waiting in Gradio's queue before new ones get 503")
+    session_idle_minutes: int = Field(15, ge=1, description="A web-chat session's values are forgotten after this long idle")
+    feedback_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=4096, description="feedback.jsonl is rotated to feedback.jsonl.1 beyond this size"
+    )
+    request_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="A request whose head or body is not all sent within this long is dropped (408 or closed)"
     )
     max_message_chars: int = Field(2000, ge=50, description="Longest accepted user message")
     max_turns: int = Field(40, ge=1, description="Most messages accepted in one conversation")
@@ -80,7 +92,7 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

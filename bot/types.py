@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 Route = Literal["emergency", "crisis", "dosing_refusal", "decline", "answer"]
 ROUTES: tuple[str, ...] = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 Role = Literal["user", "assistant", "system"]
+
+
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(value: object) -> object:
+    """U+FFFD for every unpaired UTF-16 surrogate in a string or a JSON-like structure.
+
+    JSON can carry `"\\ud800"`; Python keeps it as a lone surrogate (a pair becomes one code
+    point), which tokenizers and UTF-8 encoders refuse. Other values come back unchanged.
+    """
+    if isinstance(value, str):
+        return LONE_SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [replace_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: replace_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,7 +60,7 @@ class Conversation:
                 )
             if not isinstance(content, str):
                 raise ValueError(f"messages[{i}].content must be a string")
-            out.append(Message(role, content))
+            out.append(Message(role, LONE_SURROGATE_RE.sub("\ufffd", content)))
         if not any(m.role == "user" for m in out):
             raise ValueError("messages must contain at least one user message")
         return cls(tuple(out))

@@ -8,16 +8,20 @@ and source links are markup. Per-user state lives in the session, never in globa
 from __future__ import annotations
 
 import html
+import json
 import logging
+import re
+import threading
 import time
 
 import gradio as gr
 from fastapi import FastAPI
 
+from bot.api import Refused
 from bot.chat import answer_turn
 from bot.feedback import save_feedback
 from bot.services import Services
-from bot.types import Reply
+from bot.types import Reply, replace_lone_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -77,46 +81,217 @@ def _text(content: object) -> str:
     return str(content or "")
 
 
+# The user's own bubble shows their text literally: every ASCII punctuation mark is
+# backslash-escaped (CommonMark renders `\x` as `x`), so no Markdown link, image or HTML
+# tag in it comes alive. Escaping every mark makes the escape reversible.
+_MARK = re.compile(r"([!-/:-@\[-`{-~])")
+_ESCAPED_MARK = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def literal_markdown(text: str) -> str:
+    return _MARK.sub(r"\\\1", text)
+
+
+def unliteral_markdown(text: str) -> str:
+    return _ESCAPED_MARK.sub(r"\1", text)
+
+
+def show_user_text_literally(chat: gr.ChatInterface, demo: gr.Blocks) -> None:
+    """Make `chat` append user messages as literal text (see `literal_markdown`).
+
+    Not a subclass: Gradio takes a ChatInterface subclass for a custom component and the page
+    then fails to load. The method is swapped on the instance (its own turns call it there) and
+    in the events it registered."""
+    original = chat._append_message_to_history
+
+    def append(message, history, role="user"):
+        if role == "user" and isinstance(message, str):
+            message = literal_markdown(message)
+        return original(message, history, role)
+
+    chat._append_message_to_history = append  # type: ignore[method-assign]
+    for fn in demo.fns.values():
+        if fn.fn == original:
+            fn.fn = append
+
+
+def _history_messages(history: list[dict]) -> list[dict]:
+    out = []
+    for m in history:
+        if m.get("role") in ("user", "assistant"):
+            text = _text(m["content"])
+            out.append({"role": m["role"], "content": unliteral_markdown(text) if m["role"] == "user" else text})
+    return out
+
+
 def build_ui(services: Services) -> gr.Blocks:
-    feedback_path = services.settings.data_dir / "feedback.jsonl"
+    settings = services.settings
+    feedback_path = settings.data_dir / "feedback.jsonl"
+    keep = settings.max_message_chars
 
     def respond(message: str, history: list[dict], meta: list[dict]):
-        messages = [{"role": m["role"], "content": _text(m["content"])} for m in history if m.get("role") in ("user", "assistant")]
-        messages.append({"role": "user", "content": _text(message)})
+        messages = _history_messages(history) + [{"role": "user", "content": _text(message)}]
         reply = answer_turn(messages, services)  # fully checked here, before anything streams
-        meta = list(meta or []) + [{"route": reply.route, "doc_ids": reply.doc_ids, "user": _text(message)}]
         text = render(reply)
+        # Server-side record of this reply (feedback reads only this), truncated to what a rating needs.
+        item = {"route": reply.route, "doc_ids": reply.doc_ids, "index": len(history) + 1,
+                "user": _text(message)[:keep], "assistant": reply.text[:2 * keep]}
+        meta = (list(meta or []) + [item])[-settings.max_turns:]
         for end in range(STREAM_PIECE, len(text), STREAM_PIECE):
             yield text[:end], meta
             time.sleep(STREAM_PAUSE)
         yield text, meta
 
-    def on_feedback(data: gr.LikeData, meta: list[dict], share: bool, history: list[dict]):
+    def on_feedback(data: gr.LikeData, meta: list[dict], share: bool):
+        """Built from the session's own record of the reply; nothing the client sends is saved."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        n = sum(1 for m in history[: int(index) + 1] if m.get("role") == "assistant") - 1
-        if not meta or n < 0 or n >= len(meta):
+        item = next((m for m in reversed(meta or []) if m.get("index") == index), None)
+        if item is None or item.get("rated"):
             return
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
-        item = meta[n]
-        text = {"user": item.get("user", ""), "assistant": _text(history[int(index)].get("content"))} if share else None
-        save_feedback(feedback_path, item["route"], item["doc_ids"], "up" if liked else "down", text)
+        item["rated"] = True  # one rating per reply
+        text = {"user": item["user"], "assistant": item["assistant"]} if share else None
+        save_feedback(feedback_path, item["route"], item["doc_ids"], "up" if liked else "down", text,
+                      max_bytes=settings.feedback_max_bytes)
 
     with gr.Blocks(title="kratom-qa", analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
-        meta = gr.State([])
+        meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
                              label="kratom-qa", placeholder="Ask a question about kratom's health effects, risks, laws or help to quit.")
-        gr.ChatInterface(
+        chat = gr.ChatInterface(
             respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
             examples=[[q, []] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
-            concurrency_limit=services.settings.concurrency, api_name="chat", autofocus=False,
+            concurrency_limit=settings.concurrency, api_name="chat", autofocus=False,
         )
         share = gr.Checkbox(value=False, label="When I rate a reply, share my messages with the team (off: only the rating, route and sources are saved)")
-        chatbot.like(on_feedback, [meta, share, chatbot], None)
+        chatbot.like(on_feedback, [meta, share], None)
+    show_user_text_literally(chat, demo)
     return demo
 
 
-def mount_ui(app: FastAPI, services: Services) -> FastAPI:
-    demo = build_ui(services)
-    demo.queue(default_concurrency_limit=services.settings.concurrency)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"])
+# ---- the gate: what Gradio may be asked, checked before Gradio sees it -------------------------
+
+REFUSED_PATHS = ("/gradio_api/upload", "/gradio_api/proxy=", "/gradio_api/file=http", "/gradio_api/run-history")
+EVENT_PATH = re.compile(r"^/gradio_api/(?:queue/join|(run|api|call)/([\w-]+))/?$")
+ROLES = ("user", "assistant", "system")
+
+
+def file_object(value: object) -> bool:
+    """Anything Gradio would treat as a file: a dict with a path or url, FileData meta, a file part."""
+    if isinstance(value, dict):
+        if "path" in value or "url" in value or value.get("type") == "file":
+            return True
+        if isinstance(value.get("meta"), dict) and value["meta"].get("_type") == "gradio.FileData":
+            return True
+        return any(file_object(v) for v in value.values())
+    if isinstance(value, list):
+        return any(file_object(v) for v in value)
+    return False
+
+
+def history_problem(value: object) -> str | None:
+    """A chat history as Gradio's Chatbot takes it, text only: [{role, content: [{type: text, text}]}]."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return "the chat history must be a list of messages"
+    for i, m in enumerate(value):
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            return f"history[{i}] must be an object with role user, assistant or system"
+        content = m.get("content")
+        if not isinstance(content, list) or not all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
+        ):
+            return f"history[{i}].content must be a list of text parts"
+    return None
+
+
+def gradio_gate(demo: gr.Blocks):
+    """The middleware's check for every request outside the API (bot/api.py `GuardMiddleware`).
+
+    Refuses file uploads and URL fetches (the chat never needs files), any JSON carrying a file
+    object, malformed event payloads (so Gradio neither errors nor logs the values), and replaces
+    lone UTF-16 surrogates, which the tokenizer and Gradio's JSON encoder cannot take.
+    """
+    events_by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+
+    def check(method: str, path: str, body: bytes) -> bytes:
+        if path.startswith(REFUSED_PATHS):
+            raise Refused(404, "the chat takes no files")
+        if method != "POST" or not body.strip():
+            return body
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(400, "request body is not valid JSON") from None
+        if file_object(payload):
+            raise Refused(400, "the chat takes no files")
+        match = EVENT_PATH.match(path)
+        if match:
+            problem = event_problem(payload, match.group(1), match.group(2))
+            if problem:
+                raise Refused(422, problem)
+        clean = replace_lone_surrogates(payload)
+        return body if clean == payload else json.dumps(clean).encode()
+
+    def event_problem(payload: object, kind: str | None, name: str | None) -> str | None:
+        if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+            return "body must be an object with a data list"
+        index = payload.get("fn_index")  # as Gradio resolves it: the number first, else the path's name
+        if index is not None:
+            fn = demo.fns.get(index) if isinstance(index, int) and not isinstance(index, bool) else None
+        else:
+            fn = events_by_name.get(name)
+        if fn is None:
+            return "no such event"
+        data, inputs = payload["data"], fn.inputs
+        public = [b for b in inputs if not getattr(b, "skip_api", False)]
+        if len(data) != len(inputs) and not (kind == "call" and len(data) == len(public)):
+            return f"this event takes {len(inputs)} values, got {len(data)}"
+        for block, value in zip(inputs, data):
+            if isinstance(block, gr.Chatbot):
+                problem = history_problem(value)
+            elif isinstance(block, gr.Textbox):
+                problem = None if value is None or isinstance(value, str) else "a text input must be a string"
+            else:
+                problem = None
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
+def expire_idle_sessions(holder, idle_seconds: float) -> int:
+    """Forget the sessions idle for longer than `idle_seconds` (their chat and records); how many."""
+    cutoff = time.time() - idle_seconds
+    with holder.lock:
+        idle = [sid for sid, used in list(holder.time_last_used.items()) if used.timestamp() < cutoff]
+        for sid in idle:
+            holder.session_data.pop(sid, None)
+            holder.time_last_used.pop(sid, None)
+    return len(idle)
+
+
+def _expire_sessions_forever(demo: gr.Blocks, idle_seconds: float, every: float = 60.0) -> None:
+    def sweep() -> None:
+        while True:
+            time.sleep(every)
+            if expired := expire_idle_sessions(demo.state_holder, idle_seconds):
+                log.info("expired %d idle chat session(s)", expired)
+
+    threading.Thread(target=sweep, name="expire-idle-sessions", daemon=True).start()
+
+
+def mount_ui(app: FastAPI, demo: gr.Blocks, services: Services) -> FastAPI:
+    settings = services.settings
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_max_size)
+    demo.state_session_capacity = settings.queue_max_size * 10  # oldest sessions go first beyond this
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"], show_error=False,
+                              run_history=False, blocked_paths=[str(settings.data_dir.resolve())])
+    # mount_gradio_app leaves has_launched False, and Gradio skips its file allow-list checks
+    # until an app has launched: without this, a message naming a path makes Gradio serve that file.
+    demo.has_launched = True
+    _expire_sessions_forever(demo, settings.session_idle_minutes * 60)
+    return app

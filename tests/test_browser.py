@@ -200,6 +200,15 @@ def test_embedded_chat_shows_markup_in_messages_inertly(embedded):
     expect(embedded.textbox).to_be_editable()
 
 
+def test_users_own_message_is_shown_as_typed(embedded):
+    """Issue #18: the user's Markdown or HTML stays text in their bubble (no image request, no live link)."""
+    typed = "![pixel](http://127.0.0.1:9/pixel.png) [live](https://example.com) <b>bold</b> https://example.com"
+    embedded.ask(typed)
+    mine = embedded.user_messages().last
+    assert mine.locator("img, a, b").count() == 0, mine.inner_html()
+    assert typed in mine.inner_text()
+
+
 def test_chat_document_allows_the_host_in_frame_ancestors_and_screenshot(browser, sites, tmp_path):
     from playwright.sync_api import expect
 

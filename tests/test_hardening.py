@@ -1,7 +1,11 @@
-"""Hardening: random conversations, hostile inputs, and the HTTP API fuzzed from its own schema."""
+"""Hardening: random conversations, hostile inputs, the HTTP API fuzzed from its own schema, and
+random JSON at the Gradio routes."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -182,3 +186,32 @@ def test_api_never_answers_5xx(api_schema, server, method, path, mode, examples)
     assert seen
     if mode == "negative":
         assert any(400 <= code < 500 for code in seen)  # invalid requests get a 4xx, not a 200 or a 500
+
+
+# ---- the Gradio routes: random JSON at every POST the web chat answers ---------------------------
+
+GRADIO_POSTS = ["/gradio_api/queue/join", "/gradio_api/run/chat", "/gradio_api/call/chat", "/gradio_api/api/chat",
+                "/gradio_api/cancel", "/gradio_api/reset", "/gradio_api/component_server", "/gradio_api/upload"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
+        ["role", "content", "type", "text", "path", "url", "meta", "x"]), inner, max_size=4),
+    max_leaves=12,
+)
+gradio_bodies = st.one_of(
+    st.fixed_dictionaries(
+        {"fn_index": st.integers(-2, 40), "session_hash": st.text(min_size=1, max_size=12), "data": st.lists(json_values, max_size=4)},
+        optional={"event_data": json_values, "trigger_id": st.integers()},
+    ),
+    json_values,
+)
+
+
+@settings(max_examples=80, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(path=st.sampled_from(GRADIO_POSTS), body=gradio_bodies)
+def test_gradio_routes_never_answer_5xx(server, path, body):
+    r = httpx.post(server.url + path, content=json.dumps(body), headers={"content-type": "application/json"}, timeout=60)
+    assert r.status_code < 500, (path, body, r.status_code, r.text[:300])
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/json"), (path, body, r.headers)

@@ -1,0 +1,58 @@
+"""Run the app under uvicorn with this project's connection policy.
+
+- `X-Forwarded-For` is believed only from the proxies named in `KQA_TRUSTED_PROXIES` (uvicorn
+  otherwise trusts it from loopback, which lets any local client pick its rate-limit key).
+- Idle keep-alive connections close after 5 s; a connection that has not sent a complete
+  request head within `KQA_REQUEST_TIMEOUT_SECONDS` (at connect, or after its last reply) is
+  closed, so idle or half-sent connections cannot pile up. Slow bodies are the middleware's
+  job (bot/api.py).
+"""
+
+from __future__ import annotations
+
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from bot.settings import Settings
+
+KEEP_ALIVE_SECONDS = 5
+
+
+def header_timeout_protocol(seconds: float) -> type:
+    """uvicorn's HTTP protocol, closing connections that leave a request head unfinished."""
+
+    class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        _head_timer = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = self.loop.call_later(seconds, self._expire)
+
+        def _expire(self) -> None:
+            waiting_for_head = self.cycle is None or self.cycle.response_complete
+            if waiting_for_head and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
+
+
+def run(app, settings: Settings) -> None:
+    import uvicorn
+
+    trusted = settings.trusted_proxies
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, http=header_timeout_protocol(settings.request_timeout_seconds))
