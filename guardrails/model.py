@@ -31,6 +31,11 @@ class ModelPolicy:
     thresholds: dict[str, float]
     band: dict[str, float] = field(default_factory=dict)  # lower edge of the safety-net band, urgent routes
     floor_keep: frozenset[str] | None = None  # None: every rule is kept (no trained model yet)
+    clear_below: float = 0.0  # a live emergency is over once the model's emergency probability falls below this
+
+    def cleared(self, vote: ModelVote | None) -> bool:
+        """The whole conversation no longer reads as an emergency to the model."""
+        return vote is not None and vote.probs.get("emergency", 0.0) < self.clear_below
 
     def route(self, vote: ModelVote) -> str:
         """The model's route: an urgent route over its threshold (the likelier one if both are),

@@ -246,7 +246,7 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
         if model_route != "answer":
             found[model_route].append({"rule": f"model.{model_route}", "p": round(vote.probs.get(model_route, 0.0), 4)})
     if live == "emergency" and not found["emergency"]:
-        if negation.NEGATED.search(turns[-1]):
+        if negation.NEGATED.search(turns[-1]) or policy.model.cleared(vote):
             reasons.append({"suppressed": "state.emergency_live", "why": "resolved"})
         else:
             found["emergency"].append({"rule": "state.emergency_live"})
