@@ -76,7 +76,7 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
               "## Decisions made on the calibration split",
               "",
               f"- Temperature: {meta['temperature']}.",
-              "- Thresholds (a route fires at or above; if both urgent routes fire, the likelier wins), chosen by a "
+              "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
               "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
               "x0.5 and harmless questions refused x1, with at most 5% of answerable questions refused: "
               + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items()) + ".",

@@ -245,15 +245,10 @@ MAX_REFUSED = 0.05  # never trade more than this share of answerable questions f
 
 
 def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
-    """Vectorised ModelPolicy.route: route index per row."""
-    em, cr = probs[:, 0] >= t["emergency"], probs[:, 1] >= t["crisis"]
+    """Vectorised ModelPolicy.route: route index per row (the first route over its threshold)."""
     out = np.full(len(probs), 4)
-    out[probs[:, 3] >= t["decline"]] = 3
-    out[probs[:, 2] >= t["dosing_refusal"]] = 2
-    out[cr] = 1
-    out[em] = 0
-    both = em & cr
-    out[both] = np.where(probs[both, 0] >= probs[both, 1], 0, 1)
+    for i in (3, 2, 1, 0):  # later assignments win: emergency is checked first
+        out[probs[:, i] >= t[ROUTES[i]]] = i
     return out
 
 
