@@ -184,7 +184,7 @@ def cmd_router(args: argparse.Namespace) -> int:
     print("Loading the base model (all-MiniLM-L6-v2, bundled)...", flush=True)
     encoder = load_encoder("")
     policy = load_policy(settings.policy_path)
-    summary = train(encoder, policy, split=args.split, epochs=args.epochs, seed=args.seed, lr=args.lr,
+    summary = train(encoder, policy, split=args.split, epochs=args.epochs, seed=args.seed, lr=args.lr, reuse=args.reuse,
                     progress=not args.quiet, score_blind=not args.no_blind)
     cal = summary["report"]["calibration"]["router"]
     print(f"router: trained in {summary['seconds']} s on {summary['counts'].get('train', 0)} conversations; "
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=float, default=2e-4, help="learning rate of the tuned layers (the head's is 10x)")
     s.add_argument("--seed", type=int, default=13)
     s.add_argument("--no-blind", action="store_true", help="do not score the blind split")
+    s.add_argument("--reuse", action="store_true", help="keep the committed weights; redo only calibration, card and metrics")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_router)
 

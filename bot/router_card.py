@@ -68,18 +68,23 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
     lines += ["", "</details>", "",
               "## Metrics (95% Wilson intervals)",
               "",
-              "`router` = the model's thresholded route combined with the kept floor rules (what serves); "
+              "`router` = what serves: the model's thresholded route, the kept floor rules and the conversation "
+              "state, replayed turn by turn as a chat does; "
               "`model_only` = the model alone. Recall counts an acceptable route as correct. "
               "Answerable refused = answer items routed elsewhere.",
               "", *_metric_rows(summary["report"]), "",
               "## Decisions made on the calibration split",
               "",
               f"- Temperature: {meta['temperature']}.",
-              "- Thresholds (a route fires at or above; emergency and crisis set for recall >= 0.99 on "
-              "calibration; if both fire, the likelier wins): "
+              "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
+              "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
+              "x0.5 and harmless questions refused x1, with at most 5% of answerable questions refused: "
               + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items()) + ".",
               "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
               + ", ".join(f"{r} >= {t:.4f}" for r, t in meta["safety_net_band"].items()) + ".",
+              f"- State: after an emergency reply the emergency stays the route until the user says it is over, or the "
+              f"model's emergency probability on the whole conversation falls below {meta.get('state_clear_below', 0.0)} "
+              "(chosen by the same weighted cost; metrics replay each conversation turn by turn).",
               "- Floor rules kept by measured lift (items fixed / broken on calibration): "
               + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none") + ".",
               "", "## Reliability (calibration, top route)", "",

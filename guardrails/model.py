@@ -31,15 +31,17 @@ class ModelPolicy:
     thresholds: dict[str, float]
     band: dict[str, float] = field(default_factory=dict)  # lower edge of the safety-net band, urgent routes
     floor_keep: frozenset[str] | None = None  # None: every rule is kept (no trained model yet)
+    clear_below: float = 0.0  # a live emergency is over once the model's emergency probability falls below this
+
+    def cleared(self, vote: ModelVote | None) -> bool:
+        """The whole conversation no longer reads as an emergency to the model."""
+        return vote is not None and vote.probs.get("emergency", 0.0) < self.clear_below
 
     def route(self, vote: ModelVote) -> str:
-        """The model's route: an urgent route over its threshold (the likelier one if both are),
-        else dosing_refusal, then decline, over theirs; else answer."""
+        """The model's route: the first of emergency, crisis, dosing_refusal, decline whose
+        probability is at or over its threshold; else answer."""
         p = vote.probs
-        urgent = [r for r in URGENT if p.get(r, 0.0) >= self.thresholds.get(r, 1.1)]
-        if urgent:
-            return max(urgent, key=lambda r: p.get(r, 0.0))
-        for r in ("dosing_refusal", "decline"):
+        for r in ("emergency", "crisis", "dosing_refusal", "decline"):
             if p.get(r, 0.0) >= self.thresholds.get(r, 1.1):
                 return r
         return "answer"

@@ -170,10 +170,11 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
         thresholds = {str(k): float(v) for k, v in meta["thresholds"].items()}
         band = {str(k): float(v) for k, v in meta.get("safety_net_band", {}).items()}
         keep = frozenset(str(r) for r in meta.get("floor_keep", []))
+        clear = float(meta.get("state_clear_below", 0.0))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PolicyError(meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`") from None
     for route, t in (spec.get("thresholds") or {}).items():
         if route not in ROUTES[:4] or not isinstance(t, (int, float)) or not 0 < t <= 1:
             raise PolicyError(path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1")
         thresholds[str(route)] = float(t)
-    return model_dir, ModelPolicy(thresholds, band, keep)
+    return model_dir, ModelPolicy(thresholds, band, keep, clear)

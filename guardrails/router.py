@@ -235,29 +235,38 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
     turns, found, reasons, _ = _floor(user_turns, policy)
     lang = conversation_lang(user_turns)
     keep = policy.model.floor_keep
+    declines = list(found["decline"])
     if keep is not None:
         for r in ROUTES:
             dropped = [h for h in found[r] if str(h["rule"]) not in keep]
             reasons += [{"suppressed": str(h["rule"]), "why": "not_in_floor"} for h in dropped]
             found[r] = [h for h in found[r] if str(h["rule"]) in keep]
+    softened = None
     if vote is not None:
         reasons.append(vote.public())
         model_route = policy.model.route(vote)
+        p = vote.probs.get(model_route, 0.0)
+        if model_route == "emergency" and p < 0.5 and negation.NEGATED.search(turns[-1]):
+            # "the ambulance took him, he's stable now. what is 7-OH?": help stays first, the question is answered
+            reasons.append({"suppressed": "model.emergency", "why": "resolved_in_last_turn", "p": round(p, 4)})
+            softened = "emergency"
+            model_route = policy.model.route(ModelVote(vote.probs | {"emergency": 0.0}))
         if model_route != "answer":
             found[model_route].append({"rule": f"model.{model_route}", "p": round(vote.probs.get(model_route, 0.0), 4)})
     if live == "emergency" and not found["emergency"]:
-        if negation.NEGATED.search(turns[-1]):
+        if negation.NEGATED.search(turns[-1]) or policy.model.cleared(vote):
             reasons.append({"suppressed": "state.emergency_live", "why": "resolved"})
         else:
             found["emergency"].append({"rule": "state.emergency_live"})
     route = next(r for r in ROUTES if r == "answer" or found[r])
     safety_net = policy.model.safety_net(vote, route) if vote is not None else None
+    if softened and route not in URGENT:
+        safety_net = softened
     if live == "crisis" and route not in URGENT and not CRISIS_NEGATED.search(turns[-1]):
         safety_net = "crisis"
     decline_kind = None
-    if route == "decline":
-        first = str(found["decline"][0]["rule"])
-        kind = first.split(".", 1)[1] if first.startswith("decline.") else None
-        decline_kind = kind if kind in policy.decline_pointers else None
+    if route == "decline":  # the pointer ("for buying, ...") comes from any decline rule, kept or not
+        kinds = [str(h["rule"]).split(".", 1)[1] for h in declines if str(h["rule"]).startswith("decline.")]
+        decline_kind = next((k for k in kinds if k in policy.decline_pointers), None)
     ordered = found[route] + [x for r in ROUTES if r != route for x in found[r]]
     return Decision(route, lang, ordered + reasons, decline_kind, safety_net)

@@ -13,6 +13,12 @@ import pytest
 from bot.intent import MODEL_DIR, IntentHead, IntentModelError, card_checksum, conversation_text, file_sha256
 from guardrails import ModelPolicy, ModelVote, check_input, load_policy
 from guardrails.router import floor_hits
+from tests.helpers import ChatScript
+
+
+@pytest.fixture()
+def chat(services):
+    return ChatScript(services)
 
 
 def vote(**probs: float) -> ModelVote:
@@ -69,12 +75,13 @@ POLICY = ModelPolicy({"emergency": 0.3, "crisis": 0.3, "dosing_refusal": 0.5, "d
 @pytest.mark.parametrize("probs,route", [
     ({"emergency": 0.4, "dosing_refusal": 0.6}, "emergency"),
     ({"crisis": 0.35, "dosing_refusal": 0.65}, "crisis"),  # intent to die outranks an amount request
-    ({"emergency": 0.45, "crisis": 0.55}, "crisis"),  # both urgent: the likelier one
+    ({"emergency": 0.45, "crisis": 0.55}, "emergency"),  # both urgent: emergency first (its reply gives 988 too)
     ({"dosing_refusal": 0.55, "decline": 0.45}, "dosing_refusal"),
     ({"decline": 0.6, "answer": 0.4}, "decline"),
     ({"emergency": 0.2, "answer": 0.8}, "answer"),
 ])
 def test_model_routes_keep_the_safety_order(probs, route):
+    """emergency > crisis > dosing_refusal > decline > answer, each at its own threshold."""
     assert POLICY.route(vote(**probs)) == route
 
 
