@@ -194,6 +194,10 @@ class TokenCounter:
     def __init__(self, tokenizer: Any):
         fast = getattr(tokenizer, "backend_tokenizer", None)
         if fast is not None:
+            # A copy: the model's own is set to pad and truncate to its window, and it is shared.
+            fast = type(fast).from_str(fast.to_str())
+            fast.no_truncation()
+            fast.no_padding()
             self._count = lambda text: len(fast.encode(text, add_special_tokens=False).ids)
         else:
             self._count = lambda text: len(tokenizer.encode(text, add_special_tokens=False, verbose=False))
