@@ -65,9 +65,9 @@ def test_inspect_task_scores_routes(eval_server, tmp_path):
     install = run([str(python), "-m", "pip", "install", "-q", INSPECT, "openai"], {}, tmp_path)
     assert install.returncode == 0, install.stderr[-2000:]
     logs = tmp_path / "logs"
-    out = run([str(env_dir / "bin" / "inspect"), "eval", str(REPO_ROOT / "examples" / "inspect" / "kratom_routes.py"),
+    out = run([str(env_dir / "bin" / "inspect"), "eval", "examples/inspect/kratom_routes.py",  # inspect wants it relative
                "--model", "openai/kratom-qa", "--log-dir", str(logs), "--log-format", "json", "--display", "plain"],
-              {"OPENAI_BASE_URL": eval_server.url + "/v1", "OPENAI_API_KEY": "unused"}, tmp_path)
+              {"OPENAI_BASE_URL": eval_server.url + "/v1", "OPENAI_API_KEY": "unused"}, REPO_ROOT)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     log = json.loads(next(logs.glob("*.json")).read_text())
     assert log["status"] == "success", log.get("error")
