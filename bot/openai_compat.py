@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bot.types import Reply
+from bot.types import LONE_SURROGATE_RE, Reply
 
 MODEL_ID = "kratom-qa"
 URGENT_ROUTES = ("emergency", "crisis")
@@ -131,7 +131,8 @@ def _messages(items: object, param: str) -> list[dict]:
         if role not in ("user", "assistant", "system"):
             raise ParamError(f"{where}.role must be user, assistant, system or developer; got {json.dumps(role)[:40]}",
                              f"{where}.role", "invalid_value")
-        out.append({"role": role, "content": _text_of(m.get("content"), f"{where}.content")})
+        # lone surrogates become U+FFFD here, as in a turn: the tokenizer that counts usage refuses them
+        out.append({"role": role, "content": LONE_SURROGATE_RE.sub("\ufffd", _text_of(m.get("content"), f"{where}.content"))})
     if not any(m["role"] == "user" for m in out):
         raise ParamError(f"{param} must contain at least one user message", param, "invalid_value")
     return out

@@ -313,3 +313,12 @@ def test_sdk_raises_bad_request_with_the_param(client):
     with pytest.raises(BadRequestError) as info:
         client.chat.completions.create(model="kratom-qa", n=2, messages=[{"role": "user", "content": LIVER}])
     assert info.value.body["param"] == "n"
+
+
+def test_lone_surrogates_are_counted_and_answered_on_both_endpoints(http):
+    body = json.dumps(user("is kratom legal?\ud800 \udfff"))  # ASCII escapes: JSON allows a lone surrogate
+    for path, payload in [("/v1/chat/completions", body),
+                          ("/v1/responses", json.dumps({"model": "kratom-qa", "input": "is kratom legal?\ud800"}))]:
+        r = http.post(path, content=payload, headers={"content-type": "application/json"})
+        assert r.status_code == 200, r.text[:300]
+        assert r.headers["x-kqa-route"]
