@@ -19,6 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from bot.types import LONE_SURROGATE_RE, Reply
@@ -138,11 +139,14 @@ def _messages(items: object, param: str) -> list[dict]:
     return out
 
 
+@dataclass(frozen=True)
 class Turn:
     """What a checked request asks for: the conversation and the few options we honour."""
 
-    def __init__(self, messages: list[dict], stream: bool, max_tokens: int | None, include_usage: bool):
-        self.messages, self.stream, self.max_tokens, self.include_usage = messages, stream, max_tokens, include_usage
+    messages: list[dict]
+    stream: bool
+    max_tokens: int | None
+    include_usage: bool
 
 
 def parse_chat_request(body: object) -> Turn:
@@ -290,6 +294,7 @@ class Answer:
         self.prompt_tokens, self.completion_tokens = count.messages(turn.messages), count(self.text)
         self.metadata, self.vendor = openai_metadata(reply), vendor_object(reply, reasons)
         self.created = int(time.time())
+        self.response_id, self.message_id = f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}"
 
     @property
     def finish_reason(self) -> str:
@@ -343,17 +348,6 @@ class Answer:
                           "output_tokens": self.completion_tokens, "output_tokens_details": {"reasoning_tokens": 0},
                           "total_tokens": self.prompt_tokens + self.completion_tokens} if done else None,
                 "metadata": self.metadata, "kratom_qa": self.vendor}
-
-    @property
-    def response_id(self) -> str:
-        if not hasattr(self, "_rid"):
-            self._rid, self._mid = f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}"
-        return self._rid
-
-    @property
-    def message_id(self) -> str:
-        _ = self.response_id
-        return self._mid
 
     def response_events(self, pieces: list[str]) -> Iterator[str]:
         seq = iter(range(1_000_000))
