@@ -2,27 +2,29 @@
 
     GET  /healthz                status, documents, chunks, index version
     POST /api/chat               {messages} -> {route, answer, citations, resources}
-    POST /v1/chat/completions    OpenAI-compatible (also stream: true) + top-level `metadata`
-    GET  /v1/models              the one model, for OpenAI clients
+    POST /v1/chat/completions    OpenAI-compatible (also stream: true)
+    POST /v1/responses           OpenAI Responses API, a thin mapping onto the same turn
+    GET  /v1/models[/{id}]       the one model, for OpenAI clients
 
-Bad requests get JSON 4xx errors, never a 500. Rate limiting per client is a setting.
+The route is in the `x-kqa-route` header, in `metadata` (OpenAI's Dict[str, str]) and, with
+citations, resources and reasons, under `kratom_qa` (bot/openai_compat.py). Bad requests get
+JSON 4xx errors (OpenAI's shape under /v1: a string `code` and `param`), never a 500. Rate
+limiting per client is a setting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import re
 import threading
 import time
 import traceback
-import uuid
 from collections import OrderedDict
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -31,11 +33,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__
 from bot.chat import InputError, answer_turn
+from bot.openai_compat import MODEL_ID, Answer, ParamError, TokenCounter, parse_chat_request, parse_responses_request, route_headers
 from bot.services import Services
 from bot.types import Reply
 
 log = logging.getLogger(__name__)
-MODEL_ID = "kratom-qa"
 MAX_BODY_BYTES = 256 * 1024
 API_PREFIXES = ("/api/", "/v1/")
 
@@ -59,15 +61,15 @@ class ChatRequest(BaseModel):
     messages: list[MessageIn] = Field(min_length=1, max_length=200)
 
 
-class CompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model: str = MODEL_ID
-    messages: list[MessageIn] = Field(min_length=1, max_length=200)
-    stream: bool = False
+ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+               413: "request_too_large", 422: "invalid_request", 429: "rate_limit_exceeded", 500: "internal_error"}
 
 
-def error(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status, headers=headers)
+def error(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None,
+          param: str | None = None, code: str | None = None) -> JSONResponse:
+    """OpenAI's error shape: a string `code` and the `param` at fault (null when none is)."""
+    body = {"message": message, "type": kind, "param": param, "code": code or ERROR_CODES.get(status, str(status))}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 class RateLimiter:
@@ -162,7 +164,9 @@ class GuardMiddleware:
             return receive
         client = scope.get("client") or ("unknown", 0)
         wait = self.limiter.retry_after(client[0])
-        if wait:
+        if wait:  # who and where, never what: no body is read
+            log.warning("429 rate limited: client %s on %s %s, retry after %d s", client[0], scope["method"],
+                        scope["path"], wait)
             raise Refused(429, "too many requests; slow down", {"Retry-After": str(wait)})
         too_big = Refused(413, f"request body larger than {MAX_BODY_BYTES} bytes")
         length = dict(scope["headers"]).get(b"content-length", b"")
@@ -195,7 +199,25 @@ class GuardMiddleware:
         await response({"type": "http"}, no_body, send)
 
 
-def _messages(body: ChatRequest | CompletionRequest) -> list[dict]:
+class StripTrailingSlash:
+    """`/v1/chat/completions/` is `/v1/chat/completions`: API paths lose a trailing slash before routing."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(API_PREFIXES) and path.endswith("/") and path.strip("/"):
+            scope = {**scope, "path": path.rstrip("/"), "raw_path": scope.get("raw_path", b"").rstrip(b"/")}
+        await self.app(scope, receive, send)
+
+
+INPUT_PROBLEMS = {"too_long": "a user message is longer than {chars} characters",
+                  "too_many_turns": "more than {turns} messages in one conversation",
+                  "empty": "the last user message is empty"}
+
+
+def _messages(body: ChatRequest) -> list[dict]:
     return [m.model_dump() for m in body.messages]
 
 
@@ -223,27 +245,34 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     app = FastAPI(title="kratom-qa", version=__version__,
                   description="Answers questions about kratom only from vetted, cited sources.")
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    count_tokens = TokenCounter(services.encoder._model.tokenizer)
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
     demo = None
     if with_ui:
         from bot.ui import build_ui, gradio_gate
 
         demo = build_ui(services)
+    app.add_middleware(StripTrailingSlash)
     app.add_middleware(GuardMiddleware, limiter=limiter, csp=f"frame-ancestors {frame_ancestors}",
                        gate=gradio_gate(demo) if demo else None, body_timeout=settings.request_timeout_seconds)
     # Outermost, so the guard's own 413/429/500 carry CORS headers too. Always present: with no
     # allowed origins it allows none, and Gradio's own CORS (which trusts any localhost page,
     # with credentials) stands aside when the parent app has one.
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-                       allow_headers=["*"])
+                       allow_headers=["*"], expose_headers=["x-kqa-route", "x-kqa-safety-net"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         if first.get("type") == "json_invalid":
-            return error(400, "request body is not valid JSON")
-        return error(422, f"{where or 'body'}: {first.get('msg', 'invalid request')}")
+            return error(400, "request body is not valid JSON", code="invalid_json")
+        status = 400 if request.url.path.startswith("/v1/") else 422  # OpenAI clients expect 400
+        return error(status, f"{where or 'body'}: {first.get('msg', 'invalid request')}", param=where or None)
+
+    @app.exception_handler(ParamError)
+    async def bad_param(request: Request, exc: ParamError):
+        return error(exc.status, exc.message, param=exc.param, code=exc.code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -251,7 +280,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError):
-        return error(422, str(exc))
+        return error(400 if request.url.path.startswith("/v1/") else 422, str(exc), param="messages")
 
     @app.get("/healthz")
     def healthz() -> dict:
@@ -266,42 +295,55 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     def chat(body: ChatRequest) -> dict:
         return reply_payload(answer_turn(_messages(body), services))
 
+    model_card = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kratom-qa"}
+
     @app.get("/v1/models")
     def models() -> dict:
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kratom-qa"}]}
+        return {"object": "list", "data": [model_card]}
+
+    @app.get("/v1/models/{model_id:path}")
+    def model(model_id: str):
+        if model_id != MODEL_ID:
+            return error(404, f"no model {model_id!r}; this server serves {MODEL_ID!r}", param="model",
+                         code="model_not_found")
+        return model_card
+
+    def openai_turn(turn) -> Answer:
+        """One turn for an OpenAI-shaped request. The web chat answers a too-long or empty message
+        with a polite decline; an API client gets a 400 naming `messages` (urgent help still wins)."""
+        reply = answer_turn(turn.messages, services)
+        problem = next((r["input"] for r in reply.reasons[:1] if "input" in r), None)
+        if problem and reply.route == "decline":
+            why = INPUT_PROBLEMS[problem].format(chars=settings.max_message_chars, turns=settings.max_turns)
+            raise ParamError(why, "messages", "invalid_value")
+        return Answer(reply, turn, count_tokens, public_reasons(reply))
 
     @app.post("/v1/chat/completions")
-    def completions(body: CompletionRequest):
-        reply = answer_turn(_messages(body), services)
-        metadata = {"route": reply.route, "safety_net": reply.safety_net, "citations": [c.as_dict() for c in reply.citations],
-                    "resources": [r.as_dict() for r in reply.resources], "reasons": public_reasons(reply)}
-        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        if not body.stream:
-            return {
-                "id": cid, "object": "chat.completion", "created": created, "model": body.model or MODEL_ID,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                "metadata": metadata,
-            }
+    def completions(body: Any = Body(None)):
+        turn = parse_chat_request(body)
+        answer = openai_turn(turn)
+        headers = route_headers(answer.reply)
+        if not turn.stream:
+            return JSONResponse(answer.completion(), headers=headers)
+        # the reply was fully checked before the first byte
+        return StreamingResponse(answer.completion_chunks(chunk_text(answer.text)), media_type="text/event-stream",
+                                 headers=headers)
 
-        def events():  # the reply was fully checked before the first byte
-            base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model or MODEL_ID}
-            first = {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}],
-                     "metadata": metadata}
-            yield f"data: {json.dumps(first)}\n\n"
-            for piece in chunk_text(reply.text):
-                yield f"data: {json.dumps({**base, 'choices': [{'index': 0, 'delta': {'content': piece}, 'finish_reason': None}]})}\n\n"
-            last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "metadata": metadata}
-            yield f"data: {json.dumps(last)}\n\n"
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
+    @app.post("/v1/responses")
+    def responses(body: Any = Body(None)):
+        turn = parse_responses_request(body)
+        answer = openai_turn(turn)
+        headers = route_headers(answer.reply)
+        if not turn.stream:
+            return JSONResponse(answer.response(), headers=headers)
+        return StreamingResponse(answer.response_events(chunk_text(answer.text)), media_type="text/event-stream",
+                                 headers=headers)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(request: Request, rest: str):
         """Wrong path or method under the API prefixes: a JSON error, not the chat page's 404."""
-        known = {"/api/chat": "POST", "/v1/chat/completions": "POST", "/v1/models": "GET"}
+        known = {"/api/chat": "POST", "/v1/chat/completions": "POST", "/v1/responses": "POST", "/v1/models": "GET"}
         path = request.url.path.rstrip("/")
         if path in known:
             return error(405, f"{request.method} is not allowed on {path}; use {known[path]}",

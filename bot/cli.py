@@ -15,6 +15,9 @@ import time
 import bot.offline  # noqa: F401
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 class CLIError(Exception):
     pass
 
@@ -108,6 +111,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.services import Services
 
     settings = _settings(args)
+    if args.eval:  # a local harness: no rate limit, and so nobody else may reach the server
+        if settings.host not in LOOPBACK:
+            raise CLIError(f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
+                           "(or run without --eval, with the rate limit)")
+        settings = settings.model_copy(update={"rate_limit_per_minute": 0})
     if "KQA_ENCODE_WORKERS" not in os.environ:
         settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
@@ -117,6 +125,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     services.warm()
     app = create_app(services)
     print(f"kratom-qa chat on http://{settings.host}:{settings.port}  (API docs: /docs)", file=sys.stderr)
+    if args.eval:
+        print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
     run(app, settings)
     return 0
 
@@ -213,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the web chat and HTTP API")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="port (default 7860)")
+    s.add_argument("--eval", action="store_true",
+                   help="bulk evaluation: lift the rate limit and listen on loopback only")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="score the bot on conversation datasets (JSONL)")

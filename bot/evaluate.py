@@ -141,7 +141,7 @@ def http_target(url: str, timeout: float = 60.0) -> Target:
         ms = (time.perf_counter() - start) * 1000
         resp.raise_for_status()
         data = resp.json()
-        meta = data.get("metadata", {})
+        meta = data.get("kratom_qa") or {}  # the structured object; `metadata` holds strings only
         retrieved = next((r["retrieval"] for r in meta.get("reasons", []) if isinstance(r.get("retrieval"), list)), [])
         return TurnResult(meta.get("route", "?"), data["choices"][0]["message"]["content"], meta.get("citations", []),
                           meta.get("reasons", []), retrieved, ms)

@@ -32,7 +32,7 @@ def wait_until_responds(url: str, timeout: float = 60.0, proc=None) -> None:
 class RunningServer:
     """`kratom-qa serve` in a subprocess on 127.0.0.1:<free port>, with its log captured."""
 
-    def __init__(self, data_dir, env: dict | None = None, port: int | None = None):
+    def __init__(self, data_dir, env: dict | None = None, port: int | None = None, args: list[str] | None = None):
         import os
         import subprocess
         import sys
@@ -43,7 +43,7 @@ class RunningServer:
         self._log = open(self.log_path, "w")
         full_env = {**os.environ, "KQA_DATA_DIR": str(data_dir), "KQA_HOST": "127.0.0.1",
                     "KQA_PORT": str(self.port), **(env or {})}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], stdout=self._log,
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", *(args or [])], stdout=self._log,
                                      stderr=subprocess.STDOUT, env=full_env)
         try:
             wait_until_responds(self.url + "/healthz", timeout=180, proc=self.proc)

@@ -37,7 +37,8 @@ def assert_json_error(r: httpx.Response, status: int) -> dict:
     assert r.headers["content-type"].startswith("application/json"), r.headers
     err = r.json()["error"]
     assert isinstance(err, dict) and err["message"], err
-    assert err["code"] == status
+    assert isinstance(err["code"], str) and err["code"], err  # OpenAI's shape: a string code and a param
+    assert "param" in err, err
     return err
 
 
@@ -133,9 +134,9 @@ def test_invalid_utf8_body_gets_400_not_500(client):
     pytest.param({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}, id="content_part_text_a_number"),
     pytest.param([], id="body_a_list"),
 ])
-@pytest.mark.parametrize("path", ["/api/chat", "/v1/chat/completions"])
-def test_invalid_request_gets_422_json_error_not_500(client, path, body):
-    assert_json_error(client.post(path, json=body), 422)
+@pytest.mark.parametrize("path,status", [("/api/chat", 422), ("/v1/chat/completions", 400)])
+def test_invalid_request_gets_4xx_json_error_not_500(client, path, status, body):
+    assert_json_error(client.post(path, json=body), status)  # OpenAI clients expect 400
 
 
 def test_unknown_field_in_api_chat_gets_422(client):
@@ -225,6 +226,9 @@ def test_fourth_request_in_a_minute_gets_429_with_retry_after(tmp_path_factory, 
             assert 1 <= int(r.headers["retry-after"]) <= 61
             assert_json_error(c.post("/v1/chat/completions", json=user(LIVER)), 429)
             assert c.get("/healthz").status_code == 200  # only the chat endpoints are limited
+        log = srv.log()
+        assert "429 rate limited: client 127.0.0.1 on POST /api/chat" in log, log[-2000:]
+        assert LIVER not in log  # who and where, never what
     finally:
         srv.stop()
 
@@ -275,7 +279,30 @@ def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
     import httpx
 
     r = httpx.get(server.url + "/api/chat")
-    assert r.status_code == 405 and r.json()["error"]["code"] == 405 and r.headers["allow"] == "POST"
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed" and r.headers["allow"] == "POST"
     r = httpx.post(server.url + "/v1/nothing-here", json={})
     assert r.status_code == 404 and "error" in r.json()
     assert httpx.get(server.url + "/v1/models").status_code == 200
+
+
+# --- bulk evaluation (issue #17) ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_serve_eval_lifts_the_rate_limit(tmp_path_factory, services):
+    srv = RunningServer(tmp_path_factory.mktemp("evalmode"), args=["--eval"],
+                        env={"KQA_DATA_DIR": str(services.settings.data_dir), "KQA_RATE_LIMIT_PER_MINUTE": "2"})
+    try:
+        with httpx.Client(base_url=srv.url, timeout=120) as c:
+            statuses = [c.post("/v1/chat/completions", json=user(EMERGENCY)).status_code for _ in range(5)]
+        assert statuses == [200] * 5
+        assert "eval mode" in srv.log()
+    finally:
+        srv.stop()
+
+
+def test_serve_eval_refuses_a_non_loopback_host(capsys):
+    from bot.cli import main
+
+    assert main(["serve", "--eval", "--host", "0.0.0.0"]) == 2
+    assert "loopback only" in capsys.readouterr().err
