@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.citations import citations_for, number_documents, sources_block
 from bot.embedding import Encoder, cached_vectors
-from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, HOW_TO_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
+from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
                        detect_foci, is_dose_evidence)
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Passage
@@ -198,13 +198,17 @@ class ExtractiveComposer(Composer):
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
         bottom: tuple[Sentence, Passage] | None = None if dose else self._bottom_line(vector, passages, eligible)
-        how_to = not dose and bottom is None and topics and HOW_TO_RE.search(last) and lines.get(f"action_{topics[0]}")
+        how_to = not dose and topics and HOW_TO_RE.search(last) and lines.get(f"action_{topics[0]}")
         if how_to:  # no section answers "how do I...": the advice leads, the facts follow
             return self._render(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
                                 [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
                                 passages, lines, input)
-        if bottom is None and not dose:
-            bottom = next(((s, p) for s, p in picked if not METADATA_RE.search(s.text) and not DANGLING_RE.search(s.text)), None)
+        if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
+            return self._render(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
+                                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines, input)
+        if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
+            standalone = [(s, p) for s, p in picked if not METADATA_RE.search(s.text) and not DANGLING_RE.search(s.text)]
+            bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -250,6 +254,8 @@ class ExtractiveComposer(Composer):
                 continue
             if DANGLING_RE.search(s.text) and (s.chunk_id, s.position - 1) not in chosen:
                 continue
+            if METADATA_RE.search(s.text):
+                continue  # who studied what: the sources list says it
             out.append((s, p))
         return out[:MAX_FACTS]
 

@@ -190,7 +190,7 @@ def judge(item: Item, result: TurnResult, documents: dict[str, str]) -> dict[str
         body = text.split("**Sources**")[0]
         sentences = list(CITATION_RE.finditer(body))
         grounded = sum(1 for m in sentences if cited.get(int(m.group("n"))) in documents
-                       and _norm(m.group("sentence")) in documents[cited[int(m.group("n"))]])
+                       and _norm(m.group("sentence")).lstrip("-• ") in documents[cited[int(m.group("n"))]])
         row["grounded_sentences"], row["answer_sentences"] = grounded, max(len(sentences), 1)
     if result.route == "answer" and item.expected_route == "answer":
         row.update(answer_shape(item, text))

@@ -46,11 +46,11 @@ FOCI: tuple[Focus, ...] = (
           _re(r"withdraw\w*\b.*\b(?:days?|weeks?|months?|lasts?|lasted|duration|peak\w*|resolve\w*)\b|\b(?:days?|weeks?|lasts?|lasted)\b.*withdraw")),
     Focus("antidepressants", "antidepressants", _re(r"\b(antidepressants?|ssris?|snris?|sertraline|zoloft|prozac|fluoxetine|lexapro|escitalopram|wellbutrin)\b"),
           _re(r"antidepressant|ssri|serotonin")),
-    Focus("caffeine", "caffeine", _re(r"\b(caffeine|coffee|energy drinks?)\b"), _re(r"caffeine|coffee")),
+    Focus("caffeine", "caffeine", _re(r"\b(caffeine|coffee|energy drinks?)\b"), _re(r"caffeine"), _re(r"coffee family")),
     Focus("gabapentin", "gabapentin", _re(r"\b(gabapentin|neurontin|pregabalin|lyrica)\b"), _re(r"gabapentin|pregabalin")),
     Focus("tramadol", "tramadol", _re(r"\btramadol\b"), _re(r"tramadol")),
     Focus("kava", "kava", _re(r"\bkava\b"), _re(r"\bkava\b")),
-    Focus("sexual", "sexual health", _re(r"\b(erectile|libido|sex drive|sexual)\b"), _re(r"erectile|libido|sexual")),
+    Focus("sexual", "erectile dysfunction or sexual health", _re(r"\b(erectile|libido|sex drive|sexual)\b"), _re(r"erectile|libido|sexual")),
     Focus("fertility", "fertility", _re(r"\b(fertility|infertil\w*|sperm|getting pregnant|conceive)\b"), _re(r"fertil|sperm")),
     Focus("sports", "sports and athletes", _re(r"\b(athletes?|sports?|doping|anti-doping|wada)\b"), _re(r"athlete|\bsports?\b|doping")),
     Focus("pets", "pets", _re(r"\b(dogs?|puppy|puppies|cats?|kittens?|pets?|horses?)\b"), _re(r"\b(?:dogs?|cats?|pets?|veterinar\w*)\b"),
@@ -61,6 +61,8 @@ FOCI: tuple[Focus, ...] = (
     Focus("canada", "Canada", _re(r"\b(canada|canadian)\b"), _re(r"canada|canadian"), kind="place"),
     Focus("europe", "Europe", _re(r"\b(europe|european union|\beu\b|germany|france|ireland|netherlands|sweden|poland)\b"),
           _re(r"europe|germany|france|ireland|netherlands|sweden|poland"), kind="place"),
+    Focus("who", "the WHO", re.compile(r"\bWHO\b|[Ww]orld [Hh]ealth|\bECDD\b"),  # "who" is a common word: case matters
+          re.compile(r"\bWHO\b|World Health|[Ee]xpert [Cc]ommittee|ECDD")),
     Focus("liver", "the liver", _re(r"\b(liver|hepat\w*|jaundice)\b"), _re(r"liver|hepat|jaundice")),
     Focus("heart", "the heart", _re(r"\b(heart|cardiac|cardio\w*|ecg|qt|arrhythm\w*)\b"), _re(r"heart|cardi|\becg\b|\bqt|arrhythm")),
     Focus("kidney", "the kidneys", _re(r"\b(kidneys?|renal)\b"), _re(r"kidney|renal")),
@@ -77,16 +79,18 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     ("parent", _re(r"\bmy (?:son|daughter|kid|kids|child|children|teen\w*|toddler|baby)\b|\btoddler|\bteen|adolescent|\bchild|\bkids?\b")),
     ("pregnancy", _re(r"pregnan|breast ?feed|breast ?milk|nursing|newborn|neonat|prenatal")),
     ("quitting", _re(r"\bquit|\bstop(?:ping)?\b|withdraw|detox|taper|addict|get off|cut (?:back|down)|recover|rehab|use disorder|dependen|suboxone|buprenorphine")),
-    ("interactions", _re(r"interact|\bmix|combin|together with|along with|with (?:my|other) |benzo|xanax|medications?\b|medicines?\b|prescription|antidepress|alcohol|\bcyp")),
-    ("product", _re(r"contamin|salmonella|heavy metal|recall|bad (?:batch|product)|\blabel|sick from|bad reaction|report (?:a|the|it)")),
+    ("interactions", _re(r"interact|\bmix|combin|together with|along with|with (?:my|other) |\bwith \w+ (?:medications?|medicines?|pills|meds)\b|benzo|xanax|antidepress|alcohol|\bcyp")),
+    ("product", _re(r"contamin|salmonella|heavy metal|recall|bad (?:\w+ )?(?:batch|product)|\blabel|sick from|bad reaction|report (?:a|the|it)")),
 )
 
 DOSE_RE = _re(r"\b(doses?|dosage|dosing|dosed|how much|amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b")
 TOO_MUCH_RE = _re(r"\btoo much\b|overdos")
 PAIN_RE = _re(r"\bpain\b")
 # "How do I quit?", "what should I do?": the action itself is the bottom line.
-HOW_TO_RE = _re(r"\bhow (?:do|can|should|would) (?:i|we|you|someone|my)\b|\bwhat (?:should|do|can) (?:i|we) do\b|"
-                r"\bwhere (?:can|do|should) (?:i|we)\b|\bwhat to do\b|\bhelp me\b|\bwho can help\b")
+HOW_TO_RE = _re(r"\bwhat (?:should|do|can) (?:i|we) do\b|\bwhat to do\b|\bwho can help\b|\bhelp me\b|"
+                r"\bhow (?:do|can|should) (?:i|we) (?:quit|stop|get off|cut|taper|report|get help|help)\b|"
+                r"\bwhere (?:can|do|should) (?:i|we) (?:get|find|go)\b")
+EFFICACY_RE = _re(r"\b(?:work|works|help|helps|effective|safe|safer|alternative|treat|treats|good for|use it for)\b")
 
 # A sentence that leans on one before it: used only right after its antecedent.
 DANGLING_RE = _re(r"^(?:another|the other|these|this|those|that|such|both|it|they|the same|similarly|likewise|"
@@ -96,8 +100,9 @@ CAVEAT_ONLY_RE = _re(r"general advice rather than|does not mention kratom|(?:is|
                      r"covers? opioid overdoses in general|cannot be applied directly|so it does not show|"
                      r"so it describes .* but cannot|relied on self-reports|does not name kratom")
 # Study metadata ("A 2020 review in X gathered research on...") answers nothing as a bottom line.
-METADATA_RE = _re(r"^(?:a|an|the|in a)\b[^.]{0,120}\b(?:review|study|survey|report|article|paper|researchers?)\b[^.]{0,80}"
-                  r"\b(?:gathered|looked at|asked|collected|described|examined|reviewed|measured|counted|published|surveyed)\b")
+METADATA_RE = _re(r"^(?:a|an|the|in a)\b[^.]{0,120}\b(?:review|study|survey|report|article|paper|researchers?)\b[^.]{0,160}"
+                  r"\b(?:gathered|looked at|asked|collected|described|examined|reviewed|measured|counted|published|surveyed|"
+                  r"summari[sz]ed|analy[sz]ed|included|compared|followed)\b")
 
 
 def detect_foci(*texts: str) -> list[Focus]:
