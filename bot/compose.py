@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.citations import citations_for, number_documents, sources_block
 from bot.embedding import Encoder, cached_vectors
-from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
+from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, NALOXONE_Q_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
                        detect_foci, is_dose_evidence)
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Passage
@@ -198,7 +198,9 @@ class ExtractiveComposer(Composer):
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
         bottom: tuple[Sentence, Passage] | None = None if dose else self._bottom_line(vector, passages, eligible)
-        how_to = not dose and topics and HOW_TO_RE.search(last) and lines.get(f"action_{topics[0]}")
+        if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
+            topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "does Narcan work?": give it, call 911
+        how_to = not dose and topics and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last)) and lines.get(f"action_{topics[0]}")
         if how_to:  # no section answers "how do I...": the advice leads, the facts follow
             return self._render(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
                                 [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
@@ -323,7 +325,7 @@ class ExtractiveComposer(Composer):
             line = f"{s.text} [{numbers[p.doc_id]}]"
             cited_lines.append(line)
             parts.append(f"**{lines.get('not_covered_closest', 'The closest general safety fact in my sources:')}**\n- {line}")
-        actions = [who] + ([lines.get("action_interactions", "")] if "interactions" in topics and focus.kind == "topic" else [])
+        actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
         parts.append(f"**{lines.get('what_you_can_do_heading', 'What you can do')}**\n" + "\n".join(f"- {a}" for a in actions if a))
         if citations:
             parts.append(sources_block(citations))

@@ -63,6 +63,8 @@ FOCI: tuple[Focus, ...] = (
           _re(r"europe|germany|france|ireland|netherlands|sweden|poland"), kind="place"),
     Focus("who", "the WHO", re.compile(r"\bWHO\b|[Ww]orld [Hh]ealth|\bECDD\b"),  # "who" is a common word: case matters
           re.compile(r"\bWHO\b|World Health|[Ee]xpert [Cc]ommittee|ECDD")),
+    Focus("deaths", "deaths", _re(r"\b(kill(?:s|ed)?|deaths?|died|die|dying|fatal\w*|lethal)\b"),
+          _re(r"\b(?:deaths?|died|dead|fatal\w*|killed|medical examiners?|coroners?)\b")),
     Focus("liver", "the liver", _re(r"\b(liver|hepat\w*|jaundice)\b"), _re(r"liver|hepat|jaundice")),
     Focus("heart", "the heart", _re(r"\b(heart|cardiac|cardio\w*|ecg|qt|arrhythm\w*)\b"), _re(r"heart|cardi|\becg\b|\bqt|arrhythm")),
     Focus("kidney", "the kidneys", _re(r"\b(kidneys?|renal)\b"), _re(r"kidney|renal")),
@@ -90,6 +92,7 @@ PAIN_RE = _re(r"\bpain\b")
 HOW_TO_RE = _re(r"\bwhat (?:should|do|can) (?:i|we) do\b|\bwhat to do\b|\bwho can help\b|\bhelp me\b|"
                 r"\bhow (?:do|can|should) (?:i|we) (?:quit|stop|get off|cut|taper|report|get help|help)\b|"
                 r"\bwhere (?:can|do|should) (?:i|we) (?:get|find|go)\b")
+NALOXONE_Q_RE = _re(r"\b(?:narcan|naloxone)\b.*\b(?:work|works|help|use|give|reverse|stop)\b|\b(?:work|help|reverse)\b.*\b(?:narcan|naloxone)\b")
 EFFICACY_RE = _re(r"\b(?:work|works|help|helps|effective|safe|safer|alternative|treat|treats|good for|use it for)\b")
 
 # A sentence that leans on one before it: used only right after its antecedent.
