@@ -233,7 +233,9 @@ def _mentions(text: str, term: str) -> bool:
 
 
 def _tokens(s: str) -> set[str]:
-    return {w for w in _WORD_RE.findall(s.lower()) if len(w) > 3}
+    """Content words of a sentence without its attribution (capitalised names such as "Garcia-Romeu", "FDA")."""
+    names = {w.lower() for w in re.findall(r"\b[A-Z][\w-]*", s[1:])}
+    return {w for w in _WORD_RE.findall(s.lower()) if len(w) > 3 and w not in names and not any(w in n.split("-") for n in names)}
 
 
 def answer_shape(item: Item, text: str) -> dict[str, Any]:
