@@ -32,6 +32,7 @@ ABBREVIATIONS = ("U.S.", "U.K.", "Dr.", "e.g.", "i.e.", "et al.", "vs.", "No.", 
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
+YES_NO_RE = re.compile(r"^(?:yes|no),\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
 SAFETY_RE = re.compile(r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
                        r"dangerous|poison)\b", re.IGNORECASE)
@@ -209,7 +210,8 @@ class ExtractiveComposer(Composer):
             return self._render(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
                                 [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines, input)
         if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
-            standalone = [(s, p) for s, p in picked if not METADATA_RE.search(s.text) and not DANGLING_RE.search(s.text)]
+            standalone = [(s, p) for s, p in picked
+                          if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))]
             bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
@@ -238,8 +240,8 @@ class ExtractiveComposer(Composer):
                 continue
             s = sentences[0]
             if (not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS or sentence_problems(s.text) or not eligible(s, p)
-                    or METADATA_RE.search(s.text) or DANGLING_RE.search(s.text)):
-                continue
+                    or METADATA_RE.search(s.text) or DANGLING_RE.search(YES_NO_RE.sub("", s.text))):
+                continue  # "Yes, ..." / "No, ..." is fine here: it answers this section's heading
             heading_sim = float(self.heading_matrix[row] @ vector)
             score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:

@@ -97,7 +97,9 @@ EFFICACY_RE = _re(r"\b(?:work|works|help|helps|effective|safe|safer|alternative|
 
 # A sentence that leans on one before it: used only right after its antecedent.
 DANGLING_RE = _re(r"^(?:another|the other|these|this|those|that|such|both|it|they|the same|similarly|likewise|"
-                  r"in addition|also|however|by contrast|in contrast|furthermore|moreover|of these|of those|among them)\b")
+                  r"in addition|also|however|by contrast|in contrast|furthermore|moreover|of these|of those|among them|"
+                  r"the (?:review|study|survey|report|authors|researchers|article|paper|patient|team)\b|"
+                  r"(?:yes|no),)")  # "Yes, ..." answers its own section's heading, not this question
 # Caveats that add nothing on their own ("...is general advice rather than a finding about kratom").
 CAVEAT_ONLY_RE = _re(r"general advice rather than|does not mention kratom|(?:is|are) not specific to kratom|"
                      r"covers? opioid overdoses in general|cannot be applied directly|so it does not show|"

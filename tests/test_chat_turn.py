@@ -71,7 +71,7 @@ def test_every_answer_sentence_is_found_in_a_cited_passage(services):
             texts.setdefault(p.doc_id, []).append(" ".join(split_sentences(p.chunk.text)).lower())
         body = reply.text.split("**Sources**")[0]
         for m in re.finditer(r"([^\[\]\n]+?)\s*\[(\d+)\]", body):
-            sentence, n = m.group(1).strip().lower(), int(m.group(2))
+            sentence, n = m.group(1).strip().lstrip("- ").lower(), int(m.group(2))
             assert any(sentence in t for t in texts[by_number[n]]), (item["id"], sentence)
             checked += 1
         uncited = re.sub(r"[^\[\]\n]+?\s*\[\d+\]", "", body)
