@@ -10,11 +10,14 @@ import logging
 import time
 from contextlib import contextmanager
 
+from bot.compose import Draft
+from bot.focus import answer_lines
 from bot.intent import conversation_text
 from bot.query import build_query
 from bot.services import Services
 from bot.types import Conversation, Reply, Resource, Timings
 from guardrails import check_input, check_output, render_reply
+from guardrails.output_checks import Verdict
 from guardrails.normalize import clean
 
 log = logging.getLogger("kratom_qa.turn")
@@ -98,15 +101,29 @@ def answer_turn(messages: object, services: Services) -> Reply:
         text = policy.render("not_covered", lang, locale)
         return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
     with timed(timings, "compose"):
-        draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages})
+        draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages,
+                                          "last": user_turns[-1] if user_turns else query,
+                                          "lines": answer_lines(str(policy.path), lang)})
     with timed(timings, "guardrails_out"):
-        verdict = check_output(draft.text, "answer", draft.cited_passages) if draft.text else None
+        verdict = _check_answer(draft)
     if verdict is None or not verdict.ok:
         reasons.append(verdict.reason() if verdict else {"compose": "no_sentence_selected"})
         text = policy.render("fallback", lang, locale)
         return _finish(Reply("answer", text, [], [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
     reasons.append({"retrieval": [p.chunk.chunk_id for p in passages]})
     return _finish(Reply("answer", draft.text, draft.citations, [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
+
+
+def _check_answer(draft: Draft) -> Verdict | None:
+    """Cited lines: each found in its passage. The whole reply, policy lines included: no amounts,
+    no planted instructions, markup or links."""
+    if not draft.text:
+        return None
+    if not draft.cited_text:  # nothing cited: an honest "not covered" made of policy lines only
+        return check_output(draft.text, "policy")
+    cited = check_output(draft.cited_text, "answer", draft.cited_passages)
+    whole = check_output(draft.text, "answer")
+    return cited if not cited.ok else whole
 
 
 def _safety_net(reply: Reply, net: str | None, services: Services) -> Reply:

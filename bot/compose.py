@@ -19,6 +19,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.citations import citations_for, number_documents, sources_block
 from bot.embedding import Encoder, cached_vectors
+from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, NALOXONE_Q_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
+                       detect_foci, is_dose_evidence)
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Passage
 from guardrails.output_checks import sentence_problems
@@ -29,6 +31,15 @@ ABBREVIATIONS = ("U.S.", "U.K.", "Dr.", "e.g.", "i.e.", "et al.", "vs.", "No.", 
                  "Aug.", "Sept.", "Oct.", "Nov.", "Dec.", "St.", "Inc.", "Mr.", "Ms.")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
+MAX_FACTS = 5
+YES_NO_RE = re.compile(r"^(?:yes|no),\s*", re.IGNORECASE)
+BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
+SAFETY_RE = re.compile(r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
+                       r"dangerous|poison)\b", re.IGNORECASE)
+# Publishers whose word a worried reader weighs first (grouped ahead of single studies).
+AGENCIES = ("Food and Drug", "Centers for Disease", "National Institute", "Substance Abuse", "Drug Enforcement",
+            "Health and Human", "World Health", "Agency for Healthcare", "Health Resources", "National Center",
+            "LiverTox", "Texas Department")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -63,6 +74,8 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     used: list[tuple[str, int]] = field(default_factory=list)  # (sentence, citation number)
     cited_passages: dict[int, str] = field(default_factory=dict)
+    cited_text: str = ""  # only the cited lines + Sources: what the grounding check reads (policy lines are checked apart)
+    not_covered: str = ""  # the focus the sources do not address, if any
 
 
 class Composer(Runnable[dict, Draft]):
@@ -94,9 +107,18 @@ class ExtractiveComposer(Composer):
                 texts.append(s)
             self.sentences[chunk.chunk_id] = rows
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences")
+        # Question-style section headings ("Is kratom safe?"): a section whose heading matches the
+        # question leads with its bottom-line sentence.
+        self.heading_row: dict[str, int] = {}
+        headings: list[str] = []
+        for chunk in chunks:
+            if chunk.heading.strip().endswith("?"):
+                self.heading_row[chunk.chunk_id] = len(headings)
+                headings.append(chunk.heading.strip())
+        self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings")
 
     def select(self, question: str, vector: np.ndarray, passages: list[Passage],
-               budget: int | None = None) -> list[tuple[Sentence, Passage]]:
+               budget: int | None = None, eligible=None) -> list[tuple[Sentence, Passage]]:
         budget = budget or self.words
         q_tokens = set(tokenize(question)) - {"kratom"}
         scored: list[tuple[float, Sentence, Passage, int]] = []
@@ -105,6 +127,8 @@ class ExtractiveComposer(Composer):
                 n_words = len(s.text.split())
                 if n_words < MIN_WORDS or n_words > MAX_WORDS or sentence_problems(s.text):
                     continue  # planted instructions, markup, links, amounts are never quoted
+                if eligible is not None and not eligible(s, p):
+                    continue
                 sem = float(self.matrix[s.row] @ vector)
                 tokens = set(tokenize(s.text))
                 lex = len(q_tokens & tokens) / len(q_tokens) if q_tokens else 0.0
@@ -132,6 +156,12 @@ class ExtractiveComposer(Composer):
         return [(s, p) for _, s, p, _ in chosen]
 
     def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Draft:  # noqa: A002
+        if "lines" in input:  # the answer path: bottom line, key facts, what you can do, sources
+            return self.compose_answer(input)
+        return self._paragraph(input)
+
+    def _paragraph(self, input: dict) -> Draft:  # noqa: A002
+        """One cited paragraph (the facts shown under a dosing refusal)."""
         question, vector, passages = input["question"], input["vector"], input["passages"]
         picked = self.select(question, vector, passages, input.get("words"))
         if not picked:
@@ -148,3 +178,161 @@ class ExtractiveComposer(Composer):
         if self.disclaimer and input.get("disclaimer", True):
             parts.append(f"_{self.disclaimer}_")
         return Draft("\n\n".join(parts), body, citations, used, cited_passages_for(passages, numbers))
+
+    # ---- the answer shape (issue #12) -----------------------------------------------------
+
+    def compose_answer(self, input: dict) -> Draft:  # noqa: A002
+        question, vector, passages = input["question"], input["vector"], input["passages"]
+        lines: dict[str, str] = input["lines"]
+        last = input.get("last") or question
+        foci = detect_foci(last, question)
+        dose = is_dose_evidence(last)
+        topics = action_topics(last) or action_topics(question)
+
+        def eligible(s: Sentence, p: Passage) -> bool:
+            if CAVEAT_ONLY_RE.search(s.text):
+                return False
+            return not foci or any(addresses(f, s.text, p.chunk.heading) for f in foci)
+
+        picked = self.select(question, vector, passages, input.get("words"), eligible)
+        if foci and not picked:
+            return self._not_covered(foci, question, vector, passages, lines, topics)
+
+        bottom: tuple[Sentence, Passage] | None = None if dose else self._bottom_line(vector, passages, eligible)
+        if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
+            topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "does Narcan work?": give it, call 911
+        how_to = not dose and topics and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last)) and lines.get(f"action_{topics[0]}")
+        if how_to:  # no section answers "how do I...": the advice leads, the facts follow
+            return self._render(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
+                                [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
+                                passages, lines, input)
+        if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
+            return self._render(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
+                                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines, input)
+        if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
+            standalone = [(s, p) for s, p in picked
+                          if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))]
+            bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
+        facts = self._facts(picked, bottom)
+        lead_uncited: list[str] = []
+        if dose:
+            lead_uncited = [lines.get("no_safe_dose", "")]
+            if PAIN_RE.search(question):
+                lead_uncited.append(lines.get("no_pain_trial", ""))
+        actions: list[str] = []
+        if dose:
+            actions.append(lines.get("dose_what_to_do", ""))
+            if TOO_MUCH_RE.search(last):
+                actions.append(lines.get("action_overdose", ""))
+        else:
+            actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
+        return self._render(bottom, facts, [x for x in lead_uncited if x],
+                            [lines["dose_why"]] if dose and lines.get("dose_why") else [],
+                            [a for a in actions if a], passages, lines, input)
+
+    def _bottom_line(self, vector: np.ndarray, passages: list[Passage], eligible) -> tuple[Sentence, Passage] | None:
+        """The first sentence of the best question-style section, when that section answers the question."""
+        best, best_score = None, 0.0
+        for rank, p in enumerate(passages[:5]):
+            row = self.heading_row.get(p.chunk.chunk_id)
+            sentences = self.sentences.get(p.chunk.chunk_id, [])
+            if row is None or not sentences:
+                continue
+            s = sentences[0]
+            if (not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS or sentence_problems(s.text) or not eligible(s, p)
+                    or METADATA_RE.search(s.text) or DANGLING_RE.search(YES_NO_RE.sub("", s.text))):
+                continue  # "Yes, ..." / "No, ..." is fine here: it answers this section's heading
+            heading_sim = float(self.heading_matrix[row] @ vector)
+            score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
+            if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
+                best, best_score = (s, p), score
+        return best
+
+    def _facts(self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
+               ) -> list[tuple[Sentence, Passage]]:
+        """3-5 facts: no repeat of the bottom line, no sentence without its antecedent."""
+        chosen = {(s.chunk_id, s.position) for s, _ in picked}
+        out: list[tuple[Sentence, Passage]] = []
+        for s, p in picked:
+            if bottom and (s.row == bottom[0].row or float(self.matrix[s.row] @ self.matrix[bottom[0].row]) > 0.82):
+                continue
+            if DANGLING_RE.search(s.text) and (s.chunk_id, s.position - 1) not in chosen:
+                continue
+            if METADATA_RE.search(s.text):
+                continue  # who studied what: the sources list says it
+            out.append((s, p))
+        return out[:MAX_FACTS]
+
+    def _render(self, bottom, facts, lead_uncited, after_lead, actions, passages, lines, input) -> Draft:  # noqa: A002
+        groups: dict[str, list[tuple[Sentence, Passage]]] = {}
+        for s, p in facts:
+            groups.setdefault(p.doc_id, []).append((s, p))
+        rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+
+        def group_key(doc_id: str):
+            c = groups[doc_id][0][1].chunk
+            first = bottom is not None and bottom[1].doc_id == doc_id
+            agency = any(a in c.publisher for a in AGENCIES)
+            return (not first, not agency, -int(c.year or 0), rank.get(doc_id, 99))
+
+        ordered: list[tuple[Sentence, Passage]] = []
+        for doc_id in sorted(groups, key=group_key):
+            ordered += sorted(groups[doc_id], key=lambda sp: (rank.get(sp[1].doc_id, 99), sp[0].chunk_id, sp[0].position))
+        used_passages = [p for _, p in ([bottom] if bottom else []) + ordered]
+        numbers = number_documents(used_passages)
+        citations = citations_for(used_passages, numbers)
+        parts: list[str] = []
+        cited_lines: list[str] = []
+        if lead_uncited:
+            parts.append(" ".join(lead_uncited))
+        if bottom:
+            line = f"{bottom[0].text} [{numbers[bottom[1].doc_id]}]"
+            parts.append(line)
+            cited_lines.append(line)
+        parts += after_lead
+        if ordered:
+            bullets = [f"- {s.text} [{numbers[p.doc_id]}]" for s, p in ordered]
+            cited_lines += bullets
+            parts.append(f"**{lines.get('key_facts_heading', 'Key facts')}**\n" + "\n".join(bullets))
+        if actions:
+            parts.append(f"**{lines.get('what_you_can_do_heading', 'What you can do')}**\n" + "\n".join(f"- {a}" for a in actions))
+        used = [(s.text, numbers[p.doc_id]) for s, p in ([bottom] if bottom else []) + ordered]
+        if citations:
+            parts.append(sources_block(citations))
+        if self.disclaimer and input.get("disclaimer", True):
+            parts.append(f"_{self.disclaimer}_")
+        cited_text = "\n".join(cited_lines + ([sources_block(citations)] if citations else []))
+        return Draft("\n\n".join(parts), "\n".join(cited_lines), citations, used,
+                     cited_passages_for(passages, numbers), cited_text)
+
+    def _not_covered(self, foci: list[Focus], question, vector, passages, lines, topics) -> Draft:
+        """Say by name what the sources lack; one general safety fact marked as such; who can help."""
+        focus = foci[0]
+        label = " and ".join(f.label for f in foci[:2])
+        head = lines.get("not_covered_focus", "My sources don't cover kratom and {topic} specifically.").format(topic=label)
+        fact: list[tuple[Sentence, Passage]] = []
+        if focus.kind == "topic":
+            def general(s: Sentence, p: Passage) -> bool:
+                return bool(SAFETY_RE.search(s.text)) and not CAVEAT_ONLY_RE.search(s.text) and not METADATA_RE.search(s.text) \
+                    and not DANGLING_RE.search(s.text)
+            fact = self.select(question, vector, passages, 1, general)[:1]
+        who = {"pet": lines.get("not_covered_who_pet", ""), "place": lines.get("not_covered_who_law", "").format(topic=focus.label)
+               }.get(focus.kind, lines.get("not_covered_who", ""))
+        numbers = number_documents([p for _, p in fact])
+        citations = citations_for([p for _, p in fact], numbers)
+        parts = [head]
+        cited_lines = []
+        if fact:
+            s, p = fact[0]
+            line = f"{s.text} [{numbers[p.doc_id]}]"
+            cited_lines.append(line)
+            parts.append(f"**{lines.get('not_covered_closest', 'The closest general safety fact in my sources:')}**\n- {line}")
+        actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
+        parts.append(f"**{lines.get('what_you_can_do_heading', 'What you can do')}**\n" + "\n".join(f"- {a}" for a in actions if a))
+        if citations:
+            parts.append(sources_block(citations))
+        if self.disclaimer:
+            parts.append(f"_{self.disclaimer}_")
+        cited_text = "\n".join(cited_lines + ([sources_block(citations)] if citations else []))
+        return Draft("\n\n".join(parts), "\n".join(cited_lines), citations, [(s.text, numbers[p.doc_id]) for s, p in fact],
+                     cited_passages_for(passages, numbers), cited_text, not_covered=focus.name)
