@@ -246,8 +246,9 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
         reasons.append(vote.public())
         model_route = policy.model.route(vote)
         p = vote.probs.get(model_route, 0.0)
-        if model_route == "emergency" and p < 0.5 and negation.NEGATED.search(turns[-1]):
-            # "the ambulance took him, he's stable now. what is 7-OH?": help stays first, the question is answered
+        if model_route == "emergency" and (p < 0.5 or len(turns) > 1) and negation.NEGATED.search(turns[-1]):
+            # the conversation says it is over ("the ambulance took him, he's stable now. what is 7-OH?"):
+            # help stays first (safety net) and the question is answered
             reasons.append({"suppressed": "model.emergency", "why": "resolved_in_last_turn", "p": round(p, 4)})
             softened = "emergency"
             model_route = policy.model.route(ModelVote(vote.probs | {"emergency": 0.0}))
