@@ -12,11 +12,11 @@ from contextlib import contextmanager
 
 from bot.compose import Draft
 from bot.focus import answer_lines
-from bot.intent import conversation_text
+from bot.intent import conversation_windows
 from bot.query import build_query
 from bot.services import Services
 from bot.types import Conversation, Reply, Resource, Timings
-from guardrails import check_input, check_output, render_reply
+from guardrails import ModelVote, check_input, check_output, render_reply
 from guardrails.output_checks import Verdict
 from guardrails.normalize import clean
 
@@ -66,10 +66,10 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector, votes = services.encode_turn(query or " ", [conversation_text(user_turns)])
+        vector, votes = services.encode_turn(query or " ", conversation_windows(user_turns))
     with timed(timings, "guardrails_in"):
         live = policy.urgent_route_of(conversation.last_assistant)
-        decision = check_input(user_turns, policy, votes[0] if votes else None, live)
+        decision = check_input(user_turns, policy, ModelVote.merge(votes) if votes else None, live)
     reasons = list(decision.reasons)
     route, lang = decision.route, decision.lang
 

@@ -19,6 +19,14 @@ class ModelVote:
     probs: dict[str, float]
     neighbours: tuple[tuple[str, str, float], ...] = ()  # (example id, route, cosine)
 
+    @staticmethod
+    def merge(votes: list["ModelVote"]) -> "ModelVote":
+        """One vote for a long text read in windows: the first (most recent) window's vote, with
+        each urgent route's probability raised to its highest in any window."""
+        first = votes[0]
+        probs = dict(first.probs) | {r: max(v.probs.get(r, 0.0) for v in votes) for r in URGENT}
+        return ModelVote(probs, first.neighbours)
+
     def public(self) -> dict[str, object]:
         return {"source": "model", "probs": {r: round(p, 4) for r, p in self.probs.items()},
                 "neighbours": [{"example": i, "route": r, "similarity": round(s, 3)} for i, r, s in self.neighbours]}

@@ -122,6 +122,7 @@ def test_the_emergency_reply_says_how_to_clear_it_and_clearing_it_returns_to_ans
     chat.expect_text("If they are OK now")
     chat.user("what even is 7oh anyway").expect_route("emergency")
     chat.user("ok the ambulance came and took him, he's stable now. what is 7-OH?").expect_route("answer")
+    assert chat.reply.safety_net == "emergency" and chat.reply.text.startswith("**If someone is in danger right now**")
 
 
 def test_spanish_urgent_conversations_get_spanish_help(chat):
