@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from bot.compose import Draft
 from bot.focus import answer_lines
-from bot.intent import conversation_windows
+from bot.intent import classifier_inputs
 from bot.query import build_query
 from bot.services import Services
 from bot.types import Conversation, Reply, Resource, Timings
@@ -66,7 +66,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector, votes = services.encode_turn(query or " ", conversation_windows(user_turns))
+        vector, votes = services.encode_turn(query or " ", classifier_inputs(user_turns))
     with timed(timings, "guardrails_in"):
         live = policy.urgent_route_of(conversation.last_assistant)
         decision = check_input(user_turns, policy, ModelVote.merge(votes) if votes else None, live)

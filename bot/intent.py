@@ -71,6 +71,17 @@ def conversation_windows(user_turns: list[str]) -> list[str]:
     return windows
 
 
+def classifier_inputs(user_turns: list[str]) -> list[str]:
+    """What the router model reads for one turn, most important first: the conversation (in
+    windows when long) and, in a multi-turn conversation, the last turn on its own, so an urgent
+    last message is not drowned by a calm start. Votes are merged by `ModelVote.merge`."""
+    inputs = conversation_windows(user_turns)
+    turns = [t.strip() for t in user_turns if t and t.strip()]
+    if len(turns) > 1:
+        inputs += [w for w in conversation_windows(turns[-1:]) if w not in inputs]
+    return inputs
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

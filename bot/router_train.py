@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.intent import MODEL_DIR, ROUTES, conversation_text, file_sha256
+from bot.intent import MODEL_DIR, ROUTES, classifier_inputs, conversation_text, file_sha256
 from guardrails.model import ModelPolicy, ModelVote
 from guardrails.router import check_input
 from guardrails.model import URGENT
@@ -376,7 +376,26 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     cal_states = encoded["calibration"][0]
     cal_logits, _ = trainer.logits(head, cal_states)
     temperature = fit_temperature(cal_logits, np.array([ROUTES.index(it.route) for it in cal_items]))
-    cal_probs = softmax(cal_logits, temperature)
+    head.temperature = temperature
+
+    def served_probs(convs: list[list[str]], desc: str) -> np.ndarray:
+        """Probabilities as a turn is served: the model reads classifier_inputs (the conversation,
+        in windows when long, and the last turn alone); urgent routes take their highest value."""
+        inputs = [classifier_inputs(c) for c in convs]
+        out = np.zeros((len(convs), len(ROUTES)))
+        if not convs:
+            return out
+        flat_states, _ = trainer.hidden_states([x for xs in inputs for x in xs], desc)
+        flat, _ = trainer.logits(head, flat_states)
+        probs, i = softmax(flat, temperature), 0
+        for n, xs in enumerate(inputs):
+            rows = probs[i:i + len(xs)]
+            i += len(xs)
+            out[n] = rows[0]
+            out[n, :2] = rows[:, :2].max(0)  # emergency, crisis
+        return out
+
+    cal_probs = served_probs([[clean(t) for t in it.turns] for it in cal_items], "encode calibration as served")
     thresholds = choose_thresholds(cal_items, cal_probs)
     band = choose_band(cal_items, cal_probs, thresholds)
     model_policy = ModelPolicy(thresholds, band)
@@ -384,18 +403,14 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     cal_hits = floor_routes(cal_items, policy)
     lift = choose_floor(cal_items, model_routes, cal_hits)
     keep = set(lift)
-    head.temperature = temperature
 
     def prefix_votes(items: list[Item]) -> list[list[ModelVote]]:
         """The model's votes on each conversation as it stood after each earlier user turn."""
         keys = [(i, k) for i, it in enumerate(items) for k in range(1, len(it.turns))]
         out: list[list[ModelVote]] = [[] for _ in items]
-        if keys:
-            texts = [conversation_text([clean(t) for t in items[i].turns[:k]]) for i, k in keys]
-            states_, _ = trainer.hidden_states(texts, "encode earlier turns")
-            logits_, _ = trainer.logits(head, states_)
-            for (i, _), v in zip(keys, votes_of(softmax(logits_, temperature))):
-                out[i].append(v)
+        probs = served_probs([[clean(t) for t in items[i].turns[:k]] for i, k in keys], "encode earlier turns")
+        for (i, _), v in zip(keys, votes_of(probs)):
+            out[i].append(v)
         return out
 
     def decide(it: Item, prefixes: list[ModelVote], vote: ModelVote):
@@ -420,9 +435,8 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     clear_below = best[1]
     policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below)
 
-    def score(items: list[Item], logits: np.ndarray) -> dict:
+    def score(items: list[Item], probs: np.ndarray) -> dict:
         """The serving decision (floor + model + state + band), replayed turn by turn."""
-        probs = softmax(logits, temperature)
         votes = votes_of(probs)
         decisions = [decide(it, pv, v) for it, v, pv in zip(items, votes, prefix_votes(items))]
         final = [d.route for d in decisions]
@@ -431,14 +445,13 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
         return {"model_only": metrics(items, mroutes), "router": metrics(items, final, nets),
                 "urgent_helped": urgent_helped(items, final, nets), "reliability": reliability(items, probs)}
 
-    report: dict[str, dict] = {"calibration": score(cal_items, cal_logits)}
+    report: dict[str, dict] = {"calibration": score(cal_items, cal_probs)}
     train_logits, train_feats = trainer.logits(head, states)
     report["train"] = {"model_only": metrics(train_items, [model_policy.route(v) for v in votes_of(softmax(train_logits, temperature))])}
     for name, items in splits.items():
         if name in ("train", "calibration") or not score_blind:  # exploring: held-out sets stay unscored
             continue
-        lg, _ = trainer.logits(head, encoded[name][0])
-        report[name] = score(items, lg)
+        report[name] = score(items, served_probs([[clean(t) for t in it.turns] for it in items], f"encode {name} as served"))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {f"layers.{k}": v.detach().half().contiguous() for k, v in head.layers.state_dict().items()}

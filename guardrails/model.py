@@ -21,8 +21,8 @@ class ModelVote:
 
     @staticmethod
     def merge(votes: list["ModelVote"]) -> "ModelVote":
-        """One vote for a long text read in windows: the first (most recent) window's vote, with
-        each urgent route's probability raised to its highest in any window."""
+        """One vote from the model's readings of a turn (bot/intent.py classifier_inputs): the
+        first reading's vote, with each urgent route's probability raised to its highest in any."""
         first = votes[0]
         probs = dict(first.probs) | {r: max(v.probs.get(r, 0.0) for v in votes) for r in URGENT}
         return ModelVote(probs, first.neighbours)
