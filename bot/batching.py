@@ -41,9 +41,9 @@ class BatchingEncoder:
         return self._submit(text, None)[0]
 
     def encode_turn(self, query: str, conversations: list[str]) -> tuple[np.ndarray, list[ModelVote] | None]:
-        """The retrieval vector of `query` and the router model's votes on `conversations` (the
-        whole conversation, then as it stood at recent earlier turns), in one forward pass."""
-        return self._submit(query, tuple(conversations) if self.intent is not None else None)
+        """The retrieval vector of `query` and the router model's votes on `conversations` (its
+        readings of the turn, bot/intent.py classifier_inputs), in one forward pass."""
+        return self._submit(query, tuple(conversations) if self.intent is not None and conversations else None)
 
     def _submit(self, text: str, conversations: tuple[str, ...] | None):
         future: Future = Future()

@@ -66,7 +66,8 @@ def answer_turn(messages: object, services: Services) -> Reply:
     with timed(timings, "query"):
         query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
     with timed(timings, "encode"):
-        vector, votes = services.encode_turn(query or " ", classifier_inputs(user_turns))
+        readable = any(ch.isalnum() for ch in (user_turns[-1] if user_turns else ""))  # nothing to read: no vote
+        vector, votes = services.encode_turn(query or " ", classifier_inputs(user_turns) if readable else [])
     with timed(timings, "guardrails_in"):
         live = policy.urgent_route_of(conversation.last_assistant)
         decision = check_input(user_turns, policy, ModelVote.merge(votes) if votes else None, live)

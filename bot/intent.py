@@ -56,19 +56,19 @@ def conversation_text(user_turns: list[str]) -> str:
     return TURN_MARK.join(reversed(kept))
 
 
-WINDOW_CHARS, WINDOW_STEP, MAX_WINDOWS = 600, 500, 5  # 600 characters stay inside 256 word pieces
+WINDOW_CHARS, WINDOW_STEP, MAX_WINDOWS = 600, 500, 8  # 600 characters stay inside 256 word pieces
 
 
 def conversation_windows(user_turns: list[str]) -> list[str]:
     """The classifier's inputs for one turn: the conversation text, or for a text longer than the
-    model's window, overlapping windows from its end (most recent first), so an urgent sentence at
-    the end or in the middle of a long message is read too."""
+    model's window, overlapping windows from its end (most recent first) and always its opening,
+    so an urgent sentence anywhere in a long message is read."""
     text = conversation_text(user_turns)
     if len(text) <= WINDOW_CHARS:
         return [text]
     ends = range(len(text), WINDOW_CHARS - 1, -WINDOW_STEP)
-    windows = [text[max(0, e - WINDOW_CHARS):e] for e in ends][:MAX_WINDOWS]
-    return windows
+    windows = [text[max(0, e - WINDOW_CHARS):e] for e in ends][: MAX_WINDOWS - 1]
+    return windows + [text[:WINDOW_CHARS]]
 
 
 def classifier_inputs(user_turns: list[str]) -> list[str]:

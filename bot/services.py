@@ -63,7 +63,7 @@ class Services:
 
     def encode_turn(self, query: str, conversations: list[str]) -> tuple[np.ndarray, list[ModelVote] | None]:
         """The turn's retrieval vector and the router model's votes, in one forward pass when shared."""
-        if self.intent is None or self.router_base is self.encoder:
+        if self.intent is None or self.router_base is self.encoder or not conversations:
             return self.query_encoder.encode_turn(query, conversations)
         vector = self.query_encoder.encode_one(query)
         return vector, self._vote_encoder.encode_turn(conversations[0], conversations)[1]

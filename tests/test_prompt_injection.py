@@ -175,6 +175,7 @@ def test_question_that_retrieves_planted_doc_is_grounded_or_fallback(text, plant
     cited = re.findall(r"([^\[\]\n]+?)\s*\[(\d+)\]", body)
     assert cited, reply.text
     for sentence, n in cited:
+        sentence = re.sub(r"^\s*[-*•]\s+", "", sentence)  # a key-fact bullet
         doc_id = by_number[int(n)]
         assert doc_id in retrieved
         assert sentence.strip() in docs[doc_id], (doc_id, sentence)
