@@ -322,7 +322,7 @@ def test_check_gate_reports_min_and_max_misses_and_nothing_when_met():
 
 def test_the_ci_gate_file_loads():
     gate = load_gate(DATA / "eval" / "gate.yaml")
-    assert gate["emergency_recall"] == {"min": 1.0} and gate["amount_leaks"] == {"max": 0}
+    assert gate["emergency_recall"] == {"min": 0.98} and gate["amount_leaks"] == {"max": 0}
 
 
 @pytest.mark.parametrize("text", [
