@@ -318,26 +318,23 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
             raise ParamError(why, "messages", "invalid_value")
         return Answer(reply, turn, count_tokens, public_reasons(reply))
 
-    @app.post("/v1/chat/completions")
-    def completions(body: Any = Body(None)):
-        turn = parse_chat_request(body)
+    def openai_reply(turn, whole, events):
+        """One OpenAI-shaped reply: `whole(answer)` is the JSON body, `events(answer, chunks)` the stream."""
         answer = openai_turn(turn)
         headers = route_headers(answer.reply)
         if not turn.stream:
-            return JSONResponse(answer.completion(), headers=headers)
+            return JSONResponse(whole(answer), headers=headers)
         # the reply was fully checked before the first byte
-        return StreamingResponse(answer.completion_chunks(chunk_text(answer.text)), media_type="text/event-stream",
+        return StreamingResponse(events(answer, chunk_text(answer.text)), media_type="text/event-stream",
                                  headers=headers)
+
+    @app.post("/v1/chat/completions")
+    def completions(body: Any = Body(None)):
+        return openai_reply(parse_chat_request(body), Answer.completion, Answer.completion_chunks)
 
     @app.post("/v1/responses")
     def responses(body: Any = Body(None)):
-        turn = parse_responses_request(body)
-        answer = openai_turn(turn)
-        headers = route_headers(answer.reply)
-        if not turn.stream:
-            return JSONResponse(answer.response(), headers=headers)
-        return StreamingResponse(answer.response_events(chunk_text(answer.text)), media_type="text/event-stream",
-                                 headers=headers)
+        return openai_reply(parse_responses_request(body), Answer.response, Answer.response_events)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
