@@ -7,12 +7,12 @@ import pytest
 
 from bot.chat import InputError, answer_turn
 from bot.compose import split_sentences
-from bot.focus import answer_lines
 from bot.query import build_query
 from bot.retrieval import Retriever
 from bot.settings import REPO_ROOT
 from bot.types import Conversation
 from guardrails.amounts import find_amounts
+from guardrails.reasons import RetrievalMiss
 
 
 def ask(services, *turns):
@@ -53,9 +53,10 @@ def _questions():
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _policy_lines() -> list[str]:
-    lines = answer_lines(str(REPO_ROOT / "guardrails" / "policy.yaml"))
-    return [t.split("{")[0].strip(" :") for t in lines.values() if t.split("{")[0].strip()]
+def _policy_lines(services) -> list[str]:
+    policy, locale = services.policy, services.settings.locale
+    texts = list(policy.lines("en", locale).values()) + [policy.text(k, "en", locale) for k in policy.strings]
+    return [t.split("{")[0].strip(" :") for t in texts if t.split("{")[0].strip()]
 
 
 def test_every_answer_sentence_is_found_in_a_cited_passage(services):
@@ -69,15 +70,14 @@ def test_every_answer_sentence_is_found_in_a_cited_passage(services):
         texts = {}
         for p in reply.passages:
             texts.setdefault(p.doc_id, []).append(" ".join(split_sentences(p.chunk.text)).lower())
-        body = reply.text.split("**Sources**")[0]
-        for m in re.finditer(r"([^\[\]\n]+?)\s*\[(\d+)\]", body):
-            sentence, n = m.group(1).strip().lstrip("- ").lower(), int(m.group(2))
-            assert any(sentence in t for t in texts[by_number[n]]), (item["id"], sentence)
+        for fact in reply.cited:
+            assert any(fact.text.lower() in t for t in texts[by_number[fact.number]]), (item["id"], fact.text)
             checked += 1
-        uncited = re.sub(r"[^\[\]\n]+?\s*\[\d+\]", "", body)
-        for line in uncited.splitlines():  # what is left must be policy text (headings, house lines), never source text
+        uncited = [reply.message, *reply.notes, reply.facts_heading, reply.actions_heading, *reply.actions]
+        for line in uncited:  # what is left must be policy text (headings, house lines), never source text
             line = line.strip(" -*:")
-            assert not line or any(line in text or text in line for text in _policy_lines()), f"uncited text in {item['id']}: {line}"
+            assert not line or any(line in text or text in line for text in _policy_lines(services)), \
+                f"uncited text in {item['id']}: {line}"
     assert checked > 100
 
 
@@ -93,10 +93,10 @@ def test_follow_up_questions_use_the_conversation(services):
     conv = Conversation.from_openai([{"role": "user", "content": "is kratom legal in the US?"},
                                      {"role": "assistant", "content": "..."},
                                      {"role": "user", "content": "and what about the liver?"}])
-    query = build_query(conv)
+    query = build_query(conv.user_turns)
     assert "kratom" in query and "liver" in query
     reply = ask(services, "is kratom legal in the US?", "and what about the liver?")
-    assert reply.route == "answer" and any("liver" in s.lower() for s in reply.text.split("**Sources**")[0].split(". "))
+    assert reply.route == "answer" and any("liver" in f.text.lower() for f in reply.cited)
 
 
 def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, monkeypatch):
@@ -106,7 +106,7 @@ def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, mo
     monkeypatch.undo()
     assert reply.route == "answer" and not reply.citations
     assert "don't cover" in reply.text and "Poison Help" in reply.text
-    assert {"retrieval": "below_relevance_floor"} in reply.reasons
+    assert RetrievalMiss() in reply.reasons
 
 
 def test_malformed_messages_raise_input_error(services):

@@ -37,7 +37,7 @@ MIN_TOPIC_HIT_RATE = 0.95
 
 
 def retrieve(services, turns: list[str], k: int = K) -> list[Passage]:
-    query = build_query(Conversation.from_openai([{"role": "user", "content": t} for t in turns]))
+    query = build_query(turns)
     return services.retriever.search(query, services.encoder.encode_one(query), k=k)
 
 
