@@ -19,9 +19,9 @@ from bot.render import body_parts, sources_block
 from bot.services import Services
 from bot.settings import Settings
 from bot.types import Conversation, Reply, Resource, Timings
-from guardrails import ModelVote, check_input, check_output, render_reply
+from guardrails import ModelVote, check_grounding, check_input, check_output, render_reply
 from guardrails.normalize import clean
-from guardrails.output_checks import Verdict, check_grounding
+from guardrails.output_checks import Verdict
 from guardrails.reasons import ComposeMiss, InputProblem, RetrievalMiss, Retrieved, RuleHit
 from guardrails.router import Decision
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from guardrails.amounts import find_amounts
 
-CITED_SENTENCE_RE = re.compile(r"(?P<sentence>[^\[\]\n]+?)\s*\[(?P<n>\d+)\]")
 UNSAFE_CLAIM_RE = re.compile(
     r"\b(?:kratom|7-?oh|it) (?:is|are) (?:completely |totally |perfectly |generally |very |100% )?"
     r"(?:safe|harmless|approved|effective|a safe|an effective|fda[- ]approved|non[- ]addictive|not addictive)\b|"

@@ -1,7 +1,6 @@
 """One chat turn, one function: the product's core promises, end to end on real parts."""
 
 import json
-import re
 
 import pytest
 

@@ -14,7 +14,7 @@ import pytest
 from bot.audit import COVERAGE_TOPICS
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.types import Conversation, Passage
+from bot.types import Passage
 
 QUESTIONS_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
 # Corpus v2: questions on the topics added for issue #13 (legal-by-place, drug-testing, ...).
