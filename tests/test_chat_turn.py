@@ -118,3 +118,27 @@ def test_malformed_messages_raise_input_error(services):
 def test_every_step_is_timed(services):
     reply = ask(services, "what is kratom?")
     assert {"encode", "guardrails_in", "retrieve", "compose", "guardrails_out"} <= set(reply.timings.steps)
+
+
+@pytest.fixture(scope="module")
+def uk(services):
+    from bot.services import Services
+
+    return Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
+
+
+@pytest.mark.parametrize("question", ["what should I do if someone overdoses on kratom?",
+                                      "my toddler swallowed some kratom powder, what do I do?",
+                                      "How do I quit kratom?"])
+def test_uk_replies_give_uk_numbers_and_never_911(uk, question):
+    reply = ask(uk, question)
+    assert not [n for n in ("911", "1-800-222-1222", "1-800-662-4357") if n in reply.text], reply.text
+    assert "999" in reply.text or "111" in reply.text or "0300 123 6600" in reply.text, reply.text
+
+
+def test_urgent_banner_title_is_the_policy_string_in_the_users_language(services):
+    from bot.render import chat_markdown
+
+    reply = ask(services, "mi amigo tomó mucho kratom y no respira bien")
+    assert reply.route == "emergency" and reply.banner == services.policy.text("banner_emergency", "es", "US")
+    assert "Emergencia: pida ayuda ahora" in chat_markdown(reply) and 'href="tel:911"' in chat_markdown(reply)
