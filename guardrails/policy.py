@@ -98,20 +98,21 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text.format_map(_Keep(values))
 
 
-def _by_lang(raw: dict, section: str, path: Path, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """A `name -> {lang: text}` section; each name has every language in `langs`, and no amount."""
+def _by_lang(section: object, where: str, path: Path, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """A `name -> {lang: text}` mapping (at key `where`); each name has every language in `langs`, and no amount."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise PolicyError(path, where, "must be a mapping")
     out: dict[str, dict[str, str]] = {}
-    for name, by_lang in (raw.get(section) or {}).items():
-        where = f"{section}.{name}."
+    for name, by_lang in section.items():
         for lang in langs:
-            _need(by_lang, lang, str, path, where)
-        if not isinstance(by_lang, dict):
-            raise PolicyError(path, f"{section}.{name}", "must map languages to text")
+            _need(by_lang, lang, str, path, f"{where}.{name}.")
         for lang, text in by_lang.items():
             if not isinstance(text, str):
-                raise PolicyError(path, f"{where}{lang}", "must be a str")
+                raise PolicyError(path, f"{where}.{name}.{lang}", "must be a str")
             if find_amounts(_fill(text, {})):
-                raise PolicyError(path, f"{where}{lang}", f"contains an amount: {find_amounts(text)}")
+                raise PolicyError(path, f"{where}.{name}.{lang}", f"contains an amount: {find_amounts(text)}")
         out[str(name)] = {str(k): v for k, v in by_lang.items()}
     return out
 
@@ -195,18 +196,18 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                 text.format(limit=1)
             except (KeyError, IndexError, ValueError) as exc:
                 raise PolicyError(path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}") from None
-    strings = _by_lang(raw, "strings", path, LANGS)
+    strings = _by_lang(raw.get("strings"), "strings", path, LANGS)
     for name in UI_STRINGS:
         _need(strings, name, dict, path, "strings.")
     locale_strings = {}
     for loc, overrides in (raw.get("locale_strings") or {}).items():
         if loc not in locales:
             raise PolicyError(path, f"locale_strings.{loc}", "unknown locale")
-        locale_strings[str(loc)] = _by_lang(raw["locale_strings"], loc, path, LANGS)
+        locale_strings[str(loc)] = _by_lang(overrides, f"locale_strings.{loc}", path, LANGS)
         for name in locale_strings[str(loc)]:
             if name not in strings:
                 raise PolicyError(path, f"locale_strings.{loc}.{name}", "overrides no string in `strings`")
-    house_lines = _by_lang(raw, "house_lines", path, ("en",))
+    house_lines = _by_lang(raw.get("house_lines"), "house_lines", path, ("en",))
     model_dir, model = _model_policy(raw, path)
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
                   aliases, templates, pointers, model_dir, model, input_problems=input_problems, strings=strings,
