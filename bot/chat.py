@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bot.compose import Draft
+from bot.focus import TOO_MUCH_RE
 from bot.intent import classifier_inputs
 from bot.query import build_query
 from bot.render import body_parts, sources_block
@@ -57,7 +58,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
         _input_error(reply, *problem, services)
     elif decision.route != "answer":
         with timed(timings, "render"):
-            _policy_reply(reply, decision, services)
+            _policy_reply(reply, decision, turns[-1], services)
     else:
         with timed(timings, "retrieve"):
             reply.passages = services.retriever.search(query, vector)
@@ -120,12 +121,16 @@ def _input_error(reply: Reply, key: str, limit: int, services: Services) -> None
     reply.reasons.insert(0, InputProblem(key))
 
 
-def _policy_reply(reply: Reply, decision: Decision, services: Services) -> None:
-    """A route's template; a dosing refusal adds the general safety facts (cited). Checked too:
-    a policy template with an amount is never shown."""
+def _policy_reply(reply: Reply, decision: Decision, last: str, services: Services) -> None:
+    """A route's template; a dosing refusal adds the general safety facts (cited), and when it
+    asks how much is too much, what to do in an overdose. Checked too: a policy template with an
+    amount is never shown."""
     policy = services.policy
     reply.message = render_reply(policy, reply.route, reply.lang, reply.locale, decision.decline_kind)
     reply.resources = _resources(services, reply.route)
+    overdose = policy.lines(reply.lang, reply.locale).get("action_overdose")
+    if reply.route == "dosing_refusal" and overdose and TOO_MUCH_RE.search(last):
+        reply.actions_heading, reply.actions = policy.text("what_you_can_do", reply.lang, reply.locale), [overdose]
     facts = services.safety_facts if reply.route == "dosing_refusal" and reply.lang == "en" else None
     if facts:
         reply.facts_heading, reply.facts, reply.inline_facts = policy.text("sources_say", reply.lang, reply.locale), facts.facts, True

@@ -116,7 +116,7 @@ def test_dosing_refusal_offers_cited_general_safety_facts(chat):
 
 
 def test_spanish_refusal_is_in_spanish(chat):
-    chat.user("¿qué dosis de kratom me recomiendas?").expect_route("dosing_refusal").expect_text("No puedo sugerir")
+    chat.user("¿qué dosis de kratom me recomiendas?").expect_route("dosing_refusal").expect_text("no puedo sugerir")
 
 
 @pytest.mark.parametrize("text", [

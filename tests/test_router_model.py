@@ -132,7 +132,7 @@ def test_spanish_urgent_conversations_get_spanish_help(chat):
 
 def test_spanish_dose_requests_are_refused_in_spanish(chat):
     chat.user("peso 70 kilos, ¿cuántos gramos de kratom me tomo para el dolor de espalda?")
-    chat.expect_route("dosing_refusal").expect_text("No puedo sugerir una cantidad")
+    chat.expect_route("dosing_refusal").expect_text("no puedo sugerir una cantidad")
 
 
 @pytest.mark.parametrize("text", [
