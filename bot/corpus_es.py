@@ -198,3 +198,14 @@ def spanish_problems(sp: SpanishDoc | None, doc: Document, name: str) -> list[st
     if any(ln.es for ln in sp.lines) and not sp.checked_by:
         out.append(f"{name}: checked_by is empty: a second reader must check each line against its English meaning")
     return out
+
+
+def spanish_chunks(doc: Document, sp: SpanishDoc) -> list:
+    """One indexed chunk per usable Spanish line: its Spanish heading + line, its English twin, the
+    document's citation fields. Ids `<doc>#es-b<n>` (section n's bottom line) and `<doc>#es-k<n>` (key fact n)."""
+    from bot.types import Chunk
+
+    usable = set(usable_lines(sp, doc))
+    return [Chunk(chunk_id=f"{doc.id}#es-{'b' if ln.kind == 'bottom_line' else 'k'}{ln.position}", doc_id=doc.id, title=doc.title, heading=ln.heading_es or ln.heading,
+                  publisher=doc.publisher, year=doc.year, url=doc.url, text=ln.es, lang="es", twin=ln.en)
+            for ln in sp.lines if ln in usable]

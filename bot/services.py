@@ -78,6 +78,14 @@ class Services:
                          dense=self.settings.dense_search)
 
     @cached_property
+    def spanish(self):
+        """Spanish retrieval over the same index (bot/spanish.py)."""
+        from bot.spanish import SpanishSearch, load_glossary
+
+        return SpanishSearch(self.retriever, load_glossary(str(self.settings.corpus_dir / "glossary_es.yaml")),
+                             self.settings.top_k)
+
+    @cached_property
     def policy(self) -> Policy:
         return load_policy(self.settings.policy_path)
 
