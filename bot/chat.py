@@ -52,7 +52,8 @@ def _input_problem(conversation: Conversation, services: Services) -> tuple[str,
     return None
 
 
-def answer_turn(messages: object, services: Services) -> Reply:
+def answer_turn(messages: object, services: Services, lang: str | None = None) -> Reply:
+    """`lang` ("en" | "es") overrides the language detected from the last user turn."""
     try:
         conversation = Conversation.from_openai(messages)
     except ValueError as exc:
@@ -72,7 +73,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
         live = policy.urgent_route_of(conversation.last_assistant)
         decision = check_input(user_turns, policy, ModelVote.merge(votes) if votes else None, live)
     reasons = list(decision.reasons)
-    route, lang = decision.route, decision.lang
+    route, lang = decision.route, lang or decision.lang
 
     problem = _input_problem(conversation, services)
     if problem and route not in ("emergency", "crisis"):  # urgent help is never blocked by a limit
@@ -95,16 +96,18 @@ def answer_turn(messages: object, services: Services) -> Reply:
             text, citations = policy.render("fallback", lang, locale), []
         return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
 
+    spanish = lang == "es" and services.spanish.available  # Spanish lines indexed: answer from them
     with timed(timings, "retrieve"):
-        passages = services.retriever.search(query, vector)
+        passages = (services.spanish if spanish else services.retriever).search(query, vector)
     if not passages:
         reasons.append({"retrieval": "below_relevance_floor"})
         text = policy.render("not_covered", lang, locale)
         return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
     with timed(timings, "compose"):
-        draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages,
-                                          "last": user_turns[-1] if user_turns else query,
-                                          "lines": answer_lines(str(policy.path), lang)})
+        request = {"question": query, "vector": vector, "passages": passages, "last": user_turns[-1] if user_turns else query,
+                   "lines": answer_lines(str(policy.path), lang)}
+        draft = services.spanish.compose(request, policy.render("disclaimer", lang, locale)) if spanish \
+            else services.composer.invoke(request)
     with timed(timings, "guardrails_out"):
         verdict = _check_answer(draft)
     if verdict is None or not verdict.ok:

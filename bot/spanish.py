@@ -27,9 +27,14 @@ import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
+from bot.citations import citations_for, number_documents, sources_block
+from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
+from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
+                       detect_foci, is_dose_evidence)
 from bot.retrieval import RRF_K, Retriever, tokenize
 from bot.types import Chunk, Passage
 from guardrails.normalize import strip_accents
+from guardrails.output_checks import sentence_problems
 
 STEMMER = snowballstemmer.stemmer("spanish")
 _STEM_LOCK = threading.Lock()  # the pure-Python Snowball stemmer keeps state between calls
@@ -103,6 +108,7 @@ def _doc_ranking(chunks: list[Chunk], scores: np.ndarray, n: int, positive: bool
     return [d for d, _ in sorted(best.items(), key=lambda kv: -kv[1])][:n]
 
 
+ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
 MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
 DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best MRR on the dev set (bench/spanish_retrieval.py)
 
@@ -123,6 +129,7 @@ class SpanishSearch:
             self.chunks: list[Chunk] = list(r.es_chunks)
             self.matrix = r.es_matrix
             self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             self.by_doc: dict[str, list[int]] = {}
             for i, c in enumerate(self.chunks):
                 self.by_doc.setdefault(c.doc_id, []).append(i)
@@ -145,25 +152,243 @@ class SpanishSearch:
         out["dense_en"] = _doc_ranking(r.chunks, r.matrix @ vector, n, positive=False) if len(r.chunks) else []
         return out
 
-    def ranked_docs(self, query: str, vector: np.ndarray, modes: tuple[str, ...] | None = None) -> list[tuple[str, float]]:
-        fused: dict[str, float] = {}
-        for mode, docs in self.rankings(query, vector).items():
-            if mode not in (modes or self.modes):
-                continue
-            for rank, d in enumerate(docs):
-                fused[d] = fused.get(d, 0.0) + 1.0 / (RRF_K + rank + 1)
-        return sorted(fused.items(), key=lambda kv: -kv[1])
-
     def search(self, query: str, vector: np.ndarray, k: int | None = None) -> list[Passage]:
-        """The Spanish lines of the top-k documents, best document first ([] = nothing matched)."""
-        ranked = [(d, s) for d, s in self.ranked_docs(query, vector) if d in self.by_doc][: k or self.top_k]
+        """The Spanish lines of the top-k documents, best document first. [] ("not covered") only when no
+        word of the question is in a Spanish line or a glossary term found in the English index, and the
+        question's vector is near neither the Spanish lines nor, by the English floor, the English chunks."""
+        rankings = self.rankings(query, vector)
+        fused: dict[str, float] = {}
+        for mode in self.modes:
+            for rank, d in enumerate(rankings.get(mode, [])):
+                fused[d] = fused.get(d, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ranked = [(d, s) for d, s in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc][: k or self.top_k]
         out = []
         for doc_id, score in ranked:
             for i in self.by_doc[doc_id]:
                 out.append(Passage(self.chunks[i], score=score, similarity=float(self.matrix[i] @ vector)))
-        return out
+        if not out or rankings.get("bm25_es") or rankings.get("bridge_bm25_en"):
+            return out
+        r = self.retriever
+        english_best = float((r.matrix @ vector).max()) if len(r.chunks) else 0.0
+        near = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
+        return out if near else []
+
+    def row(self, chunk_id: str) -> int:
+        return self._rows[chunk_id]
+
+    @property
+    def available(self) -> bool:
+        """True when the index holds Spanish lines (else a Spanish turn is answered from the English)."""
+        self.retriever._maybe_reload()
+        self._load()
+        return bool(self.chunks)
+
+    def compose(self, request: dict, disclaimer: str) -> Draft:
+        """The composer's request ({question, vector, passages, last, lines}) answered in Spanish."""
+        return compose_spanish(self, request["question"], request["last"], request["vector"], request["passages"],
+                               request["lines"], disclaimer)
 
 
 @lru_cache(maxsize=4)
 def load_glossary(path: str) -> Glossary:
     return Glossary.load(Path(path))
+
+
+# ---- the Spanish answer ------------------------------------------------------------------
+
+FOCUS_LABELS_ES = {
+    "alcohol": "el alcohol", "benzodiazepines": "las benzodiacepinas", "drug_test": "las pruebas de drogas",
+    "buprenorphine": "la buprenorfina (Suboxone)", "breastfeeding": "la lactancia",
+    "withdrawal_duration": "cuánto dura la abstinencia", "antidepressants": "los antidepresivos",
+    "caffeine": "la cafeína", "gabapentin": "la gabapentina", "tramadol": "el tramadol", "kava": "la kava",
+    "sexual": "la disfunción eréctil o la salud sexual", "fertility": "la fertilidad", "sports": "el deporte y los atletas",
+    "pets": "las mascotas", "uk": "el Reino Unido", "australia": "Australia", "canada": "Canadá", "europe": "Europa",
+    "who": "la OMS", "deaths": "las muertes", "liver": "el hígado", "heart": "el corazón", "kidney": "los riñones",
+    "seizure": "las convulsiones", "pregnancy": "el embarazo", "salmonella": "la salmonela",
+    "heavy_metals": "los metales pesados", "cannabis": "el cannabis",
+}
+MAX_FACTS, MAX_PER_DOC = 5, 3
+FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
+# "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
+HOW_TO_ES_RE = re.compile(r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
+                          r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
+                          r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b")
+NALOXONE_ES_RE = re.compile(r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
+                            r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b")
+
+
+def _line_kind(chunk: Chunk) -> str:
+    return "bottom_line" if "#es-b" in chunk.chunk_id else "key_fact"
+
+
+
+@dataclass(frozen=True)
+class Line:
+    passage: Passage
+    score: float
+    row: int
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.passage.chunk
+
+
+def _standalone(twin: str) -> bool:
+    return not METADATA_RE.search(twin) and not DANGLING_RE.search(YES_NO_RE.sub("", twin))
+
+
+def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.ndarray, passages: list[Passage],
+                    lines: dict[str, str], disclaimer: str) -> Draft:
+    """The English answer's shape from Spanish lines only. Focus, action topics and dose-evidence are
+    read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
+    English twin, and shown in Spanish under its document's citation."""
+    english_last, english_query = search.glossary.english(last), search.glossary.english(question)
+    foci = detect_foci(english_last, english_query)
+    dose = is_dose_evidence(english_last)
+    topics = action_topics(english_last) or action_topics(english_query)
+    q_stems = set(tokenize_es(question))
+    doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    scored: list[Line] = []
+    heading_match: dict[str, float] = {}
+    for p in passages:
+        c = p.chunk
+        if sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin):
+            continue
+        lex = len(q_stems & set(tokenize_es(c.text))) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = len(q_stems & set(tokenize_es(c.heading))) / len(q_stems) if q_stems else 0.0
+        if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
+            continue  # shares no word with the question and is not close in meaning
+        rank = doc_order.index(p.doc_id)
+        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
+    scored.sort(key=lambda ln: -ln.score)
+
+    def addresses_focus(ln: Line) -> bool:
+        return not foci or any(addresses(f, ln.chunk.twin) for f in foci)
+
+    focused = [ln for ln in scored if addresses_focus(ln)]
+    if foci and not focused:
+        # The English documents may still address the focus beyond their translated lines: answer from
+        # those documents' Spanish lines rather than call it "not covered".
+        covering = {c.doc_id for c in search.retriever.chunks if c.doc_id in doc_rank
+                    and any(addresses(f, c.text, c.heading) for f in foci)}
+        focused = [ln for ln in scored if ln.passage.doc_id in covering]
+        if not focused:
+            return _not_covered(foci, scored, lines, topics, disclaimer)
+
+    bottom: Line | None = None
+    lead: list[str] = []
+    actions: list[str] = []
+    how_to = not dose and topics and (HOW_TO_ES_RE.search(fold(last)) or NALOXONE_ES_RE.search(fold(last)))
+    if how_to and NALOXONE_ES_RE.search(fold(last)) and "overdose" in topics:
+        topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "¿sirve el Narcan?": give it, call 911
+    if how_to and lines.get(f"action_{topics[0]}"):
+        lead.append(lines[f"action_{topics[0]}"])  # "¿cómo lo dejo?": the advice leads, the facts follow
+        topics = topics[1:2]
+    elif not dose:
+        # A section's bottom line leads when its Spanish heading shares the question's words.
+        candidates = [ln for ln in focused[:10] if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)
+                      and doc_order.index(ln.passage.doc_id) < 3]
+        best = max(candidates, key=lambda ln: ln.score + heading_match.get(ln.chunk.chunk_id, 0.0), default=None)
+        if best is not None and heading_match.get(best.chunk.chunk_id, 0.0) > 0:
+            bottom = best
+        else:
+            bottom = next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
+    facts: list[Line] = []
+    per_doc: dict[str, int] = {}
+    seen: list[set[str]] = []
+    for ln in focused:
+        if len(facts) >= MAX_FACTS:
+            break
+        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
+            continue
+        toks = set(tokenize_es(ln.chunk.text))
+        if bottom and _same(search, ln, bottom, toks, set(tokenize_es(bottom.chunk.text))):
+            continue
+        if any(len(toks & t) / max(1, len(toks | t)) > 0.6 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
+            continue
+        if METADATA_RE.search(ln.chunk.twin) or DANGLING_RE.search(ln.chunk.twin):
+            continue
+        if facts and ln.score < 0.5 * facts[0].score:
+            break
+        facts.append(ln)
+        seen.append(toks)
+        per_doc[ln.passage.doc_id] = per_doc.get(ln.passage.doc_id, 0) + 1
+    if dose:
+        lead.append(lines.get("no_safe_dose", ""))
+        if PAIN_RE.search(english_query):
+            lead.append(lines.get("no_pain_trial", ""))
+        actions.append(lines.get("dose_what_to_do", ""))
+        if TOO_MUCH_RE.search(english_last):
+            actions.append(lines.get("action_overdose", ""))
+    else:
+        actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
+    after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+    return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines, disclaimer)
+
+
+def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
+    return float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.6
+
+
+def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
+    """Facts grouped by document: the bottom line's document, then agencies, newest, best ranked."""
+    rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    groups: dict[str, list[Line]] = {}
+    for ln in facts:
+        groups.setdefault(ln.passage.doc_id, []).append(ln)
+
+    def key(doc_id: str):
+        c = groups[doc_id][0].chunk
+        first = bottom is not None and bottom.passage.doc_id == doc_id
+        return (not first, not any(a in c.publisher for a in AGENCIES), -int(c.year or 0), rank.get(doc_id, 99))
+
+    return [ln for d in sorted(groups, key=key) for ln in sorted(groups[d], key=lambda x: x.chunk.chunk_id)]
+
+
+def _render(bottom: Line | None, facts: list[Line], lead: list[str], after: list[str], actions: list[str],
+            passages: list[Passage], lines: dict[str, str], disclaimer: str, not_covered: str = "",
+            facts_heading: str = "") -> Draft:
+    ordered = _group_order(facts, bottom, passages)
+    used_passages = [ln.passage for ln in ([bottom] if bottom else []) + ordered]
+    numbers = number_documents(used_passages)
+    citations = citations_for(used_passages, numbers)
+    parts: list[str] = []
+    cited: list[str] = []
+    if lead:
+        parts.append(" ".join(lead))
+    if bottom:
+        line = f"{bottom.chunk.text} [{numbers[bottom.passage.doc_id]}]"
+        parts.append(line)
+        cited.append(line)
+    parts += after
+    if ordered:
+        bullets = [f"- {ln.chunk.text} [{numbers[ln.passage.doc_id]}]" for ln in ordered]
+        cited += bullets
+        parts.append(f"**{facts_heading or lines.get('key_facts_heading', 'Datos clave')}**\n" + "\n".join(bullets))
+    if actions:
+        parts.append(f"**{lines.get('what_you_can_do_heading', 'Qué puedes hacer')}**\n" + "\n".join(f"- {a}" for a in actions))
+    if citations:
+        parts.append(sources_block(citations))
+    if disclaimer:
+        parts.append(f"_{disclaimer}_")
+    cited_text = "\n".join(cited + ([sources_block(citations)] if citations else []))
+    used = [(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ([bottom] if bottom else []) + ordered]
+    return Draft("\n\n".join(parts), "\n".join(cited), citations, used, cited_passages_for(passages, numbers), cited_text,
+                 not_covered=not_covered)
+
+
+def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str], disclaimer: str) -> Draft:
+    """Say by name what the sources lack (the English documents too); one general safety fact; who can help."""
+    focus = foci[0]
+    label = " y ".join(FOCUS_LABELS_ES.get(f.name, f.label) for f in foci[:2])
+    head = lines.get("not_covered_focus", "Mis fuentes no cubren específicamente el kratom y {topic}.").format(topic=label)
+    fact = []
+    if focus.kind == "topic":
+        fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
+    who = {"pet": lines.get("not_covered_who_pet", ""),
+           "place": lines.get("not_covered_who_law", "").format(topic=FOCUS_LABELS_ES.get(focus.name, focus.label))
+           }.get(focus.kind, lines.get("not_covered_who", ""))
+    actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
+    return _render(None, fact, [head], [], [a for a in actions if a], [ln.passage for ln in fact], lines, disclaimer,
+                   not_covered=focus.name, facts_heading=lines.get("not_covered_closest", ""))
