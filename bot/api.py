@@ -59,6 +59,7 @@ class MessageIn(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     messages: list[MessageIn] = Field(min_length=1, max_length=200)
+    lang: Literal["en", "es"] | None = Field(None, description="Reply language; default: the last user turn's")
 
 
 ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
@@ -225,6 +226,7 @@ def reply_payload(reply: Reply) -> dict:
     return {
         "route": reply.route,
         "safety_net": reply.safety_net,
+        "lang": reply.lang,
         "answer": reply.text,
         "citations": [c.as_dict() for c in reply.citations],
         "resources": [r.as_dict() for r in reply.resources],
@@ -293,7 +295,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
     @app.post("/api/chat")
     def chat(body: ChatRequest) -> dict:
-        return reply_payload(answer_turn(_messages(body), services))
+        return reply_payload(answer_turn(_messages(body), services, lang=body.lang))
 
     model_card = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kratom-qa"}
 
@@ -311,7 +313,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     def openai_turn(turn) -> Answer:
         """One turn for an OpenAI-shaped request. The web chat answers a too-long or empty message
         with a polite decline; an API client gets a 400 naming `messages` (urgent help still wins)."""
-        reply = answer_turn(turn.messages, services)
+        reply = answer_turn(turn.messages, services, lang=turn.lang)
         problem = next((r["input"] for r in reply.reasons[:1] if "input" in r), None)
         if problem and reply.route == "decline":
             why = INPUT_PROBLEMS[problem].format(chars=settings.max_message_chars, turns=settings.max_turns)
