@@ -28,25 +28,26 @@ from bot.spanish import MODES, RRF_K
 from bot.types import Conversation
 
 
-def fuse(rankings: dict[str, list[str]], modes: tuple[str, ...]) -> list[str]:
+def fuse(rankings: dict[str, list[str]], modes: tuple[str, ...], weights: dict[str, float] | None = None) -> list[str]:
     fused: dict[str, float] = {}
     for m in modes:
         for rank, d in enumerate(rankings.get(m, [])):
-            fused[d] = fused.get(d, 0.0) + 1.0 / (RRF_K + rank + 1)
+            fused[d] = fused.get(d, 0.0) + (weights or {}).get(m, 1.0) / (RRF_K + rank + 1)
     return [d for d, _ in sorted(fused.items(), key=lambda kv: -kv[1])]
 
 
 def measure(services: Services, items, k: int = 5) -> dict[str, dict[str, float]]:
     combos = [(m,) for m in MODES] + list(itertools.combinations(MODES, 2)) + [MODES[:3], MODES]
-    hits = {c: [] for c in combos}
+    half = {"dense_es": 0.5, "dense_en": 0.5}  # the English-only model's vote on Spanish text counts half
+    hits = {c: [] for c in combos + [("weighted",) + MODES[:3]]}
     for item in items:
         if not item.expected_docs:
             continue
         query = build_query(Conversation.from_openai([{"role": "user", "content": t} for t in item.turns]))
         vector = services.encoder.encode_one(query)
         rankings = services.spanish.rankings(query, vector)
-        for c in combos:
-            docs = fuse(rankings, c)[:k]
+        for c in hits:
+            docs = fuse(rankings, c[1:], half)[:k] if c[0] == "weighted" else fuse(rankings, c)[:k]
             rank = next((i + 1 for i, d in enumerate(docs) if d in item.expected_docs), None)
             hits[c].append(1.0 / rank if rank else 0.0)
     return {"+".join(c): {"hit_at_5": round(sum(v > 0 for v in vals) / len(vals), 3),
@@ -58,9 +59,10 @@ def main() -> int:
     ap.add_argument("datasets", nargs="+")
     ap.add_argument("--corpus", default=str(REPO_ROOT / "corpus"))
     ap.add_argument("--out", default="")
+    ap.add_argument("--data-dir", default="", help="reuse this index folder (default: a fresh temporary one)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services(Settings(_env_file=None, data_dir=Path(tmp), corpus_dir=Path(args.corpus)))
+        services = Services(Settings(_env_file=None, data_dir=Path(args.data_dir or tmp), corpus_dir=Path(args.corpus)))
         ingest(services.settings, services.encoder, services.index, progress=False)
         results = {Path(d).name: measure(services, load_dataset(Path(d))) for d in args.datasets}
     text = json.dumps(results, indent=1)
