@@ -28,6 +28,7 @@ from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents, sources_block
+from bot.embedding import cached_vectors
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
 from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
                        detect_foci, is_dose_evidence)
@@ -53,8 +54,12 @@ def fold(text: str) -> str:
     return strip_accents(text.lower())
 
 
+# One country, one token: "Estados Unidos" must not count twice against a one-word topic ("legal").
+US_RE = re.compile(r"\bestados unidos\b|\bee\.?\s?uu\.?(?!\w)|\beeuu\b")
+
+
 def stems(text: str, drop_stopwords: bool = True) -> list[str]:
-    words = [w for w in WORD_RE.findall(fold(text)) if not (drop_stopwords and w in ES_STOPWORDS)]
+    words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
     with _STEM_LOCK:
         return STEMMER.stemWords(words)
 
@@ -118,8 +123,10 @@ MODE_WEIGHTS = {"bm25_es": 1.0, "dense_es": 0.5, "bridge_bm25_en": 1.0, "dense_e
 class SpanishSearch:
     """Documents for a Spanish question, returned as their Spanish lines (Passage per line)."""
 
-    def __init__(self, retriever: Retriever, glossary: Glossary, top_k: int = 5, modes: tuple[str, ...] = DEFAULT_MODES):
+    def __init__(self, retriever: Retriever, glossary: Glossary, top_k: int = 5, modes: tuple[str, ...] = DEFAULT_MODES,
+                 cache_dir: Path | None = None):
         self.retriever, self.glossary, self.top_k, self.modes = retriever, glossary, top_k, modes
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._version = -1
 
@@ -132,6 +139,11 @@ class SpanishSearch:
             self.matrix = r.es_matrix
             self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+            # Section headings, embedded once per index (cached on disk): a section leads an answer
+            # when its heading is close to the question, as in the English composer.
+            headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
+            vectors = cached_vectors(r.encoder, headings, self.cache_dir, "headings_es")
+            self.heading_vector = {h: vectors[i] for i, h in enumerate(headings)}
             self.by_doc: dict[str, list[int]] = {}
             for i, c in enumerate(self.chunks):
                 self.by_doc.setdefault(c.doc_id, []).append(i)
@@ -210,6 +222,7 @@ FOCUS_LABELS_ES = {
     "heavy_metals": "los metales pesados", "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
+HEADING_MIN = 0.9  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
 # "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
 HOW_TO_ES_RE = re.compile(r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
@@ -288,11 +301,16 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         lead.append(lines[f"action_{topics[0]}"])  # "¿cómo lo dejo?": the advice leads, the facts follow
         topics = topics[1:2]
     elif not dose:
-        # A section's bottom line leads when its Spanish heading shares the question's words.
-        candidates = [ln for ln in focused[:10] if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)
-                      and doc_order.index(ln.passage.doc_id) < 3]
-        best = max(candidates, key=lambda ln: ln.score + heading_match.get(ln.chunk.chunk_id, 0.0), default=None)
-        if best is not None and heading_match.get(best.chunk.chunk_id, 0.0) > 0:
+        # A section's bottom line leads when its heading matches the question (meaning and words);
+        # else the best line that stands on its own.
+        def heading_score(ln: Line) -> float:
+            h = search.heading_vector.get(ln.chunk.heading)
+            cos = float(h @ vector) if h is not None else 0.0
+            return cos + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0) - 0.02 * doc_order.index(ln.passage.doc_id)
+
+        candidates = [ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)]
+        best = max(candidates, key=heading_score, default=None)
+        if best is not None and heading_score(best) >= HEADING_MIN:
             bottom = best
         else:
             bottom = next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
@@ -307,7 +325,7 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         toks = set(tokenize_es(ln.chunk.text))
         if bottom and _same(search, ln, bottom, toks, set(tokenize_es(bottom.chunk.text))):
             continue
-        if any(len(toks & t) / max(1, len(toks | t)) > 0.6 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
+        if any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
             continue
         if METADATA_RE.search(ln.chunk.twin) or DANGLING_RE.search(ln.chunk.twin):
             continue
@@ -330,7 +348,7 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
 
 
 def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
-    return float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.6
+    return float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
 
 
 def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
