@@ -117,6 +117,7 @@ class TurnResult:
     reasons: list[dict]
     retrieved: list[str]  # chunk ids, in rank order
     ms: float
+    safety_net: str | None = None  # the reply leads with a safety-net paragraph (the router was unsure)
 
 
 Target = Callable[[list[dict]], TurnResult]
@@ -131,7 +132,7 @@ def in_process_target(services) -> Target:
         reply = answer_turn(messages, services)
         ms = (time.perf_counter() - start) * 1000
         return TurnResult(reply.route, reply.text, [c.as_dict() for c in reply.citations], public_reasons(reply),
-                          [p.chunk.chunk_id for p in reply.passages], ms)
+                          [p.chunk.chunk_id for p in reply.passages], ms, reply.safety_net)
 
     return run
 
@@ -150,7 +151,7 @@ def http_target(url: str, timeout: float = 60.0) -> Target:
         meta = data.get("kratom_qa") or {}  # the structured object; `metadata` holds strings only
         retrieved = next((r["retrieval"] for r in meta.get("reasons", []) if isinstance(r.get("retrieval"), list)), [])
         return TurnResult(meta.get("route", "?"), data["choices"][0]["message"]["content"], meta.get("citations", []),
-                          meta.get("reasons", []), retrieved, ms)
+                          meta.get("reasons", []), retrieved, ms, meta.get("safety_net"))
 
     return run
 
@@ -197,7 +198,8 @@ def judge(item: Item, result: TurnResult, documents: dict[str, str]) -> dict[str
                        and _norm(m.group("sentence")).lstrip("-• ") in documents[cited[int(m.group("n"))]])
         row["grounded_sentences"], row["answer_sentences"] = grounded, max(len(sentences), 1)
     if result.route == "answer" and item.expected_route == "answer":
-        row.update(answer_shape(item, text))
+        # a safety-net paragraph leads, then the answer: its bottom line is the answer's first sentence
+        row.update(answer_shape(item, text.split("\n\n", 1)[-1] if result.safety_net else text))
         if not item.not_covered:  # answerable: saying "not covered" is a false gap
             row["false_not_covered"] = bool(NOT_COVERED_RE.search(_first_sentence(text))) or _is_template_not_covered(text)
     if item.lang:

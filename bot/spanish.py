@@ -222,7 +222,7 @@ FOCUS_LABELS_ES = {
     "heavy_metals": "los metales pesados", "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
-HEADING_MIN = 0.9  # how closely a section's heading must match the question for its bottom line to lead
+HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
 # "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
 HOW_TO_ES_RE = re.compile(r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
@@ -306,7 +306,8 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         def heading_score(ln: Line) -> float:
             h = search.heading_vector.get(ln.chunk.heading)
             cos = float(h @ vector) if h is not None else 0.0
-            return cos + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0) - 0.02 * doc_order.index(ln.passage.doc_id)
+            return (cos + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0) + 0.3 * ln.passage.similarity
+                    - 0.02 * doc_order.index(ln.passage.doc_id))
 
         candidates = [ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)]
         best = max(candidates, key=heading_score, default=None)
