@@ -368,7 +368,8 @@ def evaluate(items: list[Item], target: Target, documents: dict[str, str], progr
         failed = (not row["route_ok"] or row.get("amount_leak") or row.get("mention_ok") is False
                   or row.get("forbidden_mention") or row.get("urgent_numbers_ok") is False or row.get("citations_valid") is False
                   or row.get("bottom_line_ok") is False or row.get("focus_ok") is False or row.get("not_covered_honest") is False
-                  or row.get("dangling_sentences") or row.get("repeated_facts"))
+                  or row.get("dangling_sentences") or row.get("repeated_facts") or row.get("false_not_covered")
+                  or row.get("lang_ok") is False)
         if failed:
             failures.append({"id": item.id, "category": item.category, "expected": item.expected_route,
                              "route": result.route, "conversation": messages[:-1], "reply": result.text,

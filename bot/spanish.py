@@ -38,6 +38,7 @@ from guardrails.normalize import strip_accents
 from guardrails.output_checks import sentence_problems
 
 STEMMER = snowballstemmer.stemmer("spanish")
+EN_STEMMER = snowballstemmer.stemmer("english")  # the bridge's English words meet the English text stemmed
 _STEM_LOCK = threading.Lock()  # the pure-Python Snowball stemmer keeps state between calls
 WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ES_STOPWORDS = frozenset(strip_accents(w) for w in (
@@ -62,6 +63,12 @@ def stems(text: str, drop_stopwords: bool = True) -> list[str]:
     words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
     with _STEM_LOCK:
         return STEMMER.stemWords(words)
+
+
+def tokenize_en_stems(text: str) -> list[str]:
+    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
+    with _STEM_LOCK:
+        return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
 
 
 def tokenize_es(text: str) -> list[str]:
@@ -138,6 +145,7 @@ class SpanishSearch:
             self.chunks: list[Chunk] = list(r.es_chunks)
             self.matrix = r.es_matrix
             self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
+            self.en_bm25 = BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # Section headings, embedded once per index (cached on disk): a section leads an answer
             # when its heading is close to the question, as in the English composer.
@@ -161,8 +169,8 @@ class SpanishSearch:
         out["dense_es"] = _doc_ranking(self.chunks, self.matrix @ vector, n, positive=False)
         english = self.glossary.english(query)
         r = self.retriever
-        en_tokens = [t for t in tokenize(english) if t != "kratom"]  # the subject alone ranks nothing
-        out["bridge_bm25_en"] = _doc_ranking(r.chunks, r.bm25.get_scores(en_tokens), n) if en_tokens and r.bm25 else []
+        en_tokens = tokenize_en_stems(english)  # the subject alone ranks nothing
+        out["bridge_bm25_en"] = _doc_ranking(r.chunks, self.en_bm25.get_scores(en_tokens), n) if en_tokens and self.en_bm25 else []
         out["dense_en"] = _doc_ranking(r.chunks, r.matrix @ vector, n, positive=False) if len(r.chunks) else []
         return out
 
