@@ -179,21 +179,28 @@ class SpanishSearch:
         word of the question is in a Spanish line or a glossary term found in the English index, and the
         question's vector is near neither the Spanish lines nor, by the English floor, the English chunks."""
         rankings = self.rankings(query, vector)
-        fused: dict[str, float] = {}
-        for mode in self.modes:
-            for rank, d in enumerate(rankings.get(mode, [])):
-                fused[d] = fused.get(d, 0.0) + MODE_WEIGHTS[mode] / (RRF_K + rank + 1)
-        ranked = [(d, s) for d, s in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc][: k or self.top_k]
-        out = []
-        for doc_id, score in ranked:
-            for i in self.by_doc[doc_id]:
-                out.append(Passage(self.chunks[i], score=score, similarity=float(self.matrix[i] @ vector)))
+        out = self.passages_of(self.fused(query, vector, rankings)[: k or self.top_k], vector)
         if not out or rankings.get("bm25_es") or rankings.get("bridge_bm25_en"):
             return out
         r = self.retriever
         english_best = float((r.matrix @ vector).max()) if len(r.chunks) else 0.0
         near = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
         return out if near else []
+
+    def fused(self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None) -> list[str]:
+        """Documents with Spanish lines, best first: the modes' rankings fused by weighted reciprocal rank."""
+        rankings = rankings if rankings is not None else self.rankings(query, vector)
+        fused: dict[str, float] = {}
+        for mode in self.modes:
+            for rank, d in enumerate(rankings.get(mode, [])):
+                fused[d] = fused.get(d, 0.0) + MODE_WEIGHTS[mode] / (RRF_K + rank + 1)
+        return [d for d, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc]
+
+    def passages_of(self, doc_ids: list[str], vector: np.ndarray) -> list[Passage]:
+        """Each document's Spanish lines as passages, in the order given."""
+        n = len(doc_ids)
+        return [Passage(self.chunks[i], score=float(n - rank), similarity=float(self.matrix[i] @ vector))
+                for rank, d in enumerate(doc_ids) for i in self.by_doc.get(d, [])]
 
     def row(self, chunk_id: str) -> int:
         return self._rows[chunk_id]
@@ -272,32 +279,24 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     q_stems = set(tokenize_es(question))
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=doc_rank.get)
-    scored: list[Line] = []
     heading_match: dict[str, float] = {}
-    for p in passages:
-        c = p.chunk
-        if sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin):
-            continue
-        lex = len(q_stems & set(tokenize_es(c.text))) / len(q_stems) if q_stems else 0.0
-        heading_match[c.chunk_id] = len(q_stems & set(tokenize_es(c.heading))) / len(q_stems) if q_stems else 0.0
-        if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
-            continue  # shares no word with the question and is not close in meaning
-        rank = doc_order.index(p.doc_id)
-        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
-    scored.sort(key=lambda ln: -ln.score)
+    scored = _score_lines(search, passages, q_stems, heading_match)
 
     def addresses_focus(ln: Line) -> bool:
         return not foci or any(addresses(f, ln.chunk.twin) for f in foci)
 
     focused = [ln for ln in scored if addresses_focus(ln)]
     if foci and not focused:
-        # The English documents may still address the focus beyond their translated lines: answer from
-        # those documents' Spanish lines rather than call it "not covered".
-        covering = {c.doc_id for c in search.retriever.chunks if c.doc_id in doc_rank
-                    and any(addresses(f, c.text, c.heading) for f in foci)}
-        focused = [ln for ln in scored if ln.passage.doc_id in covering]
+        # "Not covered" only when the English corpus lacks it too: documents whose English addresses
+        # the focus beyond their translated lines are answered from their Spanish lines instead.
+        covering = {c.doc_id for c in search.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)}
+        extra = [d for d in search.fused(question, vector) if d in covering and d not in doc_rank][:3]
+        passages = passages + search.passages_of(extra, vector)
+        focused = [ln for ln in _score_lines(search, passages, q_stems, heading_match) if ln.passage.doc_id in covering]
         if not focused:
             return _not_covered(foci, scored, lines, topics, disclaimer)
+        doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+        doc_order = sorted(set(doc_rank), key=doc_rank.get)
 
     bottom: Line | None = None
     lead: list[str] = []
@@ -354,6 +353,24 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
     after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines, disclaimer)
+
+
+def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]) -> list[Line]:
+    """The lines that may be quoted, best first: meaning, shared words, document rank."""
+    doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    scored: list[Line] = []
+    for p in passages:
+        c = p.chunk
+        if sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin):
+            continue
+        lex = len(q_stems & set(tokenize_es(c.text))) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = len(q_stems & set(tokenize_es(c.heading))) / len(q_stems) if q_stems else 0.0
+        if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
+            continue  # shares no word with the question and is not close in meaning
+        rank = doc_order.index(p.doc_id)
+        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
+    return sorted(scored, key=lambda ln: -ln.score)
 
 
 def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
