@@ -34,6 +34,7 @@ from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MU
                        detect_foci, is_dose_evidence)
 from bot.retrieval import RRF_K, Retriever, tokenize
 from bot.types import Chunk, Passage
+from guardrails.language import detect_lang
 from guardrails.normalize import strip_accents
 from guardrails.output_checks import sentence_problems
 
@@ -81,32 +82,44 @@ class Glossary:
     """Spanish term (a tuple of stems) -> the English corpus words it stands for."""
 
     terms: dict[tuple[str, ...], str]
+    lengths: dict[tuple[str, ...], int]  # each key's length in letters
 
     @classmethod
     def load(cls, path: Path) -> "Glossary":
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-        terms = {}
+        terms, lengths = {}, {}
         for key, english in ((raw or {}).get("terms") or {}).items():
             key_stems = tuple(stems(str(key), drop_stopwords=False))
             if key_stems:
                 terms[key_stems] = str(english)
-        return cls(terms)
+                lengths[key_stems] = len(fold(str(key)))
+        return cls(terms, lengths)
 
     def english(self, text: str) -> str:
-        """The English corpus words for the glossary terms in `text` (longest phrase first)."""
-        words = stems(text, drop_stopwords=False)
+        """The English corpus words for the glossary terms in `text` (longest phrase first). A single
+        word must be about as long as its key: a short word sharing a stem is another word ("can", "canadá")."""
+        words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))]
+        with _STEM_LOCK:
+            word_stems = STEMMER.stemWords(words)
         longest = max((len(k) for k in self.terms), default=0)
         out, i = [], 0
-        while i < len(words):
-            for n in range(min(longest, len(words) - i), 0, -1):
-                hit = self.terms.get(tuple(words[i:i + n]))
-                if hit:
+        while i < len(word_stems):
+            for n in range(min(longest, len(word_stems) - i), 0, -1):
+                key = tuple(word_stems[i:i + n])
+                hit = self.terms.get(key)
+                if hit and (n > 1 or len(words[i]) >= self.lengths[key] - 2):
                     out.append(hit)
                     i += n
                     break
             else:
                 i += 1
         return " ".join(out)
+
+
+def english_of(glossary: Glossary, text: str) -> str:
+    """The English words a question stands for: its own when written in English (a Spanish reply was
+    asked for with `lang`), else its glossary terms."""
+    return text if detect_lang(text) == "en" else glossary.english(text)
 
 
 def _doc_ranking(chunks: list[Chunk], scores: np.ndarray, n: int, positive: bool = True) -> list[str]:
@@ -167,7 +180,7 @@ class SpanishSearch:
         q = tokenize_es(query)
         out["bm25_es"] = _doc_ranking(self.chunks, self.bm25.get_scores(q), n) if q else []
         out["dense_es"] = _doc_ranking(self.chunks, self.matrix @ vector, n, positive=False)
-        english = self.glossary.english(query)
+        english = english_of(self.glossary, query)
         r = self.retriever
         en_tokens = tokenize_en_stems(english)  # the subject alone ranks nothing
         out["bridge_bm25_en"] = _doc_ranking(r.chunks, self.en_bm25.get_scores(en_tokens), n) if en_tokens and self.en_bm25 else []
@@ -272,7 +285,7 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     """The English answer's shape from Spanish lines only. Focus, action topics and dose-evidence are
     read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
     English twin, and shown in Spanish under its document's citation."""
-    english_last, english_query = search.glossary.english(last), search.glossary.english(question)
+    english_last, english_query = english_of(search.glossary, last), english_of(search.glossary, question)
     foci = detect_foci(english_last, english_query)
     dose = is_dose_evidence(english_last)
     topics = action_topics(english_last) or action_topics(english_query)
