@@ -147,6 +147,7 @@ class SpanishSearch:
                  cache_dir: Path | None = None):
         self.retriever, self.glossary, self.top_k, self.modes = retriever, glossary, top_k, modes
         self.cache_dir = cache_dir
+        self._covering: dict[tuple, set[str]] = {}
         self._lock = threading.Lock()
         self._version = -1
 
@@ -192,7 +193,14 @@ class SpanishSearch:
         word of the question is in a Spanish line or a glossary term found in the English index, and the
         question's vector is near neither the Spanish lines nor, by the English floor, the English chunks."""
         rankings = self.rankings(query, vector)
-        out = self.passages_of(self.fused(query, vector, rankings)[: k or self.top_k], vector)
+        fused = self.fused(query, vector, rankings)
+        docs = fused[: k or self.top_k]
+        foci = detect_foci(english_of(self.glossary, query))
+        if foci:  # "and alcohol?": documents whose English addresses the focus join (the composer keeps to them)
+            covering = self.covering(foci)
+            if not covering & set(docs):
+                docs += [d for d in fused if d in covering][:3]
+        out = self.passages_of(docs, vector)
         if not out or rankings.get("bm25_es") or rankings.get("bridge_bm25_en"):
             return out
         r = self.retriever
@@ -208,6 +216,13 @@ class SpanishSearch:
             for rank, d in enumerate(rankings.get(mode, [])):
                 fused[d] = fused.get(d, 0.0) + MODE_WEIGHTS[mode] / (RRF_K + rank + 1)
         return [d for d, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc]
+
+    def covering(self, foci: list[Focus]) -> set[str]:
+        """Documents whose English text (any section, not only the translated lines) addresses a focus."""
+        key = (self.retriever.version, tuple(f.name for f in foci))
+        if key not in self._covering:
+            self._covering[key] = {c.doc_id for c in self.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)}
+        return self._covering[key]
 
     def passages_of(self, doc_ids: list[str], vector: np.ndarray) -> list[Passage]:
         """Each document's Spanish lines as passages, in the order given."""
@@ -302,14 +317,11 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     if foci and not focused:
         # "Not covered" only when the English corpus lacks it too: documents whose English addresses
         # the focus beyond their translated lines are answered from their Spanish lines instead.
-        covering = {c.doc_id for c in search.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)}
-        extra = [d for d in search.fused(question, vector) if d in covering and d not in doc_rank][:3]
-        passages = passages + search.passages_of(extra, vector)
-        focused = [ln for ln in _score_lines(search, passages, q_stems, heading_match) if ln.passage.doc_id in covering]
+        # (SpanishSearch.search added such documents when none of the top ones addressed the focus)
+        covering = search.covering(foci)
+        focused = [ln for ln in scored if ln.passage.doc_id in covering]
         if not focused:
             return _not_covered(foci, scored, lines, topics, disclaimer)
-        doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
-        doc_order = sorted(set(doc_rank), key=doc_rank.get)
 
     bottom: Line | None = None
     lead: list[str] = []
