@@ -60,10 +60,14 @@ def fold(text: str) -> str:
 US_RE = re.compile(r"\bestados unidos\b|\bee\.?\s?uu\.?(?!\w)|\beeuu\b")
 
 
-def stems(text: str, drop_stopwords: bool = True) -> list[str]:
-    words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
     with _STEM_LOCK:
-        return STEMMER.stemWords(words)
+        return STEMMER.stemWord(word)
+
+
+def stems(text: str, drop_stopwords: bool = True) -> list[str]:
+    return [stem(w) for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
 
 
 def tokenize_en_stems(text: str) -> list[str]:
@@ -99,8 +103,7 @@ class Glossary:
         """The English corpus words for the glossary terms in `text` (longest phrase first). A single
         word must be about as long as its key: a short word sharing a stem is another word ("can", "canadá")."""
         words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))]
-        with _STEM_LOCK:
-            word_stems = STEMMER.stemWords(words)
+        word_stems = [stem(w) for w in words]
         longest = max((len(k) for k in self.terms), default=0)
         out, i = [], 0
         while i < len(word_stems):
@@ -122,15 +125,24 @@ def english_of(glossary: Glossary, text: str) -> str:
     return text if detect_lang(text) == "en" else glossary.english(text)
 
 
-def _doc_ranking(chunks: list[Chunk], scores: np.ndarray, n: int, positive: bool = True) -> list[str]:
-    """Documents in order of their best chunk's score (top n)."""
-    best: dict[str, float] = {}
-    for c, s in zip(chunks, scores):
-        if positive and s <= 0:
-            continue
-        if s > best.get(c.doc_id, -np.inf):
-            best[c.doc_id] = float(s)
-    return [d for d, _ in sorted(best.items(), key=lambda kv: -kv[1])][:n]
+class DocIndex:
+    """Which document each chunk belongs to, for ranking documents by their best chunk in numpy."""
+
+    def __init__(self, chunks: list[Chunk]):
+        self.names = sorted({c.doc_id for c in chunks})
+        position = {d: i for i, d in enumerate(self.names)}
+        self.of_chunk = np.asarray([position[c.doc_id] for c in chunks], dtype=np.int64)
+
+    def ranking(self, scores: np.ndarray, n: int, positive: bool = True) -> list[str]:
+        """Documents in order of their best chunk's score (top n; with `positive`, only scores > 0)."""
+        if not len(self.names):
+            return []
+        best = np.full(len(self.names), -np.inf)
+        np.maximum.at(best, self.of_chunk, np.asarray(scores, dtype=np.float64))
+        if positive:
+            best[best <= 0] = -np.inf
+        top = np.argsort(-best, kind="stable")[:n]
+        return [self.names[i] for i in top if best[i] > -np.inf]
 
 
 ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
@@ -160,7 +172,13 @@ class SpanishSearch:
             self.matrix = r.es_matrix
             self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
             self.en_bm25 = BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
+            self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+            # per line, once per index: its stems and whether it may be quoted at all
+            self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
+            self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
+            self.quotable = [not (sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin))
+                             for c in self.chunks]
             # Section headings, embedded once per index (cached on disk): a section leads an answer
             # when its heading is close to the question, as in the English composer.
             headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
@@ -171,28 +189,31 @@ class SpanishSearch:
                 self.by_doc.setdefault(c.doc_id, []).append(i)
             self._version = r.version
 
-    def rankings(self, query: str, vector: np.ndarray, n: int = 20) -> dict[str, list[str]]:
-        """Each mode's document ranking (for measurement; `search` fuses the chosen modes)."""
+    def rankings(self, query: str, vector: np.ndarray, modes: tuple[str, ...] = MODES, n: int = 20) -> dict[str, list[str]]:
+        """Each mode's document ranking (`search` fuses its modes; bench/spanish_retrieval.py measures all)."""
         self.retriever._maybe_reload()
         self._load()
-        out: dict[str, list[str]] = {}
+        out: dict[str, list[str]] = {m: [] for m in MODES}
         if not self.chunks:
-            return {m: [] for m in MODES}
-        q = tokenize_es(query)
-        out["bm25_es"] = _doc_ranking(self.chunks, self.bm25.get_scores(q), n) if q else []
-        out["dense_es"] = _doc_ranking(self.chunks, self.matrix @ vector, n, positive=False)
-        english = english_of(self.glossary, query)
+            return out
         r = self.retriever
-        en_tokens = tokenize_en_stems(english)  # the subject alone ranks nothing
-        out["bridge_bm25_en"] = _doc_ranking(r.chunks, self.en_bm25.get_scores(en_tokens), n) if en_tokens and self.en_bm25 else []
-        out["dense_en"] = _doc_ranking(r.chunks, r.matrix @ vector, n, positive=False) if len(r.chunks) else []
+        if "bm25_es" in modes:
+            q = tokenize_es(query)
+            out["bm25_es"] = self.es_docs.ranking(self.bm25.get_scores(q), n) if q else []
+        if "dense_es" in modes:
+            out["dense_es"] = self.es_docs.ranking(self.matrix @ vector, n, positive=False)
+        if "bridge_bm25_en" in modes and self.en_bm25:
+            en_tokens = tokenize_en_stems(english_of(self.glossary, query))  # the subject alone ranks nothing
+            out["bridge_bm25_en"] = self.en_docs.ranking(self.en_bm25.get_scores(en_tokens), n) if en_tokens else []
+        if "dense_en" in modes and len(r.chunks):
+            out["dense_en"] = self.en_docs.ranking(r.matrix @ vector, n, positive=False)
         return out
 
     def search(self, query: str, vector: np.ndarray, k: int | None = None) -> list[Passage]:
         """The Spanish lines of the top-k documents, best document first. [] ("not covered") only when no
         word of the question is in a Spanish line or a glossary term found in the English index, and the
         question's vector is near neither the Spanish lines nor, by the English floor, the English chunks."""
-        rankings = self.rankings(query, vector)
+        rankings = self.rankings(query, vector, self.modes)
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
         foci = detect_foci(english_of(self.glossary, query))
@@ -210,7 +231,7 @@ class SpanishSearch:
 
     def fused(self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None) -> list[str]:
         """Documents with Spanish lines, best first: the modes' rankings fused by weighted reciprocal rank."""
-        rankings = rankings if rankings is not None else self.rankings(query, vector)
+        rankings = rankings if rankings is not None else self.rankings(query, vector, self.modes)
         fused: dict[str, float] = {}
         for mode in self.modes:
             for rank, d in enumerate(rankings.get(mode, [])):
@@ -355,8 +376,8 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
             break
         if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
             continue
-        toks = set(tokenize_es(ln.chunk.text))
-        if bottom and _same(search, ln, bottom, toks, set(tokenize_es(bottom.chunk.text))):
+        toks = search.text_stems[ln.row]
+        if bottom and _same(search, ln, bottom, toks, search.text_stems[bottom.row]):
             continue
         if any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
             continue
@@ -387,10 +408,11 @@ def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[st
     scored: list[Line] = []
     for p in passages:
         c = p.chunk
-        if sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin):
+        i = search.row(c.chunk_id)
+        if not search.quotable[i]:
             continue
-        lex = len(q_stems & set(tokenize_es(c.text))) / len(q_stems) if q_stems else 0.0
-        heading_match[c.chunk_id] = len(q_stems & set(tokenize_es(c.heading))) / len(q_stems) if q_stems else 0.0
+        lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = len(q_stems & search.heading_stems[i]) / len(q_stems) if q_stems else 0.0
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
         rank = doc_order.index(p.doc_id)
