@@ -173,6 +173,7 @@ class SpanishSearch:
             self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
             self.en_bm25 = BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
             self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
+            self._covering = {}
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
