@@ -27,13 +27,13 @@ import yaml
 from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
-from bot.citations import citations_for, number_documents, sources_block
+from bot.citations import citations_for, number_documents
 from bot.embedding import cached_vectors
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
 from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
                        detect_foci, is_dose_evidence)
 from bot.retrieval import RRF_K, Retriever, tokenize
-from bot.types import Chunk, Passage
+from bot.types import Chunk, Fact, Passage
 from guardrails.language import detect_lang
 from guardrails.normalize import strip_accents
 from guardrails.output_checks import sentence_problems
@@ -262,10 +262,10 @@ class SpanishSearch:
         self._load()
         return bool(self.chunks)
 
-    def compose(self, request: dict, disclaimer: str) -> Draft:
-        """The composer's request ({question, vector, passages, last, lines}) answered in Spanish."""
+    def invoke(self, request: dict) -> Draft:
+        """The composer's request ({question, vector, passages, last, lines}) answered from the Spanish lines."""
         return compose_spanish(self, request["question"], request["last"], request["vector"], request["passages"],
-                               request["lines"], disclaimer)
+                               request["lines"])
 
 
 @lru_cache(maxsize=4)
@@ -318,7 +318,7 @@ def _standalone(twin: str) -> bool:
 
 
 def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.ndarray, passages: list[Passage],
-                    lines: dict[str, str], disclaimer: str) -> Draft:
+                    lines: dict[str, str]) -> Draft:
     """The English answer's shape from Spanish lines only. Focus, action topics and dose-evidence are
     read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
     English twin, and shown in Spanish under its document's citation."""
@@ -343,7 +343,7 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         covering = search.covering(foci)
         focused = [ln for ln in scored if ln.passage.doc_id in covering]
         if not focused:
-            return _not_covered(foci, scored, lines, topics, disclaimer)
+            return _not_covered(foci, scored, lines, topics)
 
     bottom: Line | None = None
     lead: list[str] = []
@@ -399,7 +399,7 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     else:
         actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
     after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
-    return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines, disclaimer)
+    return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 
 def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]) -> list[Line]:
@@ -441,42 +441,25 @@ def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]
 
 
 def _render(bottom: Line | None, facts: list[Line], lead: list[str], after: list[str], actions: list[str],
-            passages: list[Passage], lines: dict[str, str], disclaimer: str, not_covered: str = "",
-            facts_heading: str = "") -> Draft:
+            passages: list[Passage], lines: dict[str, str], not_covered: str = "", facts_heading: str = "") -> Draft:
+    """The answer's parts (bot/render.py writes them, the Sources and the disclaimer in the reply's language)."""
     ordered = _group_order(facts, bottom, passages)
     used_passages = [ln.passage for ln in ([bottom] if bottom else []) + ordered]
     numbers = number_documents(used_passages)
-    citations = citations_for(used_passages, numbers)
-    parts: list[str] = []
-    cited: list[str] = []
-    if lead:
-        parts.append(" ".join(lead))
-    if bottom:
-        line = f"{bottom.chunk.text} [{numbers[bottom.passage.doc_id]}]"
-        parts.append(line)
-        cited.append(line)
-    parts += after
-    if ordered:
-        bullets = [f"- {ln.chunk.text} [{numbers[ln.passage.doc_id]}]" for ln in ordered]
-        cited += bullets
-        parts.append(f"**{facts_heading or lines.get('key_facts_heading', 'Datos clave')}**\n" + "\n".join(bullets))
-    if actions:
-        parts.append(f"**{lines.get('what_you_can_do_heading', 'Qué puedes hacer')}**\n" + "\n".join(f"- {a}" for a in actions))
-    if citations:
-        parts.append(sources_block(citations))
-    if disclaimer:
-        parts.append(f"_{disclaimer}_")
-    cited_text = "\n".join(cited + ([sources_block(citations)] if citations else []))
-    used = [(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ([bottom] if bottom else []) + ordered]
-    return Draft("\n\n".join(parts), "\n".join(cited), citations, used, cited_passages_for(passages, numbers), cited_text,
+    return Draft(message=" ".join(lead),
+                 bottom_line=Fact(bottom.chunk.text, numbers[bottom.passage.doc_id]) if bottom else None,
+                 notes=list(after), facts_heading=facts_heading or lines["key_facts"],
+                 facts=[Fact(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ordered],
+                 actions_heading=lines["what_you_can_do"], actions=list(actions),
+                 citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers),
                  not_covered=not_covered)
 
 
-def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str], disclaimer: str) -> Draft:
+def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str]) -> Draft:
     """Say by name what the sources lack (the English documents too); one general safety fact; who can help."""
     focus = foci[0]
     label = " y ".join(FOCUS_LABELS_ES.get(f.name, f.label) for f in foci[:2])
-    head = lines.get("not_covered_focus", "Mis fuentes no cubren específicamente el kratom y {topic}.").format(topic=label)
+    head = lines["not_covered_focus"].format(topic=label)
     fact = []
     if focus.kind == "topic":
         fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
@@ -484,5 +467,5 @@ def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], t
            "place": lines.get("not_covered_who_law", "").format(topic=FOCUS_LABELS_ES.get(focus.name, focus.label))
            }.get(focus.kind, lines.get("not_covered_who", ""))
     actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
-    return _render(None, fact, [head], [], [a for a in actions if a], [ln.passage for ln in fact], lines, disclaimer,
-                   not_covered=focus.name, facts_heading=lines.get("not_covered_closest", ""))
+    return _render(None, fact, [head], [], [a for a in actions if a], [ln.passage for ln in fact], lines,
+                   not_covered=focus.name, facts_heading=lines["not_covered_closest"])

@@ -3,8 +3,6 @@ the language of the last turn, the `lang` override, and the urgent Spanish templ
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
@@ -14,9 +12,6 @@ from bot.evaluate import reply_lang
 from bot.settings import REPO_ROOT
 from bot.spanish import Glossary, tokenize_es
 from guardrails.amounts import find_amounts
-
-CITED_RE = re.compile(r"^(?:- )?(?P<s>[^\[\]\n]+?) \[(?P<n>\d+)\]$", re.MULTILINE)
-
 
 def ask(services, *turns: str, lang: str | None = None):
     messages: list[dict] = []
@@ -36,16 +31,15 @@ def spanish_text(corpus_docs) -> dict[str, set[str]]:
 
 
 def assert_spanish_answer(reply, spanish_text) -> None:
-    """Spanish, the answer's shape, and every cited line a Spanish line of the document it cites."""
+    """Spanish, the answer's parts, and every cited line a Spanish line of the document it cites."""
     assert reply.route == "answer" and reply.lang == "es"
     assert reply_lang(reply.text) == "es", reply.text
-    body = reply.text.split("**Sources**")[0]
-    cited = list(CITED_RE.finditer(body))
-    assert cited, reply.text
+    assert reply.cited, reply.text
     docs = {c.number: c.doc_id for c in reply.citations}
-    for m in cited:
-        assert m.group("s").strip() in spanish_text[docs[int(m.group("n"))]], m.group(0)
-    assert "**Sources**" in reply.text and find_amounts(reply.text) == []
+    for fact in reply.cited:
+        assert fact.text in spanish_text[docs[fact.number]], fact
+    assert "**Fuentes**" in reply.text and "**Sources**" not in reply.text  # the renderer, in the reply's language
+    assert reply.disclaimer.startswith("Información educativa") and find_amounts(reply.text) == []
 
 
 def test_spanish_words_are_stemmed_and_accent_folded():
@@ -79,7 +73,7 @@ def test_spanish_pregnancy_question_is_answered_not_called_uncovered(services, s
     reply = ask(services, "¿Puedo tomar kratom si estoy embarazada?")
     assert_spanish_answer(reply, spanish_text)
     assert "no cubren" not in reply.text
-    assert "**Qué puedes hacer**" in reply.text  # pregnancy is an action topic
+    assert reply.actions and f"**{reply.actions_heading}**" in reply.text  # pregnancy is an action topic
     assert {"wright-prenatal-kratom-review-2021", "eldridge-neonatal-2018", "murthy-neonatal-2019"} & set(reply.doc_ids)
 
 
@@ -87,9 +81,8 @@ def test_what_is_kratom_in_spanish_gets_a_spanish_answer(services, spanish_text)
     """Issue #14: it got two English sentences about survey demographics."""
     reply = ask(services, "¿Qué es el kratom y es seguro tomarlo?")
     assert_spanish_answer(reply, spanish_text)
-    assert "**Datos clave**" in reply.text
-    bullets = [ln for ln in reply.text.split("**Sources**")[0].splitlines() if ln.startswith("- ")]
-    assert 1 <= len(bullets) <= 6
+    assert reply.facts_heading == "Datos clave" and "**Datos clave**" in reply.text
+    assert 1 <= len(reply.facts) <= 5
 
 
 def test_the_chats_spanish_example_is_answered_in_spanish(services, spanish_text):
