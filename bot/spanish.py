@@ -218,10 +218,11 @@ class SpanishSearch:
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
         foci = detect_foci(english_of(self.glossary, query))
-        if foci:  # "and alcohol?": documents whose English addresses the focus join (the composer keeps to them)
+        if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
+            near = fused[:2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
             if not covering & set(docs):
-                docs += [d for d in fused if d in covering][:3]
+                docs += [d for d in dict.fromkeys(near) if d in covering and d not in docs][:2]
         out = self.passages_of(docs, vector)
         if not out or rankings.get("bm25_es") or rankings.get("bridge_bm25_en"):
             return out
