@@ -25,7 +25,6 @@ from bot.query import build_query
 from bot.services import Services
 from bot.settings import REPO_ROOT, Settings
 from bot.spanish import MODES, RRF_K
-from bot.types import Conversation
 
 
 def fuse(rankings: dict[str, list[str]], modes: tuple[str, ...], weights: dict[str, float] | None = None) -> list[str]:
@@ -43,7 +42,7 @@ def measure(services: Services, items, k: int = 5) -> dict[str, dict[str, float]
     for item in items:
         if not item.expected_docs:
             continue
-        query = build_query(Conversation.from_openai([{"role": "user", "content": t} for t in item.turns]))
+        query = build_query(list(item.turns))
         vector = services.encoder.encode_one(query)
         rankings = services.spanish.rankings(query, vector)
         for c in hits:
