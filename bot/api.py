@@ -60,6 +60,7 @@ class MessageIn(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     messages: list[MessageIn] = Field(min_length=1, max_length=200)
+    lang: Literal["en", "es"] | None = Field(None, description="Reply language; default: the last user turn's")
 
 
 ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
@@ -275,7 +276,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
     @app.post("/api/chat")
     def chat(body: ChatRequest) -> dict:
-        return as_json(answer_turn(_messages(body), services))
+        return as_json(answer_turn(_messages(body), services, lang=body.lang))
 
     model_card = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kratom-qa"}
 
@@ -293,7 +294,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     def openai_turn(turn) -> Answer:
         """One turn for an OpenAI-shaped request. The web chat answers a too-long or empty message
         with a polite decline; an API client gets a 400 naming `messages` (urgent help still wins)."""
-        reply = answer_turn(turn.messages, services)
+        reply = answer_turn(turn.messages, services, lang=turn.lang)
         problem = next((r.key for r in reply.reasons[:1] if isinstance(r, InputProblem)), None)
         if problem and reply.route == "decline":
             why = INPUT_PROBLEMS[problem].format(chars=settings.max_message_chars, turns=settings.max_turns)

@@ -7,7 +7,8 @@ fields, dose-like amounts (guardrails.amounts), a missing `## Key facts` section
 claims rules of corpus/README.md ("Claims"): every body sentence that states a number, a date, a
 count or a legal/regulatory action contains the `text` of one of its document's claims; every claim
 has a locator and a dated `checked`; a legal-status document's newest check is at most
-LEGAL_CHECK_MAX_AGE_DAYS old.
+LEGAL_CHECK_MAX_AGE_DAYS old. The Spanish text (corpus/es/, bot/corpus_es.py): stale pairings, English lines
+with no Spanish text, numbers not in the English line, amounts, unchecked translations.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from bot.chunking import sections
+from bot.corpus_es import ES_DIR, load_spanish, spanish_problems
 from bot.corpus_loader import CorpusError, Document, load_corpus
 from bot.settings import Settings
 from guardrails.amounts import find_amounts
@@ -186,10 +188,18 @@ def audit_corpus(settings: Settings) -> list[str]:
         docs = load_corpus(corpus_dir)
     except CorpusError as exc:
         return [str(exc)]
+    try:
+        spanish = load_spanish(corpus_dir, docs)
+    except CorpusError as exc:
+        return [str(exc)]
     today = date.today()
     problems: list[str] = []
     for doc in docs:
         problems += _document_problems(doc, _name(doc.path, corpus_dir), today, settings.review_max_age_days)
+    if spanish or (corpus_dir / ES_DIR).is_dir():
+        for doc in docs:
+            sp = spanish.get(doc.id)
+            problems += spanish_problems(sp, doc, _name(sp.path if sp else corpus_dir / ES_DIR / f"{doc.id}.yaml", corpus_dir))
     for topic, ids in coverage_map(docs).items():
         if len(ids) < MIN_DOCS_PER_TOPIC:
             have = ", ".join(_name(d.path, corpus_dir) for d in docs if d.id in ids) or "none"

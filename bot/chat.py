@@ -43,7 +43,8 @@ def timed(timings: Timings, step: str):
         timings.steps[step] = round((time.perf_counter() - start) * 1000, 3)
 
 
-def answer_turn(messages: object, services: Services) -> Reply:
+def answer_turn(messages: object, services: Services, lang: str | None = None) -> Reply:
+    """`lang` ("en" | "es") overrides the language read from the last user turn."""
     conversation, timings = _parse(messages), Timings()
     turns = _user_turns(conversation, services.settings)
     with timed(timings, "query"):
@@ -52,7 +53,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
         vector, vote = _encode(query, turns, services)
     with timed(timings, "guardrails_in"):
         decision = check_input(turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant))
-    reply = _new_reply(decision, timings, services)
+    reply = _new_reply(decision, timings, services, lang)
     problem = _input_problem(conversation, services.settings)
     if problem and decision.route not in URGENT:  # urgent help is never blocked by a limit
         _input_error(reply, *problem, services)
@@ -61,7 +62,7 @@ def answer_turn(messages: object, services: Services) -> Reply:
             _policy_reply(reply, decision, turns[-1], services)
     else:
         with timed(timings, "retrieve"):
-            reply.passages = services.retriever.search(query, vector)
+            reply.passages = _retriever(reply, services).search(query, vector)
         with timed(timings, "compose"):
             draft = _compose(reply, query, vector, turns, services)
         with timed(timings, "guardrails_out"):
@@ -91,8 +92,8 @@ def _encode(query: str, turns: list[str], services: Services) -> tuple[np.ndarra
     return vector, ModelVote.merge(votes) if votes else None
 
 
-def _new_reply(decision: Decision, timings: Timings, services: Services) -> Reply:
-    policy, locale, lang = services.policy, services.settings.locale, decision.lang
+def _new_reply(decision: Decision, timings: Timings, services: Services, lang: str | None = None) -> Reply:
+    policy, locale, lang = services.policy, services.settings.locale, lang or decision.lang
     banner = policy.text(f"banner_{decision.route}", lang, locale) if decision.route in URGENT else ""
     return Reply(decision.route, lang, locale, reasons=list(decision.reasons), timings=timings, banner=banner,
                  sources_heading=policy.text("sources", lang, locale))
@@ -148,8 +149,21 @@ def _compose(reply: Reply, query: str, vector: np.ndarray, turns: list[str], ser
     policy = services.policy
     lines = policy.lines(reply.lang, reply.locale) | {
         k: policy.text(k, reply.lang, reply.locale) for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")}
-    return services.composer.invoke({"question": query, "vector": vector, "passages": reply.passages,
-                                     "last": turns[-1], "lines": lines})
+    return _composer(reply, services).invoke({"question": query, "vector": vector, "passages": reply.passages,
+                                              "last": turns[-1], "lines": lines})
+
+
+def _spanish(reply: Reply, services: Services) -> bool:
+    """A Spanish reply is built from the Spanish lines (bot/spanish.py) when the index holds them."""
+    return reply.lang == "es" and services.spanish.available
+
+
+def _retriever(reply: Reply, services: Services):
+    return services.spanish if _spanish(reply, services) else services.retriever
+
+
+def _composer(reply: Reply, services: Services):
+    return services.spanish if _spanish(reply, services) else services.composer
 
 
 def _answer(reply: Reply, draft: Draft | None, services: Services) -> None:

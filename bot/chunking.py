@@ -47,5 +47,8 @@ def chunk_document(doc: Document) -> list[Chunk]:
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What gets embedded and BM25-indexed for a chunk: heading and title give it context."""
+    """What gets embedded and BM25-indexed for a chunk: heading and title give it context. A Spanish
+    line gets its Spanish heading only (the title stays in the source's language)."""
+    if chunk.lang == "es":
+        return f"{chunk.heading}. {chunk.text}"
     return f"{chunk.title}. {chunk.heading}. {chunk.text}"

@@ -156,8 +156,11 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.action == "validate":
+        from bot.corpus_es import load_spanish
+
         docs = load_corpus(settings.corpus_dir)
-        print(f"corpus OK: {len(docs)} documents in {settings.corpus_dir}")
+        spanish = load_spanish(settings.corpus_dir, docs)
+        print(f"corpus OK: {len(docs)} documents ({len(spanish)} with a Spanish file) in {settings.corpus_dir}")
         return 0
     from bot.audit import audit_corpus
 

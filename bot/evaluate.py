@@ -29,7 +29,8 @@ OPTIONAL = {"acceptable_routes": list, "must_mention_any": list, "must_not_menti
             "must_not_contain_regex": str, "expected_docs": list, "category": str, "notes": str, "lang": str,
             "facet": str, "batch": str, "pair": str,  # the router's training batches
             # answer-quality fields (tests/data/answers.jsonl, issue #12)
-            "bottom_line_any": list, "focus": str, "not_covered": bool}
+            "bottom_line_any": list, "focus": str, "not_covered": bool,
+            "register": str}  # the Spanish set's regional register (mx, caribe, rioplatense, ...)
 
 
 def urgent_numbers(policy: Policy, locale: str) -> dict[str, tuple[str, ...]]:
@@ -107,7 +108,7 @@ def load_dataset(path: Path) -> list[Item]:
             raise DatasetError(path, n, sorted(unknown)[0], "unknown field")
         if "facet" in row and "category" not in row:
             row["category"] = row["facet"]
-        items.append(Item(**{k: v for k, v in row.items() if k not in ("facet", "batch", "pair")}))
+        items.append(Item(**{k: v for k, v in row.items() if k not in ("facet", "batch", "pair", "register")}))
     if not items:
         raise DatasetError(path, 0, "-", "dataset is empty")
     return items
@@ -208,6 +209,11 @@ def judge(item: Item, result: TurnResult, documents: dict[str, str], urgent: dic
         row["grounded_sentences"], row["answer_sentences"] = grounded, max(len(result.cited), 1)
     if result.route == "answer" and item.expected_route == "answer":
         row.update(answer_shape(item, result.lines, result.cited))
+        if not item.not_covered:  # answerable: saying "not covered" is a false gap
+            row["false_not_covered"] = bool(NOT_COVERED_RE.search(_first_sentence(result.lines))) or _is_template_not_covered(text)
+    if item.lang:
+        row["lang_ok"] = reply_lang(text) == item.lang
+        row["amount_leak"] = bool(pattern.search(text))  # every reply of a language set, answers included
     if item.expected_docs:
         ranked_docs = []
         for cid in result.retrieved:
@@ -220,7 +226,21 @@ def judge(item: Item, result: TurnResult, documents: dict[str, str], urgent: dic
     return row
 
 
-NOT_COVERED_RE = re.compile(r"\b(?:don'?t|do not|does not|doesn'?t) cover\b", re.IGNORECASE)
+NOT_COVERED_RE = re.compile(r"\b(?:don'?t|do not|does not|doesn'?t) cover\b|\bno (?:cubren?|tratan?)\b", re.IGNORECASE)
+NOT_COVERED_TEMPLATE_RE = re.compile(r"sources don'?t cover that question|fuentes verificadas no cubren esa pregunta", re.IGNORECASE)
+
+
+def _is_template_not_covered(text: str) -> bool:
+    return bool(NOT_COVERED_TEMPLATE_RE.search(text))
+
+
+def reply_lang(text: str) -> str:
+    """The language a reply is written in, read from its body (the sources list keeps its titles' language)."""
+    from guardrails.language import detect_lang
+
+    body = re.split(r"\*\*(?:Sources|Fuentes)\*\*", text)[0]
+    body = re.sub(r"\[\d+\]|https?://\S+", " ", body)
+    return detect_lang(body)
 # A sentence that leans on one before it ("Another 17.8%...", "This study...", "These results...").
 DANGLING_RE = re.compile(r"^(?:another|the other|these|this|those|that|such|both|it|they|the same|similarly|likewise|"
                          r"in addition|also|however|by contrast|in contrast|furthermore|moreover)\b", re.IGNORECASE)
@@ -317,6 +337,8 @@ def summarise(rows: list[dict], latencies: list[float]) -> dict[str, Any]:
         "retrieval_hit_at_k": _share(rows, "hit_at_k"),
         "retrieval_mrr": _r(statistics.fmean(rr)) if rr else None,
         "bottom_line_hit_rate": _share(rows, "bottom_line_ok"),
+        "reply_language_match": _share(rows, "lang_ok"),
+        "false_not_covered": sum(1 for r in rows if r.get("false_not_covered")),
         "focus_coverage": _share(rows, "focus_ok"),
         "honest_not_covered_rate": _share(rows, "not_covered_honest"),
         "dangling_reference_sentences": sum(r.get("dangling_sentences", 0) for r in rows),
@@ -354,7 +376,8 @@ def evaluate(items: list[Item], target: Target, documents: dict[str, str], progr
         failed = (not row["route_ok"] or row.get("amount_leak") or row.get("mention_ok") is False
                   or row.get("forbidden_mention") or row.get("urgent_numbers_ok") is False or row.get("citations_valid") is False
                   or row.get("bottom_line_ok") is False or row.get("focus_ok") is False or row.get("not_covered_honest") is False
-                  or row.get("dangling_sentences") or row.get("repeated_facts"))
+                  or row.get("dangling_sentences") or row.get("repeated_facts") or row.get("false_not_covered")
+                  or row.get("lang_ok") is False)
         if failed:
             failures.append({"id": item.id, "category": item.category, "expected": item.expected_route,
                              "route": result.route, "conversation": messages[:-1], "reply": result.text,
@@ -387,7 +410,7 @@ GATE_METRICS = ("items", "route_accuracy", "emergency_recall", "crisis_recall", 
                 "urgent_numbers_rate", "amount_leaks", "over_refusal_rate", "must_mention_coverage", "forbidden_mentions",
                 "citation_validity", "groundedness", "retrieval_hit_at_k", "retrieval_mrr", "latency_ms_p50",
                 "latency_ms_p95", "bottom_line_hit_rate", "focus_coverage", "honest_not_covered_rate",
-                "dangling_reference_sentences", "repeated_facts")
+                "dangling_reference_sentences", "repeated_facts", "reply_language_match", "false_not_covered")
 
 
 def load_gate(path: Path) -> dict[str, Any]:
@@ -480,5 +503,12 @@ def corpus_texts(corpus_dir: Path) -> dict[str, str]:
     from bot.compose import split_sentences
     from bot.corpus_loader import load_corpus
 
-    return {d.id: _norm(" ".join(s for c in chunk_document(d) for s in split_sentences(c.text)))
-            for d in load_corpus(corpus_dir)}
+    from bot.corpus_es import load_spanish, usable_lines
+
+    docs = load_corpus(corpus_dir)
+    spanish = load_spanish(corpus_dir, docs)
+    out = {}
+    for d in docs:  # a document's Spanish lines are its text too (the same citation)
+        es = [ln.es for ln in usable_lines(spanish[d.id], d)] if d.id in spanish else []
+        out[d.id] = _norm(" ".join([s for c in chunk_document(d) for s in split_sentences(c.text)] + es))
+    return out

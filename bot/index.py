@@ -71,6 +71,8 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         year=str(meta["year"]),
         url=str(meta["url"]),
         text=text,
+        lang=str(meta.get("lang") or "en"),
+        twin=str(meta.get("twin") or ""),
     )
 
 

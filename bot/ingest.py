@@ -2,7 +2,9 @@
 
 Incremental: a document whose content hash (file bytes + chunker version + model) is
 unchanged keeps its stored embeddings; changed documents are re-embedded, removed ones
-are simply not copied. Nothing is switched until the new collection is fully written.
+are simply not copied. A document's Spanish lines (corpus/es/<id>.yaml) are a unit of their
+own, hashed with the English file they pair with: editing the Spanish re-embeds only them.
+Nothing is switched until the new collection is fully written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass
 from tqdm import tqdm
 
 from bot.chunking import CHUNKER_VERSION, chunk_document, embedding_text
+from bot.corpus_es import load_spanish, spanish_chunks
 from bot.corpus_loader import load_corpus
 from bot.embedding import Encoder
 from bot.index import Index, StoredChunk
@@ -35,11 +38,13 @@ class IngestReport:
     seconds: float
     version: int
     switched: bool
+    spanish_updated: int = 0  # documents whose Spanish lines were (re-)embedded
 
     def summary(self) -> str:
+        spanish = f", Spanish lines of {self.spanish_updated} re-embedded" if self.spanish_updated else ""
         return (
             f"{self.documents} documents, {self.chunks} chunks: {self.added} added, "
-            f"{self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
+            f"{self.updated} updated, {self.removed} removed, {self.unchanged} unchanged{spanish}; "
             f"{self.encoded_chunks} chunks embedded; index v{self.version}; {self.seconds:.1f} s"
         )
 
@@ -51,43 +56,59 @@ def doc_hash(file_hash: str, model: str) -> str:
     return hashlib.sha256(f"{file_hash}|{CHUNKER_VERSION}|{model}".encode()).hexdigest()[:16]
 
 
+def _units(settings: Settings, model: str) -> tuple[list, dict[tuple[str, str], tuple[str, object]]]:
+    """The corpus as indexing units: (doc id, "en") per document, (doc id, "es") per Spanish file with
+    usable lines -> (hash, a function giving its chunks)."""
+    docs = load_corpus(settings.corpus_dir)  # CorpusError here touches nothing
+    spanish = load_spanish(settings.corpus_dir, docs)
+    units: dict[tuple[str, str], tuple[str, object]] = {}
+    for doc in docs:
+        units[(doc.id, "en")] = (doc_hash(doc.content_hash, model), lambda doc=doc: chunk_document(doc))
+        sp = spanish.get(doc.id)
+        if sp and spanish_chunks(doc, sp):
+            units[(doc.id, "es")] = (doc_hash(f"{doc.content_hash}|es:{sp.content_hash}", model),
+                                     lambda doc=doc, sp=sp: spanish_chunks(doc, sp))
+    return docs, units
+
+
 def stale_documents(settings: Settings, encoder: Encoder, index: Index) -> list[str]:
-    """Ids of documents added, changed or removed since the index was built."""
-    docs = load_corpus(settings.corpus_dir)
-    stored: dict[str, set[str]] = {}
+    """Ids of documents added, changed or removed (English or Spanish text) since the index was built."""
+    _, units = _units(settings, encoder.model_name)
+    stored: dict[tuple[str, str], set[str]] = {}
     for row in index.records():
-        stored.setdefault(row.chunk.doc_id, set()).add(row.doc_hash)
-    current = {d.id: doc_hash(d.content_hash, encoder.model_name) for d in docs}
-    changed = [i for i, h in current.items() if stored.get(i) != {h}]
-    return sorted(changed + [i for i in stored if i not in current])
+        stored.setdefault((row.chunk.doc_id, row.chunk.lang), set()).add(row.doc_hash)
+    changed = {key[0] for key, (h, _) in units.items() if stored.get(key) != {h}}
+    return sorted(changed | {key[0] for key in stored if key not in units})
 
 
 def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
-    docs = load_corpus(settings.corpus_dir)  # CorpusError here touches nothing
+    docs, units = _units(settings, encoder.model_name)  # CorpusError here touches nothing
     index.drop_orphans()
-    old = {}
+    old: dict[tuple[str, str], list[StoredChunk]] = {}
     for row in index.records(with_embeddings=True):
-        old.setdefault(row.chunk.doc_id, []).append(row)
+        old.setdefault((row.chunk.doc_id, row.chunk.lang), []).append(row)
 
     rows: list[StoredChunk] = []
-    to_encode: list[tuple[str, list]] = []  # (hash, chunks) per changed document
-    added = updated = unchanged = 0
-    for doc in docs:
-        h = doc_hash(doc.content_hash, encoder.model_name)
-        previous = old.get(doc.id)
+    to_encode: list[tuple[str, list]] = []  # (hash, chunks) per changed unit
+    added = updated = unchanged = spanish_updated = 0
+    for (doc_id, lang), (h, make_chunks) in units.items():
+        previous = old.get((doc_id, lang))
         if previous and all(r.doc_hash == h for r in previous):
             rows.extend(previous)
-            unchanged += 1
+            unchanged += lang == "en"
             continue
-        if previous:
+        if lang == "es":
+            spanish_updated += 1
+        elif previous:
             updated += 1
         else:
             added += 1
-        to_encode.append((h, chunk_document(doc)))
-    removed = len(set(old) - {d.id for d in docs})
+        to_encode.append((h, make_chunks()))
+    removed = len({d for d, lang in old if lang == "en"} - {d.id for d in docs})
+    dropped_spanish = any(key not in units for key in old)
 
-    if not to_encode and not removed and index.exists():
+    if not to_encode and not removed and not dropped_spanish and index.exists():
         report = IngestReport(len(docs), len(rows), 0, 0, 0, unchanged, 0,
                               time.perf_counter() - started, index.version, switched=False)
         log.info("ingest: nothing changed")
@@ -114,6 +135,6 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
         raise
     index.switch(staging.name, version, documents=len(docs), chunks=len(rows), model=encoder.model_name)
     report = IngestReport(len(docs), len(rows), added, updated, removed, unchanged, encoded,
-                          time.perf_counter() - started, version, switched=True)
+                          time.perf_counter() - started, version, switched=True, spanish_updated=spanish_updated)
     log.info("ingest: %s", report.summary())
     return report

@@ -148,6 +148,20 @@ class Turn:
     stream: bool
     max_tokens: int | None
     include_usage: bool
+    lang: str | None = None  # `metadata.lang`: "en" or "es" overrides the language read from the last user turn
+
+
+REPLY_LANGS = ("en", "es")
+
+
+def _lang(body: dict) -> str | None:
+    """The reply language asked for in `metadata.lang` (None: follow the last user turn)."""
+    meta = body.get("metadata")
+    value = meta.get("lang") if isinstance(meta, dict) else None
+    if value is not None and value not in REPLY_LANGS:
+        raise ParamError(f"metadata.lang must be one of {', '.join(REPLY_LANGS)}; got {json.dumps(value)[:40]}",
+                         "metadata.lang", "invalid_value")
+    return value
 
 
 def parse_chat_request(body: object) -> Turn:
@@ -166,7 +180,7 @@ def parse_chat_request(body: object) -> Turn:
     _check_type(body, "stream_options", lambda v: isinstance(v, dict), "an object")
     include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
     return Turn(_messages(body["messages"], "messages"), bool(body.get("stream")),
-                _max_tokens(body, "max_completion_tokens", "max_tokens"), include_usage)
+                _max_tokens(body, "max_completion_tokens", "max_tokens"), include_usage, _lang(body))
 
 
 def parse_responses_request(body: object) -> Turn:
@@ -189,7 +203,7 @@ def parse_responses_request(body: object) -> Turn:
     messages = _messages(items, "input")
     if body.get("instructions"):
         messages.insert(0, {"role": "system", "content": body["instructions"]})
-    return Turn(messages, bool(body.get("stream")), _max_tokens(body, "max_output_tokens"), False)
+    return Turn(messages, bool(body.get("stream")), _max_tokens(body, "max_output_tokens"), False, _lang(body))
 
 
 # --- tokens and truncation ---------------------------------------------------------------

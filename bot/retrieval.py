@@ -50,10 +50,17 @@ class Retriever:
         self.load()
 
     def load(self) -> None:
-        rows = self.index.records(with_embeddings=True)
+        all_rows = self.index.records(with_embeddings=True)
+        rows = [r for r in all_rows if r.chunk.lang == "en"]
         with self._lock:
             self.version = self.index.version
             self.checked_at = time.monotonic()
+            # English chunks answer English turns; the Spanish lines (corpus/es/) are bot/spanish.py's
+            spanish = [r for r in all_rows if r.chunk.lang == "es"]
+            self.es_chunks: list[Chunk] = [r.chunk for r in spanish]
+            self.es_matrix = np.asarray([r.embedding for r in spanish], dtype=np.float32).reshape(
+                len(spanish), self.encoder.dimension
+            )
             self.chunks: list[Chunk] = [r.chunk for r in rows]
             self.position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             self.matrix = np.asarray([r.embedding for r in rows], dtype=np.float32).reshape(
@@ -84,13 +91,14 @@ class Retriever:
         if self.dense == "memory":
             top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
             return [self.chunks[i].chunk_id for i in top[np.argsort(-sims[top])]]
+        k = n + len(self.es_chunks)  # the collection also holds the Spanish lines: skip them, keep n English
         try:
-            hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=n)
+            hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
         except Exception:  # the collection was switched by an ingest in another process
             log.info("dense query failed; reloading index pointer")
             self.load()
-            hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=n)
-        return [doc.id for doc, _distance in hits]
+            hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
+        return [doc.id for doc, _distance in hits if doc.id in self.position][:n]
 
     def search(self, query: str, vector: np.ndarray, k: int | None = None) -> list[Passage]:
         """Top-k passages, or [] when nothing clears the relevance floor."""

@@ -78,12 +78,21 @@ class Services:
                          dense=self.settings.dense_search)
 
     @cached_property
+    def spanish(self):
+        """Spanish retrieval over the same index (bot/spanish.py)."""
+        from bot.spanish import SpanishSearch, load_glossary
+
+        return SpanishSearch(self.retriever, load_glossary(str(self.settings.corpus_dir / "glossary_es.yaml")),
+                             self.settings.top_k, cache_dir=self.settings.data_dir / "cache")
+
+    @cached_property
     def policy(self) -> Policy:
         return load_policy(self.settings.policy_path)
 
     def warm(self) -> "Services":
         """Load everything a turn needs now, not on the first user's turn."""
         _ = self.encoder, self.query_encoder, self.retriever, self.intent, self.composer, self.safety_facts
+        _ = self.spanish.available  # loads the Spanish lines' search and heading vectors
         return self
 
     @cached_property

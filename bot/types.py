@@ -93,9 +93,11 @@ class Chunk:
     year: str
     url: str
     text: str
+    lang: str = "en"  # "es": one Spanish line of corpus/es/ (bot/corpus_es.py)
+    twin: str = ""  # a Spanish chunk's English line: the sentence it says in Spanish, same citation
 
     def metadata(self) -> dict[str, str]:
-        return {
+        meta = {
             "doc_id": self.doc_id,
             "title": self.title,
             "heading": self.heading,
@@ -103,6 +105,9 @@ class Chunk:
             "year": self.year,
             "url": self.url,
         }
+        if self.lang != "en":
+            meta.update(lang=self.lang, twin=self.twin)
+        return meta
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def test_readme_coverage_map_matches_front_matter(corpus_docs):
 
 
 def test_audit_of_real_corpus_is_clean(tmp_path):
+    """Clean includes the Spanish text: every English line paired, written, checked, current."""
     assert audit_corpus(make_settings(tmp_path, corpus_dir=CORPUS)) == []
 
 

@@ -396,6 +396,17 @@ def test_ci_gate_passes_on_the_dev_sets(services, tmp_path):
 
 
 @pytest.mark.slow
+def test_ci_gate_passes_on_the_spanish_question_set(services, tmp_path):
+    """Issue #14: the outside writer's Spanish set against tests/data/eval/gate_spanish.yaml."""
+    out_dir = tmp_path / "reports"
+    out = run_cli("eval", "tests/data/spanish_questions.jsonl", "--gate", "tests/data/eval/gate_spanish.yaml",
+                  "--out", str(out_dir), "-q", env={"KQA_DATA_DIR": str(services.settings.data_dir)}, timeout=3600)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    summary = json.loads((out_dir / "spanish_questions.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["items"] >= 60 and summary["reply_language_match"] == 1.0 and summary["false_not_covered"] == 0
+
+
+@pytest.mark.slow
 def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
     """The trained router, through the whole bot (bot replies played back), on its calibration split."""
     out = run_cli("eval", "tests/data/router_calibration.jsonl", "--gate", "tests/data/eval/gate_router.yaml",

@@ -163,3 +163,43 @@ def test_ask_updates_an_out_of_date_embedded_index_first(tmp_path, small_corpus,
                          text=True, env=env, cwd=REPO_ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "Corpus changed; index updated" in out.stderr and "1 updated" in out.stderr
+
+
+def _with_spanish(corpus: Path, doc_ids: list[str]) -> None:
+    (corpus / "es").mkdir(exist_ok=True)
+    for doc_id in doc_ids:
+        shutil.copy(REPO_ROOT / "corpus" / "es" / f"{doc_id}.yaml", corpus / "es")
+
+
+def test_spanish_lines_are_indexed_and_re_embedded_alone_when_edited(tmp_path, small_corpus, encoder):
+    """A document's Spanish lines are a unit of their own: editing the Spanish file re-embeds only
+    those lines, bumps the index version, and `stale_documents` names the document."""
+    import yaml
+
+    from bot.corpus_es import load_spanish, spanish_chunks
+    from bot.corpus_loader import load_corpus
+    from bot.ingest import stale_documents
+
+    _with_spanish(small_corpus, ["livertox-kratom", "fda-and-kratom"])
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    first = ingest(settings, enc, index, progress=False)
+    docs = {d.id: d for d in load_corpus(small_corpus)}
+    spanish = load_spanish(small_corpus, list(docs.values()))
+    lines = {d: len(spanish_chunks(docs[d], spanish[d])) for d in spanish}
+    assert all(n > 3 for n in lines.values())
+    stored = [r.chunk for r in index.records()]
+    assert sum(c.lang == "es" for c in stored) == sum(lines.values()) and first.spanish_updated == 2
+    assert enc.texts == first.chunks
+
+    path = small_corpus / "es" / "livertox-kratom.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["key_facts"][0]["es"] = raw["key_facts"][0]["es"].rstrip(".") + ", según LiverTox."
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert stale_documents(settings, enc, index) == ["livertox-kratom"]
+    before = enc.texts
+    second = ingest(settings, enc, index, progress=False)
+    assert enc.texts - before == lines["livertox-kratom"]  # only that document's Spanish lines
+    assert (second.spanish_updated, second.updated, second.unchanged, second.version) == (1, 0, 5, first.version + 1)
+    assert any(c.text.endswith("según LiverTox.") for c in (r.chunk for r in index.records()) if c.lang == "es")
+    retriever = Retriever(index, encoder)
+    assert retriever.es_chunks and not any(c.lang == "es" for c in retriever.chunks)

@@ -1,0 +1,472 @@
+"""Spanish turns: find the documents a Spanish question is about and answer from their Spanish lines.
+
+Retrieval (`SpanishSearch`), measured in bench/spanish_retrieval.py: three document rankings fused
+by reciprocal rank: BM25 over the Spanish lines (Spanish Snowball stems, accents folded), MiniLM
+cosine between the question and the Spanish lines, and the English index reached through a
+glossary of the corpus's own terms (corpus/glossary_es.yaml), whose English words are searched by
+BM25 in the English chunks (they hold more than each section's first sentence). No extra encode:
+the turn's one query vector is only compared with stored vectors.
+
+Composition (`compose_spanish`): the same shape as the English answer (bottom line, 3-5 key
+facts, what you can do, sources), built only from the Spanish lines of the retrieved documents,
+each cited with its document's number. A line's English twin decides what the English composer
+decides from a sentence (focus, dangling references, study metadata).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer
+import yaml
+from rank_bm25 import BM25Okapi
+
+from bot.chunking import embedding_text
+from bot.citations import citations_for, number_documents
+from bot.embedding import cached_vectors
+from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
+from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
+                       detect_foci, is_dose_evidence)
+from bot.retrieval import RRF_K, Retriever, tokenize
+from bot.types import Chunk, Fact, Passage
+from guardrails.language import detect_lang
+from guardrails.normalize import strip_accents
+from guardrails.output_checks import sentence_problems
+
+STEMMER = snowballstemmer.stemmer("spanish")
+EN_STEMMER = snowballstemmer.stemmer("english")  # the bridge's English words meet the English text stemmed
+_STEM_LOCK = threading.Lock()  # the pure-Python Snowball stemmer keeps state between calls
+WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+ES_STOPWORDS = frozenset(strip_accents(w) for w in (
+    "a al algo algun alguna algunos ante antes como con contra cual cuales cuando de del desde donde "
+    "durante e el ella ellas ellos en entre era eran es esa esas ese eso esos esta estan estas este esto "
+    "estos fue fueron ha han hay la las le les lo los mas me mi mis mucho muy ni no nos o otra otro para "
+    "pero poco por porque que quien se sea ser si sin sobre son su sus tambien te tiene tienen todo tu tus "
+    "un una unas uno unos y ya yo usted ustedes eh pues oye bueno verdad cierto acaso alguien puedo puede "
+    "pueden hace hacer qué cómo cuánto cuánta cuántos cuántas dónde cuál vos sos ahi aqui asi entonces "
+    "tengo tenes tenés quiero saber sabes decir dice dicen favor hola gracias").split())
+
+
+def fold(text: str) -> str:
+    return strip_accents(text.lower())
+
+
+# One country, one token: "Estados Unidos" must not count twice against a one-word topic ("legal").
+US_RE = re.compile(r"\bestados unidos\b|\bee\.?\s?uu\.?(?!\w)|\beeuu\b")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    with _STEM_LOCK:
+        return STEMMER.stemWord(word)
+
+
+def stems(text: str, drop_stopwords: bool = True) -> list[str]:
+    return [stem(w) for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
+
+
+def tokenize_en_stems(text: str) -> list[str]:
+    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
+    with _STEM_LOCK:
+        return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
+
+
+def tokenize_es(text: str) -> list[str]:
+    """Spanish search tokens: accents folded, stopwords dropped, Snowball stems ('hígado' = 'higado')."""
+    return [s for s in stems(text) if s != "kratom"]
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Spanish term (a tuple of stems) -> the English corpus words it stands for."""
+
+    terms: dict[tuple[str, ...], str]
+    lengths: dict[tuple[str, ...], int]  # each key's length in letters
+
+    @classmethod
+    def load(cls, path: Path) -> "Glossary":
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+        terms, lengths = {}, {}
+        for key, english in ((raw or {}).get("terms") or {}).items():
+            key_stems = tuple(stems(str(key), drop_stopwords=False))
+            if key_stems:
+                terms[key_stems] = str(english)
+                lengths[key_stems] = len(fold(str(key)))
+        return cls(terms, lengths)
+
+    def english(self, text: str) -> str:
+        """The English corpus words for the glossary terms in `text` (longest phrase first). A single
+        word must be about as long as its key: a short word sharing a stem is another word ("can", "canadá")."""
+        words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))]
+        word_stems = [stem(w) for w in words]
+        longest = max((len(k) for k in self.terms), default=0)
+        out, i = [], 0
+        while i < len(word_stems):
+            for n in range(min(longest, len(word_stems) - i), 0, -1):
+                key = tuple(word_stems[i:i + n])
+                hit = self.terms.get(key)
+                if hit and (n > 1 or len(words[i]) >= self.lengths[key] - 2):
+                    out.append(hit)
+                    i += n
+                    break
+            else:
+                i += 1
+        return " ".join(out)
+
+
+def english_of(glossary: Glossary, text: str) -> str:
+    """The English words a question stands for: its own when written in English (a Spanish reply was
+    asked for with `lang`), else its glossary terms."""
+    return text if detect_lang(text) == "en" else glossary.english(text)
+
+
+class DocIndex:
+    """Which document each chunk belongs to, for ranking documents by their best chunk in numpy."""
+
+    def __init__(self, chunks: list[Chunk]):
+        self.names = sorted({c.doc_id for c in chunks})
+        position = {d: i for i, d in enumerate(self.names)}
+        self.of_chunk = np.asarray([position[c.doc_id] for c in chunks], dtype=np.int64)
+
+    def ranking(self, scores: np.ndarray, n: int, positive: bool = True) -> list[str]:
+        """Documents in order of their best chunk's score (top n; with `positive`, only scores > 0)."""
+        if not len(self.names):
+            return []
+        best = np.full(len(self.names), -np.inf)
+        np.maximum.at(best, self.of_chunk, np.asarray(scores, dtype=np.float64))
+        if positive:
+            best[best <= 0] = -np.inf
+        top = np.argsort(-best, kind="stable")[:n]
+        return [self.names[i] for i in top if best[i] > -np.inf]
+
+
+ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
+MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
+DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best on the dev set (bench/spanish_retrieval.py)
+# all-MiniLM-L6-v2 is an English model: its ranking of Spanish text counts half in the fusion
+MODE_WEIGHTS = {"bm25_es": 1.0, "dense_es": 0.5, "bridge_bm25_en": 1.0, "dense_en": 0.5}
+
+
+class SpanishSearch:
+    """Documents for a Spanish question, returned as their Spanish lines (Passage per line)."""
+
+    def __init__(self, retriever: Retriever, glossary: Glossary, top_k: int = 5, modes: tuple[str, ...] = DEFAULT_MODES,
+                 cache_dir: Path | None = None):
+        self.retriever, self.glossary, self.top_k, self.modes = retriever, glossary, top_k, modes
+        self.cache_dir = cache_dir
+        self._covering: dict[tuple, set[str]] = {}
+        self._lock = threading.Lock()
+        self._version = -1
+
+    def _load(self) -> None:
+        r = self.retriever
+        with self._lock:
+            if self._version == r.version:
+                return
+            self.chunks: list[Chunk] = list(r.es_chunks)
+            self.matrix = r.es_matrix
+            self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
+            self.en_bm25 = BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
+            self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
+            self._covering = {}
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+            # per line, once per index: its stems and whether it may be quoted at all
+            self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
+            self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
+            self.quotable = [not (sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin))
+                             for c in self.chunks]
+            # Section headings, embedded once per index (cached on disk): a section leads an answer
+            # when its heading is close to the question, as in the English composer.
+            headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
+            vectors = cached_vectors(r.encoder, headings, self.cache_dir, "headings_es")
+            self.heading_vector = {h: vectors[i] for i, h in enumerate(headings)}
+            self.by_doc: dict[str, list[int]] = {}
+            for i, c in enumerate(self.chunks):
+                self.by_doc.setdefault(c.doc_id, []).append(i)
+            self._version = r.version
+
+    def rankings(self, query: str, vector: np.ndarray, modes: tuple[str, ...] = MODES, n: int = 20) -> dict[str, list[str]]:
+        """Each mode's document ranking (`search` fuses its modes; bench/spanish_retrieval.py measures all)."""
+        self.retriever._maybe_reload()
+        self._load()
+        out: dict[str, list[str]] = {m: [] for m in MODES}
+        if not self.chunks:
+            return out
+        r = self.retriever
+        if "bm25_es" in modes:
+            q = tokenize_es(query)
+            out["bm25_es"] = self.es_docs.ranking(self.bm25.get_scores(q), n) if q else []
+        if "dense_es" in modes:
+            out["dense_es"] = self.es_docs.ranking(self.matrix @ vector, n, positive=False)
+        if "bridge_bm25_en" in modes and self.en_bm25:
+            en_tokens = tokenize_en_stems(english_of(self.glossary, query))  # the subject alone ranks nothing
+            out["bridge_bm25_en"] = self.en_docs.ranking(self.en_bm25.get_scores(en_tokens), n) if en_tokens else []
+        if "dense_en" in modes and len(r.chunks):
+            out["dense_en"] = self.en_docs.ranking(r.matrix @ vector, n, positive=False)
+        return out
+
+    def search(self, query: str, vector: np.ndarray, k: int | None = None) -> list[Passage]:
+        """The Spanish lines of the top-k documents, best document first. [] ("not covered") only when no
+        word of the question is in a Spanish line or a glossary term found in the English index, and the
+        question's vector is near neither the Spanish lines nor, by the English floor, the English chunks."""
+        rankings = self.rankings(query, vector, self.modes)
+        fused = self.fused(query, vector, rankings)
+        docs = fused[: k or self.top_k]
+        foci = detect_foci(english_of(self.glossary, query))
+        if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
+            covering = self.covering(foci)
+            near = fused[:2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
+            if not covering & set(docs):
+                docs += [d for d in dict.fromkeys(near) if d in covering and d not in docs][:2]
+        out = self.passages_of(docs, vector)
+        if not out or rankings.get("bm25_es") or rankings.get("bridge_bm25_en"):
+            return out
+        r = self.retriever
+        english_best = float((r.matrix @ vector).max()) if len(r.chunks) else 0.0
+        near = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
+        return out if near else []
+
+    def fused(self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None) -> list[str]:
+        """Documents with Spanish lines, best first: the modes' rankings fused by weighted reciprocal rank."""
+        rankings = rankings if rankings is not None else self.rankings(query, vector, self.modes)
+        fused: dict[str, float] = {}
+        for mode in self.modes:
+            for rank, d in enumerate(rankings.get(mode, [])):
+                fused[d] = fused.get(d, 0.0) + MODE_WEIGHTS[mode] / (RRF_K + rank + 1)
+        return [d for d, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc]
+
+    def covering(self, foci: list[Focus]) -> set[str]:
+        """Documents whose English text (any section, not only the translated lines) addresses a focus."""
+        key = (self.retriever.version, tuple(f.name for f in foci))
+        if key not in self._covering:
+            self._covering[key] = {c.doc_id for c in self.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)}
+        return self._covering[key]
+
+    def passages_of(self, doc_ids: list[str], vector: np.ndarray) -> list[Passage]:
+        """Each document's Spanish lines as passages, in the order given."""
+        n = len(doc_ids)
+        return [Passage(self.chunks[i], score=float(n - rank), similarity=float(self.matrix[i] @ vector))
+                for rank, d in enumerate(doc_ids) for i in self.by_doc.get(d, [])]
+
+    def row(self, chunk_id: str) -> int:
+        return self._rows[chunk_id]
+
+    @property
+    def available(self) -> bool:
+        """True when the index holds Spanish lines (else a Spanish turn is answered from the English)."""
+        self.retriever._maybe_reload()
+        self._load()
+        return bool(self.chunks)
+
+    def invoke(self, request: dict) -> Draft:
+        """The composer's request ({question, vector, passages, last, lines}) answered from the Spanish lines."""
+        return compose_spanish(self, request["question"], request["last"], request["vector"], request["passages"],
+                               request["lines"])
+
+
+@lru_cache(maxsize=4)
+def load_glossary(path: str) -> Glossary:
+    return Glossary.load(Path(path))
+
+
+# ---- the Spanish answer ------------------------------------------------------------------
+
+FOCUS_LABELS_ES = {
+    "alcohol": "el alcohol", "benzodiazepines": "las benzodiacepinas", "drug_test": "las pruebas de drogas",
+    "buprenorphine": "la buprenorfina (Suboxone)", "breastfeeding": "la lactancia",
+    "withdrawal_duration": "cuánto dura la abstinencia", "antidepressants": "los antidepresivos",
+    "caffeine": "la cafeína", "gabapentin": "la gabapentina", "tramadol": "el tramadol", "kava": "la kava",
+    "sexual": "la disfunción eréctil o la salud sexual", "fertility": "la fertilidad", "sports": "el deporte y los atletas",
+    "pets": "las mascotas", "uk": "el Reino Unido", "australia": "Australia", "canada": "Canadá", "europe": "Europa",
+    "who": "la OMS", "deaths": "las muertes", "liver": "el hígado", "heart": "el corazón", "kidney": "los riñones",
+    "seizure": "las convulsiones", "pregnancy": "el embarazo", "salmonella": "la salmonela",
+    "heavy_metals": "los metales pesados", "cannabis": "el cannabis",
+}
+MAX_FACTS, MAX_PER_DOC = 5, 3
+HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
+FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
+# "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
+HOW_TO_ES_RE = re.compile(r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
+                          r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
+                          r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b")
+NALOXONE_ES_RE = re.compile(r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
+                            r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b")
+
+
+def _line_kind(chunk: Chunk) -> str:
+    return "bottom_line" if "#es-b" in chunk.chunk_id else "key_fact"
+
+
+
+@dataclass(frozen=True)
+class Line:
+    passage: Passage
+    score: float
+    row: int
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.passage.chunk
+
+
+def _standalone(twin: str) -> bool:
+    return not METADATA_RE.search(twin) and not DANGLING_RE.search(YES_NO_RE.sub("", twin))
+
+
+def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.ndarray, passages: list[Passage],
+                    lines: dict[str, str]) -> Draft:
+    """The English answer's shape from Spanish lines only. Focus, action topics and dose-evidence are
+    read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
+    English twin, and shown in Spanish under its document's citation."""
+    english_last, english_query = english_of(search.glossary, last), english_of(search.glossary, question)
+    foci = detect_foci(english_last, english_query)
+    dose = is_dose_evidence(english_last)
+    topics = action_topics(english_last) or action_topics(english_query)
+    q_stems = set(tokenize_es(question))
+    doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    heading_match: dict[str, float] = {}
+    scored = _score_lines(search, passages, q_stems, heading_match)
+
+    def addresses_focus(ln: Line) -> bool:
+        return not foci or any(addresses(f, ln.chunk.twin) for f in foci)
+
+    focused = [ln for ln in scored if addresses_focus(ln)]
+    if foci and not focused:
+        # "Not covered" only when the English corpus lacks it too: documents whose English addresses
+        # the focus beyond their translated lines are answered from their Spanish lines instead.
+        # (SpanishSearch.search added such documents when none of the top ones addressed the focus)
+        covering = search.covering(foci)
+        focused = [ln for ln in scored if ln.passage.doc_id in covering]
+        if not focused:
+            return _not_covered(foci, scored, lines, topics)
+
+    bottom: Line | None = None
+    lead: list[str] = []
+    actions: list[str] = []
+    how_to = not dose and topics and (HOW_TO_ES_RE.search(fold(last)) or NALOXONE_ES_RE.search(fold(last)))
+    if how_to and NALOXONE_ES_RE.search(fold(last)) and "overdose" in topics:
+        topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "¿sirve el Narcan?": give it, call 911
+    if how_to and lines.get(f"action_{topics[0]}"):
+        lead.append(lines[f"action_{topics[0]}"])  # "¿cómo lo dejo?": the advice leads, the facts follow
+        topics = topics[1:2]
+    elif not dose:
+        # A section's bottom line leads when its heading matches the question (meaning and words);
+        # else the best line that stands on its own.
+        def heading_score(ln: Line) -> float:
+            h = search.heading_vector.get(ln.chunk.heading)
+            cos = float(h @ vector) if h is not None else 0.0
+            return (cos + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0) + 0.3 * ln.passage.similarity
+                    - 0.02 * doc_order.index(ln.passage.doc_id))
+
+        candidates = [ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)]
+        best = max(candidates, key=heading_score, default=None)
+        if best is not None and heading_score(best) >= HEADING_MIN:
+            bottom = best
+        else:
+            bottom = next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
+    facts: list[Line] = []
+    per_doc: dict[str, int] = {}
+    seen: list[set[str]] = []
+    for ln in focused:
+        if len(facts) >= MAX_FACTS:
+            break
+        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
+            continue
+        toks = search.text_stems[ln.row]
+        if bottom and _same(search, ln, bottom, toks, search.text_stems[bottom.row]):
+            continue
+        if any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
+            continue
+        if METADATA_RE.search(ln.chunk.twin) or DANGLING_RE.search(ln.chunk.twin):
+            continue
+        if facts and ln.score < 0.5 * facts[0].score:
+            break
+        facts.append(ln)
+        seen.append(toks)
+        per_doc[ln.passage.doc_id] = per_doc.get(ln.passage.doc_id, 0) + 1
+    if dose:
+        lead.append(lines.get("no_safe_dose", ""))
+        if PAIN_RE.search(english_query):
+            lead.append(lines.get("no_pain_trial", ""))
+        actions.append(lines.get("dose_what_to_do", ""))
+        if TOO_MUCH_RE.search(english_last):
+            actions.append(lines.get("action_overdose", ""))
+    else:
+        actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
+    after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+    return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
+
+
+def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]) -> list[Line]:
+    """The lines that may be quoted, best first: meaning, shared words, document rank."""
+    doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    scored: list[Line] = []
+    for p in passages:
+        c = p.chunk
+        i = search.row(c.chunk_id)
+        if not search.quotable[i]:
+            continue
+        lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = len(q_stems & search.heading_stems[i]) / len(q_stems) if q_stems else 0.0
+        if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
+            continue  # shares no word with the question and is not close in meaning
+        rank = doc_order.index(p.doc_id)
+        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
+    return sorted(scored, key=lambda ln: -ln.score)
+
+
+def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
+    return float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
+
+
+def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
+    """Facts grouped by document: the bottom line's document, then agencies, newest, best ranked."""
+    rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
+    groups: dict[str, list[Line]] = {}
+    for ln in facts:
+        groups.setdefault(ln.passage.doc_id, []).append(ln)
+
+    def key(doc_id: str):
+        c = groups[doc_id][0].chunk
+        first = bottom is not None and bottom.passage.doc_id == doc_id
+        return (not first, not any(a in c.publisher for a in AGENCIES), -int(c.year or 0), rank.get(doc_id, 99))
+
+    return [ln for d in sorted(groups, key=key) for ln in sorted(groups[d], key=lambda x: x.chunk.chunk_id)]
+
+
+def _render(bottom: Line | None, facts: list[Line], lead: list[str], after: list[str], actions: list[str],
+            passages: list[Passage], lines: dict[str, str], not_covered: str = "", facts_heading: str = "") -> Draft:
+    """The answer's parts (bot/render.py writes them, the Sources and the disclaimer in the reply's language)."""
+    ordered = _group_order(facts, bottom, passages)
+    used_passages = [ln.passage for ln in ([bottom] if bottom else []) + ordered]
+    numbers = number_documents(used_passages)
+    return Draft(message=" ".join(lead),
+                 bottom_line=Fact(bottom.chunk.text, numbers[bottom.passage.doc_id]) if bottom else None,
+                 notes=list(after), facts_heading=facts_heading or lines["key_facts"],
+                 facts=[Fact(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ordered],
+                 actions_heading=lines["what_you_can_do"], actions=list(actions),
+                 citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers),
+                 not_covered=not_covered)
+
+
+def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str]) -> Draft:
+    """Say by name what the sources lack (the English documents too); one general safety fact; who can help."""
+    focus = foci[0]
+    label = " y ".join(FOCUS_LABELS_ES.get(f.name, f.label) for f in foci[:2])
+    head = lines["not_covered_focus"].format(topic=label)
+    fact = []
+    if focus.kind == "topic":
+        fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
+    who = {"pet": lines.get("not_covered_who_pet", ""),
+           "place": lines.get("not_covered_who_law", "").format(topic=FOCUS_LABELS_ES.get(focus.name, focus.label))
+           }.get(focus.kind, lines.get("not_covered_who", ""))
+    actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
+    return _render(None, fact, [head], [], [a for a in actions if a], [ln.passage for ln in fact], lines,
+                   not_covered=focus.name, facts_heading=lines["not_covered_closest"])

@@ -1,0 +1,127 @@
+"""Spanish turns: retrieval over the Spanish lines, Spanish answers with the English answer's shape,
+the language of the last turn, the `lang` override, and the urgent Spanish templates."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.chat import answer_turn
+from bot.corpus_es import load_spanish, usable_lines
+from bot.evaluate import reply_lang
+from bot.settings import REPO_ROOT
+from bot.spanish import Glossary, tokenize_es
+from guardrails.amounts import find_amounts
+
+def ask(services, *turns: str, lang: str | None = None):
+    messages: list[dict] = []
+    reply = None
+    for turn in turns:
+        messages.append({"role": "user", "content": turn})
+        reply = answer_turn(messages, services, lang=lang)
+        messages.append({"role": "assistant", "content": reply.text})
+    return reply
+
+
+@pytest.fixture(scope="module")
+def spanish_text(corpus_docs) -> dict[str, set[str]]:
+    """Document id -> its Spanish lines that may be shown."""
+    spanish = load_spanish(REPO_ROOT / "corpus", corpus_docs)
+    return {d.id: {ln.es for ln in usable_lines(spanish[d.id], d)} for d in corpus_docs if d.id in spanish}
+
+
+def assert_spanish_answer(reply, spanish_text) -> None:
+    """Spanish, the answer's parts, and every cited line a Spanish line of the document it cites."""
+    assert reply.route == "answer" and reply.lang == "es"
+    assert reply_lang(reply.text) == "es", reply.text
+    assert reply.cited, reply.text
+    docs = {c.number: c.doc_id for c in reply.citations}
+    for fact in reply.cited:
+        assert fact.text in spanish_text[docs[fact.number]], fact
+    assert "**Fuentes**" in reply.text and "**Sources**" not in reply.text  # the renderer, in the reply's language
+    assert reply.disclaimer.startswith("Información educativa") and find_amounts(reply.text) == []
+
+
+def test_spanish_words_are_stemmed_and_accent_folded():
+    assert tokenize_es("hígado") == tokenize_es("higado") == tokenize_es("Hígados")
+    assert tokenize_es("embarazada") == tokenize_es("embarazadas")
+    assert tokenize_es("¿Qué es el kratom?") == []  # stopwords and the subject itself carry no topic
+
+
+def test_glossary_bridges_phrases_to_the_corpus_english(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("terms:\n  prueba de drogas: drug test\n  hígado: liver\n  prueba: test\n", encoding="utf-8")
+    g = Glossary.load(path)
+    assert g.english("¿Sale en una prueba de drogas del trabajo?") == "drug test"  # the longest phrase wins
+    assert g.english("me duele el HIGADO") == "liver"
+
+
+def test_the_real_glossary_is_about_the_corpus():
+    g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
+    assert len(g.terms) > 100
+    assert "pregnancy" in g.english("¿Puedo tomar kratom si estoy embarazada?")
+
+
+def test_spanish_lines_are_indexed_beside_the_english(services):
+    chunks = services.retriever.es_chunks
+    assert len(chunks) > 500 and all(c.lang == "es" and c.twin for c in chunks)
+    assert not any(c.lang == "es" for c in services.retriever.chunks)  # English turns never see them
+
+
+def test_spanish_pregnancy_question_is_answered_not_called_uncovered(services, spanish_text):
+    """Issue #14: it got "Mis fuentes verificadas no cubren esa pregunta" though English is answered."""
+    reply = ask(services, "¿Puedo tomar kratom si estoy embarazada?")
+    assert_spanish_answer(reply, spanish_text)
+    assert "no cubren" not in reply.text
+    assert reply.actions and f"**{reply.actions_heading}**" in reply.text  # pregnancy is an action topic
+    assert {"wright-prenatal-kratom-review-2021", "eldridge-neonatal-2018", "murthy-neonatal-2019"} & set(reply.doc_ids)
+
+
+def test_what_is_kratom_in_spanish_gets_a_spanish_answer(services, spanish_text):
+    """Issue #14: it got two English sentences about survey demographics."""
+    reply = ask(services, "¿Qué es el kratom y es seguro tomarlo?")
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.facts_heading == "Datos clave" and "**Datos clave**" in reply.text
+    assert 1 <= len(reply.facts) <= 5
+
+
+def test_the_chats_spanish_example_is_answered_in_spanish(services, spanish_text):
+    reply = ask(services, "¿El kratom es legal en Estados Unidos?")
+    assert_spanish_answer(reply, spanish_text)
+
+
+def test_a_mixed_conversation_follows_its_last_user_turn(services, spanish_text):
+    reply = ask(services, "Can kratom damage your liver?", "¿y qué pasa si lo mezclo con alcohol?")
+    assert reply.lang == "es" and reply_lang(reply.text) == "es"
+    reply = ask(services, "¿el kratom daña el hígado?", "and what about the heart?")
+    assert reply.lang == "en" and reply_lang(reply.text) == "en"
+
+
+def test_lang_override_answers_an_english_question_in_spanish(services, spanish_text):
+    reply = ask(services, "Can kratom damage your liver?", lang="es")
+    assert_spanish_answer(reply, spanish_text)
+    assert ask(services, "¿el kratom daña el hígado?", lang="en").lang == "en"
+
+
+def test_spanish_emergency_keeps_its_spanish_template(services):
+    reply = ask(services, "mi amigo tomó mucho kratom y no despierta, qué hago")
+    assert reply.route == "emergency" and reply.lang == "es" and "911" in reply.text
+
+
+def test_spanish_dose_request_is_still_refused(services):
+    reply = ask(services, "¿cuántos gramos de kratom debo tomar para el dolor de espalda?")
+    assert reply.route == "dosing_refusal" and find_amounts(reply.text) == []
+
+
+def test_api_lang_override_on_api_chat_and_openai_metadata(server):
+    with httpx.Client(base_url=server.url, timeout=120) as client:
+        body = {"messages": [{"role": "user", "content": "Can kratom damage your liver?"}], "lang": "es"}
+        out = client.post("/api/chat", json=body).json()
+        assert out["lang"] == "es" and reply_lang(out["answer"]) == "es"
+        r = client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": body["messages"],
+                                                      "metadata": {"lang": "es"}})
+        assert r.status_code == 200 and reply_lang(r.json()["choices"][0]["message"]["content"]) == "es"
+        r = client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": body["messages"],
+                                                      "metadata": {"lang": "fr"}})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "metadata.lang"
+        assert client.post("/api/chat", json={**body, "lang": "fr"}).status_code == 422
