@@ -141,4 +141,4 @@ def test_urgent_banner_title_is_the_policy_string_in_the_users_language(services
 
     reply = ask(services, "mi amigo tomó mucho kratom y no respira bien")
     assert reply.route == "emergency" and reply.banner == services.policy.text("banner_emergency", "es", "US")
-    assert "Emergencia: pida ayuda ahora" in chat_markdown(reply) and 'href="tel:911"' in chat_markdown(reply)
+    assert "Emergencia: pide ayuda ahora" in chat_markdown(reply) and 'href="tel:911"' in chat_markdown(reply)
