@@ -59,7 +59,7 @@ def test_dose_evidence_questions_get_one_answer(services, q):
     assert "pharmacist" in reply.text and re.search(r"\bvar(y|ies)\b", reply.text) and "1-800-662-4357" in reply.text
 
 
-@pytest.mark.parametrize("q", ["how much kratom is too much?", "can you take too much kratom?"])
+@pytest.mark.parametrize("q", ["how much kratom is too much?", "How much 7-OH is too much?"])
 def test_how_much_is_too_much_adds_what_to_do_in_an_overdose(services, q):
     reply = ask(services, q)
     assert reply.text.startswith(NO_SAFE_DOSE) and not find_amounts(reply.text)
