@@ -1,6 +1,7 @@
 """`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit | router train.
 
-Thin: parse arguments, call one function, print. Errors print one line and exit 2.
+Thin: parse arguments, call one function, print. Errors print one line. Exit codes: 0 ok,
+1 an eval gate missed, 2 bad input or settings, 3 the eval server cannot be reached, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.embedding import EncoderError
     from bot.index import IndexError_
     from bot.intent import IntentModelError
-    from bot.evaluate import DatasetError
+    from bot.evaluate import DatasetError, TargetError
     from bot.settings import SettingsError
     from guardrails.policy import PolicyError
 
@@ -269,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError, IntentModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TargetError as exc:  # not "gate failed" (1), not bad input (2)
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
