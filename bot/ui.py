@@ -156,14 +156,22 @@ def build_ui(services: Services) -> gr.Blocks:
 
     with gr.Blocks(title="kratom-qa", analytics_enabled=False) as demo:
         gr.Markdown(HEADER)
+        new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0)
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
                              label="kratom-qa", placeholder="Ask a question about kratom's health effects, risks, laws or help to quit.")
         chat = gr.ChatInterface(
             respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
-            examples=[[q, []] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
+            # `None` for the State: an example that carries a State value is drawn by gr.Examples,
+            # which has no renderer for State (404s, an empty panel); without one the questions
+            # show as clickable cards inside the empty chat, and a click asks the question.
+            examples=[[q, None] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
             concurrency_limit=settings.concurrency, api_name="chat", autofocus=False,
         )
+        # New chat: the conversation, the session's reply records and the typed text all start over.
+        new_chat.click(lambda: ([], [], [], [], ""), None,
+                       [chatbot, chat.chatbot_state, chat.chatbot_value, meta, chat.textbox],
+                       queue=False, api_visibility="private")
         share = gr.Checkbox(value=False, label="When I rate a reply, share my messages with the team (off: only the rating, route and sources are saved)")
         chatbot.like(on_feedback, [meta, share], None)
     show_user_text_literally(chat, demo)

@@ -209,6 +209,44 @@ def test_users_own_message_is_shown_as_typed(embedded):
     assert typed in mine.inner_text()
 
 
+def test_starter_questions_show_a_click_asks_one_and_new_chat_starts_over(browser, sites):
+    """Issue #15: the five starter questions render (no 404 for an example renderer), a click asks
+    that question and gets a cited answer, and the visible "New chat" button clears the chat."""
+    from playwright.sync_api import expect
+
+    from bot.ui import EXAMPLES as STARTERS
+
+    origin, srv = sites
+    e = Embedded(browser, origin, srv.url)
+    failed: list[str] = []
+    e.page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        cards = e.ui.locator("#kqa-chat button.example")
+        expect(cards).to_have_count(len(STARTERS))
+        for card, question in zip(cards.all(), STARTERS):
+            expect(card).to_be_visible()
+            expect(card).to_have_text(question)
+        cards.nth(1).click()
+        expect(e.user_messages()).to_have_count(1)
+        expect(e.user_messages().first).to_have_text(STARTERS[1])
+        expect(e.bot_messages()).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+        expect(e.ui.locator("button.stop-button")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        expect(e.bot_messages().first).to_contain_text("[1]")
+        expect(e.bot_messages().first.locator("strong", has_text="Sources")).to_be_visible()
+        new_chat = e.ui.get_by_role("button", name="New chat")
+        expect(new_chat).to_be_visible()
+        new_chat.click()
+        expect(e.bot_messages()).to_have_count(0)
+        expect(e.user_messages()).to_have_count(0)
+        expect(cards).to_have_count(len(STARTERS))  # the empty chat offers the questions again
+        reply = e.ask("Is kratom approved by the FDA?")  # and a new conversation works
+        expect(reply).to_contain_text("[1]")
+        expect(e.user_messages()).to_have_count(1)
+        assert not [f for f in failed if "/custom_component/" in f or f.startswith("404")], failed
+    finally:
+        e.close()
+
+
 def test_chat_document_allows_the_host_in_frame_ancestors_and_screenshot(browser, sites, tmp_path):
     from playwright.sync_api import expect
 
