@@ -7,6 +7,7 @@ Thin: parse arguments, call one function, print. Errors print one line. Exit cod
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -106,29 +107,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.api import create_app
-    from bot.server import run
-    from bot.services import Services
+@contextlib.contextmanager
+def _step(label: str):
+    """One start-up stage on stderr: its name now, its duration when done."""
+    print(f"{label}...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import port_problem
+
+    started = time.perf_counter()
     settings = _settings(args)
     if args.eval:  # a local harness: no rate limit, and so nobody else may reach the server
         if settings.host not in LOOPBACK:
             raise CLIError(f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
                            "(or run without --eval, with the rate limit)")
         settings = settings.model_copy(update={"rate_limit_per_minute": 0})
+    problem = port_problem(settings.host, settings.port)  # before any slow loading
+    if problem:
+        raise CLIError(problem)
     if "KQA_ENCODE_WORKERS" not in os.environ:
         settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
-    services = Services(settings)
-    ensure_index(services)
-    print("Loading the model and index...", file=sys.stderr)
-    services.warm()
-    app = create_app(services)
-    print(f"kratom-qa chat on http://{settings.host}:{settings.port}  (API docs: /docs)", file=sys.stderr)
-    if args.eval:
-        print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
-    run(app, settings)
+    with _step("Loading the embedding model (torch, sentence-transformers)"):
+        from bot.services import Services
+
+        services = Services(settings, progress=True)
+        _ = services.encoder
+    with _step("Checking the index"):
+        ensure_index(services)
+    services.warm(_step)
+    with _step("Building the web chat"):
+        from bot.api import create_app
+        from bot.server import run
+
+        app = create_app(services)
+    url = f"http://{settings.host}:{settings.port}"
+
+    def ready() -> None:  # printed once the socket listens, so the URL works when shown
+        print(f"Ready in {time.perf_counter() - started:.1f} s. kratom-qa chat on {url}  (API docs: /docs)",
+              file=sys.stderr, flush=True)
+        if args.eval:
+            print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
+
+    if not run(app, settings, on_ready=ready):
+        raise CLIError(f"could not listen on {settings.host}:{settings.port} (see above); "
+                       "pick another port with `--port` or `KQA_PORT`")
     return 0
 
 

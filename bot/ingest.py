@@ -1,4 +1,5 @@
-"""`kratom-qa ingest`: corpus -> chunks -> embeddings -> a new Chroma collection -> atomic switch.
+"""`kratom-qa ingest`: corpus -> chunks -> embeddings -> a new Chroma collection -> atomic switch
+-> the composer's sentence vectors, cached beside the index (`<data_dir>/cache`).
 
 Incremental: a document whose content hash (file bytes + chunker version + model) is
 unchanged keeps its stored embeddings; changed documents are re-embedded, removed ones
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 from tqdm import tqdm
 
 from bot.chunking import CHUNKER_VERSION, chunk_document, embedding_text
+from bot.compose import precompute_vectors
 from bot.corpus_loader import load_corpus
 from bot.embedding import Encoder
 from bot.index import Index, StoredChunk
@@ -88,6 +90,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     removed = len(set(old) - {d.id for d in docs})
 
     if not to_encode and not removed and index.exists():
+        precompute_vectors(encoder, [r.chunk for r in rows], settings.data_dir / "cache", progress)  # no-op when cached
         report = IngestReport(len(docs), len(rows), 0, 0, 0, unchanged, 0,
                               time.perf_counter() - started, index.version, switched=False)
         log.info("ingest: nothing changed")
@@ -113,6 +116,9 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
         index.drop(staging.name)
         raise
     index.switch(staging.name, version, documents=len(docs), chunks=len(rows), model=encoder.model_name)
+    # The composer's sentence and heading vectors depend only on the index: encode them now,
+    # under this progress bar, into the cache beside the index, not at the first server start.
+    precompute_vectors(encoder, [r.chunk for r in rows], settings.data_dir / "cache", progress)
     report = IngestReport(len(docs), len(rows), added, updated, removed, unchanged, encoded,
                           time.perf_counter() - started, version, switched=True)
     log.info("ingest: %s", report.summary())
