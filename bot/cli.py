@@ -24,11 +24,19 @@ class CLIError(Exception):
     pass
 
 
-def _settings(args: argparse.Namespace):
-    from bot.settings import load_settings
+def _settings(args: argparse.Namespace, corpus: bool = False):
+    """The settings, with a warning per misspelt `KQA_*` variable; `corpus`: the command reads the
+    corpus, so a missing corpus folder stops it now, before any model loads."""
+    from bot.settings import load_settings, unknown_variables
 
+    for warning in unknown_variables(dict(os.environ)):
+        print(f"warning: {warning}", file=sys.stderr)
     overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
-    return load_settings(**overrides)
+    settings = load_settings(**overrides)
+    if corpus and not settings.corpus_dir.is_dir():
+        raise CLIError(f"the corpus folder {settings.corpus_dir} does not exist (KQA_CORPUS_DIR); "
+                       "unset KQA_CORPUS_DIR to use the bundled corpus/")
+    return settings
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -43,7 +51,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.ingest import ingest
     from bot.services import Services
 
-    services = Services(_settings(args))
+    services = Services(_settings(args, corpus=True))
     report = ingest(services.settings, services.encoder, services.index, progress=not args.quiet)
     print(report.summary())
     return 0
@@ -81,7 +89,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise CLIError('ask needs a question, e.g. kratom-qa ask "Is kratom approved by the FDA?"')
-    services = Services(_settings(args))
+    services = Services(_settings(args, corpus=True))
     _ = services.policy  # a broken policy stops here, before any work
     ensure_index(services)
     reply = answer_turn([{"role": "user", "content": question}], services)
@@ -120,7 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import port_problem
 
     started = time.perf_counter()
-    settings = _settings(args)
+    settings = _settings(args, corpus=True)
     if args.eval:  # a local harness: no rate limit, and so nobody else may reach the server
         if settings.host not in LOOPBACK:
             raise CLIError(f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
@@ -165,7 +173,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluate import (check_gate, corpus_texts, evaluate, http_target, in_process_target, load_dataset,
                               load_gate, terminal_table, write_reports)
 
-    settings = _settings(args)
+    settings = _settings(args, corpus=True)
     datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
     gate = load_gate(Path(args.gate)) if args.gate else None
     if args.url:
@@ -198,7 +206,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_corpus(args: argparse.Namespace) -> int:
     from bot.corpus_loader import load_corpus
 
-    settings = _settings(args)
+    settings = _settings(args, corpus=True)
     if args.action == "validate":
         docs = load_corpus(settings.corpus_dir)
         print(f"corpus OK: {len(docs)} documents in {settings.corpus_dir}")

@@ -80,3 +80,17 @@ def test_serve_prints_each_step_and_the_url_only_once_listening(services):
         assert log.count("done in") == len(steps) - 1, log
     finally:
         srv.stop()
+
+
+def test_missing_corpus_folder_is_named_at_once_before_the_model_loads(tmp_path):
+    out = run("ingest", env={"KQA_DATA_DIR": str(tmp_path), "KQA_CORPUS_DIR": "/nope"})
+    assert out.returncode == 2
+    assert "the corpus folder /nope does not exist (KQA_CORPUS_DIR)" in out.stderr
+    assert "sources.yaml" not in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "chroma").exists()  # nothing was opened or loaded
+
+
+def test_cli_warns_about_a_misspelt_variable():
+    out = run("settings", env={"KQA_PROT": "7861"})
+    assert out.returncode == 0
+    assert "warning: KQA_PROT is not a kratom-qa setting and is ignored; did you mean KQA_PORT?" in out.stderr
