@@ -107,10 +107,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print()
     print(reply.text)
     if reply.passages:
-        print("\nPassages retrieved:")
-        for n, p in enumerate(reply.passages, 1):
+        # Numbered like the answer's citations ([n] is source n); passages no sentence came from get "-".
+        number = {c.doc_id: c.number for c in reply.citations}
+        print("\nPassages retrieved (numbered as the answer's sources):")
+        for p in sorted(reply.passages, key=lambda p: number.get(p.chunk.doc_id, len(number) + 1)):
             c = p.chunk
-            print(f"[{n}] {c.title} — {c.heading}")
+            mark = f"[{number[c.doc_id]}]" if c.doc_id in number else " - "
+            print(f"{mark} {c.title} — {c.heading}")
             print(f"    {c.publisher}, {c.year}. {c.url}  (similarity {p.similarity:.2f})")
     return 0
 

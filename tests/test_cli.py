@@ -94,3 +94,16 @@ def test_cli_warns_about_a_misspelt_variable():
     out = run("settings", env={"KQA_PROT": "7861"})
     assert out.returncode == 0
     assert "warning: KQA_PROT is not a kratom-qa setting and is ignored; did you mean KQA_PORT?" in out.stderr
+
+
+def test_ask_numbers_its_passages_like_the_answers_citations(services):
+    import re
+
+    out = run("ask", "Can kratom damage your liver?", env={"KQA_DATA_DIR": str(services.settings.data_dir)})
+    assert out.returncode == 0, out.stderr
+    answer, passages = out.stdout.split("Passages retrieved", 1)
+    listed = re.findall(r"^\[(\d+)\] (.+?) — ", passages, re.MULTILINE)
+    assert listed, passages
+    for n, title in listed:  # passage [n] is the document the answer cites as [n]
+        source = next((ln for ln in answer.splitlines() if ln.startswith(f"{n}. ")), "")
+        assert f'"{title}"' in source, (n, title, source)
