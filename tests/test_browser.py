@@ -285,3 +285,114 @@ def test_chat_refuses_to_be_embedded_by_a_host_not_listed(browser, sites):
         assert not frame.url.startswith(srv.url)  # chromium shows its error page instead
     finally:
         context.close()
+
+
+# ---- /embed.js: one script tag, a floating button, the chat in a panel (issue #15) ----------
+
+class Widget:
+    """examples/widget.html: a host page whose only integration is the /embed.js script tag."""
+
+    def __init__(self, browser, host_origin: str, chat_url: str, query: str = ""):
+        self.context = browser.new_context(viewport={"width": 1200, "height": 900})
+        self.context.route("**/*", _loopback_only)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.console: list[str] = []
+        self.page.on("console", lambda m: self.console.append(m.text))
+        with self.page.expect_response(lambda r: r.url.endswith("/embed.js"), timeout=60_000) as script:
+            self.page.goto(f"{host_origin}/widget.html?chat={quote(chat_url.rstrip('/') + '/', safe='')}{query}")
+        self.script = script.value
+        self.button = self.page.locator("#kqa-embed-button")
+        self.panel = self.page.locator("#kqa-embed-panel")
+        self.ui = self.page.frame_locator("#kqa-embed-frame")
+
+    def ask(self, text: str):
+        from playwright.sync_api import expect
+
+        bots = self.ui.locator("#kqa-chat [data-testid='bot']")
+        before = bots.count()
+        box = self.ui.locator("textarea[data-testid='textbox']")
+        box.fill(text)
+        box.press("Enter")
+        expect(bots).to_have_count(before + 1, timeout=REPLY_TIMEOUT_MS)
+        expect(self.ui.locator("button.stop-button")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        return bots.last
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_widget_button_opens_the_chat_panel_by_keyboard_with_cited_answers_and_the_911_banner(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url)
+    try:
+        assert w.script.status == 200 and "javascript" in (w.script.header_value("content-type") or "")
+        expect(w.button).to_be_visible()
+        expect(w.button).to_have_text("Ask about kratom")
+        assert "Ask about kratom" in (w.button.get_attribute("aria-label") or "")
+        expect(w.button).to_have_attribute("aria-expanded", "false")
+        expect(w.panel).to_be_hidden()
+        w.button.focus()
+        w.page.keyboard.press("Enter")  # keyboard only
+        expect(w.panel).to_be_visible()
+        expect(w.button).to_have_attribute("aria-expanded", "true")
+        expect(w.panel).to_have_attribute("role", "dialog")
+        assert w.panel.get_attribute("aria-label")
+        expect(w.page.get_by_role("button", name="Close the chat")).to_be_focused()
+        w.ui.locator("textarea[data-testid='textbox']").wait_for(state="visible", timeout=60_000)
+        reply = w.ask("Can kratom damage your liver?")
+        expect(reply).to_contain_text("[1]")
+        expect(reply.locator("strong", has_text="Sources")).to_be_visible()
+        urgent = w.ask("my friend took kratom and won't wake up")
+        banner = urgent.locator(".kqa-urgent")
+        expect(banner).to_be_visible()
+        expect(banner).to_be_in_viewport()  # the panel shows it, not just the DOM
+        expect(banner.locator("a[href='tel:911']")).to_be_visible()
+        w.page.keyboard.press("Escape")
+        expect(w.panel).to_be_hidden()
+        expect(w.button).to_be_focused()
+        expect(w.button).to_have_attribute("aria-expanded", "false")
+    finally:
+        w.close()
+
+
+def test_widget_passes_locale_and_language_to_the_chat(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url, query="&locale=uk&lang=es")
+    try:
+        expect(w.button).to_have_text("Preguntar sobre el kratom")
+        w.button.click()
+        src = w.page.locator("#kqa-embed-frame").get_attribute("src") or ""
+        assert "locale=UK" in src and "lang=es" in src, src
+        w.ui.locator("textarea[data-testid='textbox']").wait_for(state="visible", timeout=60_000)
+        banner = w.ask("my friend took kratom and won't wake up").locator(".kqa-urgent")
+        expect(banner).to_be_visible()
+        expect(banner.locator("a[href='tel:999']")).to_be_visible()  # UK numbers, from data-locale
+        expect(banner.locator("a[href='tel:911']")).to_have_count(0)
+    finally:
+        w.close()
+
+
+def test_widget_refuses_a_site_not_in_the_allowlist(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    other = origin.replace("127.0.0.1", "localhost")  # same page, an origin the server does not allow
+    w = Widget(browser, other, srv.url)
+    try:
+        assert w.script.status == 200
+        w.page.wait_for_function("window.__kqaEmbed === true && document.readyState === 'complete'")  # it ran
+        expect(w.button).to_have_count(0)
+        expect(w.panel).to_have_count(0)
+        for _ in range(100):  # console events reach Python a moment later
+            if any("not in the chat server's KQA_ALLOWED_ORIGINS" in m for m in w.console):
+                break
+            w.page.wait_for_timeout(100)
+        assert any("not in the chat server's KQA_ALLOWED_ORIGINS" in m for m in w.console), w.console
+        expect(w.button).to_have_count(0)
+    finally:
+        w.close()
