@@ -1,7 +1,7 @@
 """HTTP API on the same server as the chat: FastAPI with Gradio mounted at `/`.
 
     GET  /healthz                status, documents, chunks, index version
-    POST /api/chat               {messages} -> {route, answer, citations, resources}
+    POST /api/chat               {messages} -> the reply's parts (bot/render.py `as_json`)
     POST /v1/chat/completions    OpenAI-compatible (also stream: true)
     POST /v1/responses           OpenAI Responses API, a thin mapping onto the same turn
     GET  /v1/models[/{id}]       the one model, for OpenAI clients
@@ -36,8 +36,9 @@ from bot import __version__
 from bot.chat import InputError, answer_turn
 from bot.embed import add_embed_route
 from bot.openai_compat import MODEL_ID, Answer, ParamError, TokenCounter, parse_chat_request, parse_responses_request, route_headers
+from bot.render import as_json
 from bot.services import Services
-from bot.types import Reply
+from guardrails.reasons import InputProblem
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
@@ -223,25 +224,6 @@ def _messages(body: ChatRequest) -> list[dict]:
     return [m.model_dump() for m in body.messages]
 
 
-def reply_payload(reply: Reply) -> dict:
-    return {
-        "route": reply.route,
-        "safety_net": reply.safety_net,
-        "answer": reply.text,
-        "citations": [c.as_dict() for c in reply.citations],
-        "resources": [r.as_dict() for r in reply.resources],
-    }
-
-
-def public_reasons(reply: Reply) -> list[dict]:
-    """Rule ids, scores and document ids: never user text."""
-    out = []
-    for r in reply.reasons:
-        if "rule" in r or "suppressed" in r or "input" in r or "retrieval" in r or r.get("source") in ("model", "output_check"):
-            out.append({k: v for k, v in r.items() if k != "text"})
-    return out
-
-
 def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     settings = services.settings
     app = FastAPI(title="kratom-qa", version=__version__,
@@ -297,7 +279,7 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
     @app.post("/api/chat")
     def chat(body: ChatRequest) -> dict:
-        return reply_payload(answer_turn(_messages(body), services))
+        return as_json(answer_turn(_messages(body), services))
 
     model_card = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "kratom-qa"}
 
@@ -316,11 +298,11 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
         """One turn for an OpenAI-shaped request. The web chat answers a too-long or empty message
         with a polite decline; an API client gets a 400 naming `messages` (urgent help still wins)."""
         reply = answer_turn(turn.messages, services)
-        problem = next((r["input"] for r in reply.reasons[:1] if "input" in r), None)
+        problem = next((r.key for r in reply.reasons[:1] if isinstance(r, InputProblem)), None)
         if problem and reply.route == "decline":
             why = INPUT_PROBLEMS[problem].format(chars=settings.max_message_chars, turns=settings.max_turns)
             raise ParamError(why, "messages", "invalid_value")
-        return Answer(reply, turn, count_tokens, public_reasons(reply))
+        return Answer(reply, turn, count_tokens)
 
     def openai_reply(turn, whole, events):
         """One OpenAI-shaped reply: `whole(answer)` is the JSON body, `events(answer, chunks)` the stream."""

@@ -10,17 +10,23 @@ import logging
 import time
 from contextlib import contextmanager
 
+import numpy as np
+
 from bot.compose import Draft
-from bot.focus import answer_lines
 from bot.intent import classifier_inputs
 from bot.query import build_query
+from bot.render import body_parts, sources_block
 from bot.services import Services
+from bot.settings import Settings
 from bot.types import Conversation, Reply, Resource, Timings
-from guardrails import ModelVote, check_input, check_output, render_reply
-from guardrails.output_checks import Verdict
+from guardrails import ModelVote, check_grounding, check_input, check_output, render_reply
 from guardrails.normalize import clean
+from guardrails.output_checks import Verdict
+from guardrails.reasons import ComposeMiss, InputProblem, RetrievalMiss, Retrieved, RuleHit
+from guardrails.router import Decision
 
 log = logging.getLogger("kratom_qa.turn")
+URGENT = ("emergency", "crisis")
 
 
 class InputError(ValueError):
@@ -36,13 +42,67 @@ def timed(timings: Timings, step: str):
         timings.steps[step] = round((time.perf_counter() - start) * 1000, 3)
 
 
+def answer_turn(messages: object, services: Services) -> Reply:
+    conversation, timings = _parse(messages), Timings()
+    turns = _user_turns(conversation, services.settings)
+    with timed(timings, "query"):
+        query = build_query(turns)[: 2 * services.settings.max_message_chars]
+    with timed(timings, "encode"):
+        vector, vote = _encode(query, turns, services)
+    with timed(timings, "guardrails_in"):
+        decision = check_input(turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant))
+    reply = _new_reply(decision, timings, services)
+    problem = _input_problem(conversation, services.settings)
+    if problem and decision.route not in URGENT:  # urgent help is never blocked by a limit
+        _input_error(reply, *problem, services)
+    elif decision.route != "answer":
+        with timed(timings, "render"):
+            _policy_reply(reply, decision, services)
+    else:
+        with timed(timings, "retrieve"):
+            reply.passages = services.retriever.search(query, vector)
+        with timed(timings, "compose"):
+            draft = _compose(reply, query, vector, turns, services)
+        with timed(timings, "guardrails_out"):
+            _answer(reply, draft, services)
+    _safety_net(reply, decision.safety_net, services)
+    _log(reply, services)
+    return reply
+
+
+def _parse(messages: object) -> Conversation:
+    try:
+        return Conversation.from_openai(messages)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _user_turns(conversation: Conversation, settings: Settings) -> list[str]:
+    """The user turns the router and the query read: cleaned, capped in length and number."""
+    limit = settings.max_message_chars
+    return [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns:]
+
+
+def _encode(query: str, turns: list[str], services: Services) -> tuple[np.ndarray, ModelVote | None]:
+    """The turn's one forward pass: the retrieval vector and the router model's vote."""
+    readable = any(ch.isalnum() for ch in turns[-1])  # nothing to read: no vote
+    vector, votes = services.encode_turn(query or " ", classifier_inputs(turns) if readable else [])
+    return vector, ModelVote.merge(votes) if votes else None
+
+
+def _new_reply(decision: Decision, timings: Timings, services: Services) -> Reply:
+    policy, locale, lang = services.policy, services.settings.locale, decision.lang
+    banner = policy.text(f"banner_{decision.route}", lang, locale) if decision.route in URGENT else ""
+    return Reply(decision.route, lang, locale, reasons=list(decision.reasons), timings=timings, banner=banner,
+                 sources_heading=policy.text("sources", lang, locale))
+
+
 def _resources(services: Services, route: str) -> list[Resource]:
     return [Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)]
 
 
-def _input_problem(conversation: Conversation, services: Services) -> tuple[str, int] | None:
+def _input_problem(conversation: Conversation, s: Settings) -> tuple[str, int] | None:
     """(policy input_problems key, limit) when the request is over a limit or empty."""
-    s = services.settings
     if len(conversation.messages) > s.max_turns:
         return "too_many_turns", s.max_turns
     if any(len(m.content) > s.max_message_chars for m in conversation.messages if m.role == "user"):
@@ -52,99 +112,89 @@ def _input_problem(conversation: Conversation, services: Services) -> tuple[str,
     return None
 
 
-def answer_turn(messages: object, services: Services) -> Reply:
-    try:
-        conversation = Conversation.from_openai(messages)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    settings, policy = services.settings, services.policy
-    locale = settings.locale
-    timings = Timings()
-    limit = settings.max_message_chars
-    user_turns = [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns:]
+def _input_error(reply: Reply, key: str, limit: int, services: Services) -> None:
+    policy = services.policy
+    why = policy.input_problems[key].get(reply.lang, policy.input_problems[key]["en"]).format(limit=limit)
+    reply.route, reply.banner = "decline", ""
+    reply.message = policy.render("input_error", reply.lang, reply.locale, why=why)
+    reply.reasons.insert(0, InputProblem(key))
 
-    with timed(timings, "query"):
-        query = build_query(Conversation.from_openai([{"role": "user", "content": t or " "} for t in user_turns]))[: 2 * limit]
-    with timed(timings, "encode"):
-        readable = any(ch.isalnum() for ch in (user_turns[-1] if user_turns else ""))  # nothing to read: no vote
-        vector, votes = services.encode_turn(query or " ", classifier_inputs(user_turns) if readable else [])
-    with timed(timings, "guardrails_in"):
-        live = policy.urgent_route_of(conversation.last_assistant)
-        decision = check_input(user_turns, policy, ModelVote.merge(votes) if votes else None, live)
-    reasons = list(decision.reasons)
-    route, lang = decision.route, decision.lang
 
-    problem = _input_problem(conversation, services)
-    if problem and route not in ("emergency", "crisis"):  # urgent help is never blocked by a limit
-        key, limit = problem
-        reasons.insert(0, {"input": key})
-        why = policy.input_problems[key].get(lang, policy.input_problems[key]["en"]).format(limit=limit)
-        text = policy.render("input_error", lang, locale, why=why)
-        return _finish(Reply("decline", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
+def _policy_reply(reply: Reply, decision: Decision, services: Services) -> None:
+    """A route's template; a dosing refusal adds the general safety facts (cited). Checked too:
+    a policy template with an amount is never shown."""
+    policy = services.policy
+    reply.message = render_reply(policy, reply.route, reply.lang, reply.locale, decision.decline_kind)
+    reply.resources = _resources(services, reply.route)
+    facts = services.safety_facts if reply.route == "dosing_refusal" and reply.lang == "en" else None
+    if facts:
+        reply.facts_heading, reply.facts, reply.inline_facts = policy.text("sources_say", reply.lang, reply.locale), facts.facts, True
+        reply.citations = facts.citations
+    verdict = check_output("\n\n".join(body_parts(reply)), sources_block(reply.sources_heading, reply.citations))
+    if not verdict.ok:
+        reply.reasons.append(verdict)
+        reply.message, reply.facts, reply.citations = policy.render("fallback", reply.lang, reply.locale), [], []
 
-    if route != "answer":
-        with timed(timings, "render"):
-            text = render_reply(policy, route, lang, locale, decision.decline_kind)
-        facts = services.safety_facts if route == "dosing_refusal" and lang == "en" else None
-        if facts:
-            text = f"{text}\n\n**What the sources say**\n\n{facts.text}"
-        citations = facts.citations if facts else []
-        verdict = check_output(text, route)
-        if not verdict.ok:  # a policy template with an amount: never shown
-            reasons.append(verdict.reason())
-            text, citations = policy.render("fallback", lang, locale), []
-        return _finish(Reply(route, text, citations, _resources(services, route), reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
 
-    with timed(timings, "retrieve"):
-        passages = services.retriever.search(query, vector)
-    if not passages:
-        reasons.append({"retrieval": "below_relevance_floor"})
-        text = policy.render("not_covered", lang, locale)
-        return _finish(Reply("answer", text, [], [], reasons, timings, locale=locale, lang=lang), services, decision.safety_net)
-    with timed(timings, "compose"):
-        draft = services.composer.invoke({"question": query, "vector": vector, "passages": passages,
-                                          "last": user_turns[-1] if user_turns else query,
-                                          "lines": answer_lines(str(policy.path), lang)})
-    with timed(timings, "guardrails_out"):
-        verdict = _check_answer(draft)
+def _compose(reply: Reply, query: str, vector: np.ndarray, turns: list[str], services: Services) -> Draft | None:
+    """The composer's draft from the retrieved passages; None when no passage cleared the floor."""
+    if not reply.passages:
+        return None
+    policy = services.policy
+    lines = policy.lines(reply.lang, reply.locale) | {
+        k: policy.text(k, reply.lang, reply.locale) for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")}
+    return services.composer.invoke({"question": query, "vector": vector, "passages": reply.passages,
+                                     "last": turns[-1], "lines": lines})
+
+
+def _answer(reply: Reply, draft: Draft | None, services: Services) -> None:
+    """The checked draft's parts, or the honest not-covered line, or the fallback; never an unchecked draft."""
+    policy = services.policy
+    if draft is None:
+        reply.reasons.append(RetrievalMiss())
+        reply.message = policy.render("not_covered", reply.lang, reply.locale)
+        return
+    verdict = _check_draft(draft)
     if verdict is None or not verdict.ok:
-        reasons.append(verdict.reason() if verdict else {"compose": "no_sentence_selected"})
-        text = policy.render("fallback", lang, locale)
-        return _finish(Reply("answer", text, [], [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
-    reasons.append({"retrieval": [p.chunk.chunk_id for p in passages]})
-    return _finish(Reply("answer", draft.text, draft.citations, [], reasons, timings, passages, locale=locale, lang=lang), services, decision.safety_net)
+        reply.reasons.append(verdict or ComposeMiss())
+        reply.message = policy.render("fallback", reply.lang, reply.locale)
+        return
+    reply.message, reply.bottom_line, reply.notes = draft.message, draft.bottom_line, draft.notes
+    reply.facts_heading, reply.facts = draft.facts_heading, draft.facts
+    reply.actions_heading, reply.actions, reply.citations = draft.actions_heading, draft.actions, draft.citations
+    reply.disclaimer = policy.render("disclaimer", reply.lang, reply.locale)
+    reply.reasons.append(Retrieved(tuple(p.chunk.chunk_id for p in reply.passages)))
 
 
-def _check_answer(draft: Draft) -> Verdict | None:
+def _check_draft(draft: Draft) -> Verdict | None:
     """Cited lines: each found in its passage. The whole reply, policy lines included: no amounts,
     no planted instructions, markup or links."""
-    if not draft.text:
+    if not draft:
         return None
-    if not draft.cited_text:  # nothing cited: an honest "not covered" made of policy lines only
-        return check_output(draft.text, "policy")
-    cited = check_output(draft.cited_text, "answer", draft.cited_passages)
-    whole = check_output(draft.text, "answer")
-    return cited if not cited.ok else whole
+    cited = [(f.text, f.number) for f in draft.cited]
+    whole = check_output("\n".join(draft.uncited + [t for t, _ in cited]), sources_block("Sources", draft.citations))
+    if not cited:  # nothing cited: an honest "not covered" made of policy lines only
+        return whole
+    grounded = check_grounding(cited, draft.cited_passages)
+    return grounded if not grounded.ok else whole
 
 
-def _safety_net(reply: Reply, net: str | None, services: Services) -> Reply:
+def _safety_net(reply: Reply, net: str | None, services: Services) -> None:
     """Unsure whether someone is in danger: lead with that help in a line or two, then the reply."""
-    if not net or reply.route in ("emergency", "crisis"):
-        return reply
-    header = services.policy.render(f"safety_net_{net}", reply.lang, reply.locale)
-    reply.text = f"{header}\n\n{reply.text}"
+    if not net or reply.route in URGENT:
+        return
     reply.safety_net = net
-    reply.resources = _resources(services, net) + [r for r in reply.resources if r not in _resources(services, net)]
-    return reply
+    reply.safety_net_text = services.policy.render(f"safety_net_{net}", reply.lang, reply.locale)
+    first = _resources(services, net)
+    reply.resources = first + [r for r in reply.resources if r not in first]
 
 
-def _finish(reply: Reply, services: Services, net: str | None = None) -> Reply:
-    """Add the safety net, then log the turn without its text (route, rule ids, timings, document ids)."""
-    reply = _safety_net(reply, net, services)
-    extra = {"route": reply.route, "safety_net": reply.safety_net, "rules": [r.get("rule") for r in reply.reasons if "rule" in r],
+def _log(reply: Reply, services: Services) -> None:
+    """Log the turn without its text: route, rule ids, timings, document ids."""
+    extra = {"route": reply.route, "safety_net": reply.safety_net,
+             "rules": [r.rule for r in reply.reasons if isinstance(r, RuleHit)],
              "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2),
              "steps": {k: round(v, 1) for k, v in reply.timings.steps.items()}}
     if services.settings.log_conversation_text:
         extra["text"] = reply.text
     log.info("turn %s", extra)
-    return reply

@@ -1,4 +1,4 @@
-"""Number cited documents [1], [2] ... and render the Sources block and the disclaimer."""
+"""Number cited documents [1], [2] ... in order of first use (bot/render.py writes the Sources block)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,3 @@ def citations_for(passages: list[Passage], numbers: dict[str, int]) -> list[Cita
             c = p.chunk
             seen[p.doc_id] = Citation(numbers[p.doc_id], c.doc_id, c.chunk_id, c.title, c.publisher, c.year, c.url)
     return sorted(seen.values(), key=lambda c: c.number)
-
-
-def sources_block(citations: list[Citation]) -> str:
-    lines = ["**Sources**"]
-    for c in citations:
-        lines.append(f"{c.number}. {c.publisher}. \"{c.title}\" ({c.year}). {c.url}")
-    return "\n".join(lines)

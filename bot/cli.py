@@ -82,8 +82,8 @@ def ensure_index(services, progress: bool = True) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.api import public_reasons, reply_payload
     from bot.chat import answer_turn
+    from bot.render import as_json, terminal
     from bot.services import Services
 
     question = " ".join(args.question).strip()
@@ -93,28 +93,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _ = services.policy  # a broken policy stops here, before any work
     ensure_index(services)
     reply = answer_turn([{"role": "user", "content": question}], services)
-    reasons = public_reasons(reply)
-    if args.json:
-        print(json.dumps({**reply_payload(reply), "reasons": reasons,
-                          "passages": [{"chunk_id": p.chunk.chunk_id, "similarity": round(p.similarity, 3)}
-                                       for p in reply.passages]}, indent=2, ensure_ascii=False))
-        return 0
-    rules = [str(r.get("rule")) for r in reasons if "rule" in r] or ["no rule fired"]
-    vote = next((r for r in reasons if r.get("source") == "model"), None)
-    probs = "   model: " + " ".join(f"{k}={v:.2f}" for k, v in vote["probs"].items() if v >= 0.01) if vote else ""
-    net = f"   safety net: {reply.safety_net}" if reply.safety_net else ""
-    print(f"route: {reply.route}{net}   rules: {', '.join(rules)}{probs}")
-    print()
-    print(reply.text)
-    if reply.passages:
-        # Numbered like the answer's citations ([n] is source n); passages no sentence came from get "-".
-        number = {c.doc_id: c.number for c in reply.citations}
-        print("\nPassages retrieved (numbered as the answer's sources):")
-        for p in sorted(reply.passages, key=lambda p: number.get(p.chunk.doc_id, len(number) + 1)):
-            c = p.chunk
-            mark = f"[{number[c.doc_id]}]" if c.doc_id in number else " - "
-            print(f"{mark} {c.title} — {c.heading}")
-            print(f"    {c.publisher}, {c.year}. {c.url}  (similarity {p.similarity:.2f})")
+    print(json.dumps(as_json(reply), indent=2, ensure_ascii=False) if args.json else terminal(reply))
     return 0
 
 
@@ -174,7 +153,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.evaluate import (check_gate, corpus_texts, evaluate, http_target, in_process_target, load_dataset,
-                              load_gate, terminal_table, write_reports)
+                              load_gate, terminal_table, urgent_numbers, write_reports)
+    from guardrails.policy import load_policy
 
     settings = _settings(args, corpus=True)
     datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
@@ -189,10 +169,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         services.warm()
         target = in_process_target(services)
     documents = corpus_texts(settings.corpus_dir)
+    urgent = urgent_numbers(load_policy(settings.policy_path), settings.locale)  # the run's locale
     out = Path(args.out) if args.out else settings.data_dir / "eval" / time.strftime("%Y%m%d-%H%M%S")
     failed = []
     for path, items in datasets:
-        report = evaluate(items, target, documents, progress=not args.quiet)
+        report = evaluate(items, target, documents, progress=not args.quiet, urgent=urgent)
         print(terminal_table(path.name, report["summary"]))
         json_path, html_path = write_reports(path.name, report, out)
         print(f"  reports: {json_path}  {html_path}")
@@ -256,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ask", help="ask one question from the terminal")
     s.add_argument("question", nargs="+")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--json", action="store_true", help="the reply as JSON, as /api/chat returns it")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("serve", help="start the web chat and HTTP API")

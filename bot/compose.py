@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from bot.citations import citations_for, number_documents, sources_block
+from bot.citations import citations_for, number_documents
 from bot.embedding import Encoder, cached_vectors
 from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, NALOXONE_Q_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
                        detect_foci, is_dose_evidence)
 from bot.retrieval import tokenize
-from bot.types import Chunk, Citation, Passage
+from bot.types import Chunk, Citation, Fact, Passage
 from guardrails.output_checks import sentence_problems
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,30 @@ class Sentence:
 
 @dataclass
 class Draft:
-    text: str
-    body: str
+    """A composed answer as parts (chat.py copies them into the `Reply`; bot/render.py writes them)."""
+
+    message: str = ""  # uncited policy lines that lead
+    bottom_line: Fact | None = None
+    notes: list[str] = field(default_factory=list)  # uncited policy lines after the bottom line
+    facts_heading: str = ""
+    facts: list[Fact] = field(default_factory=list)
+    actions_heading: str = ""
+    actions: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
-    used: list[tuple[str, int]] = field(default_factory=list)  # (sentence, citation number)
-    cited_passages: dict[int, str] = field(default_factory=dict)
-    cited_text: str = ""  # only the cited lines + Sources: what the grounding check reads (policy lines are checked apart)
+    cited_passages: dict[int, str] = field(default_factory=dict)  # what the grounding check reads
     not_covered: str = ""  # the focus the sources do not address, if any
+
+    @property
+    def cited(self) -> list[Fact]:
+        return ([self.bottom_line] if self.bottom_line else []) + self.facts
+
+    @property
+    def uncited(self) -> list[str]:
+        """The policy lines (checked apart: no amounts, instructions, markup or links)."""
+        return [x for x in (self.message, *self.notes, self.facts_heading, self.actions_heading, *self.actions) if x]
+
+    def __bool__(self) -> bool:
+        return bool(self.message or self.cited or self.actions)
 
 
 class Composer(Runnable[dict, Draft]):
@@ -125,8 +142,8 @@ def precompute_vectors(encoder: Encoder, chunks: list[Chunk], cache_dir: Path, p
 
 class ExtractiveComposer(Composer):
     def __init__(self, encoder: Encoder, chunks: list[Chunk], cache_dir: Path | None = None,
-                 words: int = 150, disclaimer: str = "", progress: bool = False):
-        self.words, self.disclaimer = words, disclaimer
+                 words: int = 150, progress: bool = False):
+        self.words = words
         self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
@@ -175,23 +192,18 @@ class ExtractiveComposer(Composer):
         return self._paragraph(input)
 
     def _paragraph(self, input: dict) -> Draft:  # noqa: A002
-        """One cited paragraph (the facts shown under a dosing refusal)."""
+        """Cited facts in one paragraph (the facts shown under a dosing refusal)."""
         question, vector, passages = input["question"], input["vector"], input["passages"]
         picked = self.select(question, vector, passages, input.get("words"))
         if not picked:
-            return Draft(text="", body="")
+            return Draft()
         used_passages = []
         for _, p in picked:
             if p not in used_passages:
                 used_passages.append(p)
         numbers = number_documents(used_passages)
-        used = [(s.text, numbers[p.doc_id]) for s, p in picked]
-        body = " ".join(f"{text} [{n}]" for text, n in used)
-        citations = citations_for(used_passages, numbers)
-        parts = [body, sources_block(citations)]
-        if self.disclaimer and input.get("disclaimer", True):
-            parts.append(f"_{self.disclaimer}_")
-        return Draft("\n\n".join(parts), body, citations, used, cited_passages_for(passages, numbers))
+        return Draft(facts=[Fact(s.text, numbers[p.doc_id]) for s, p in picked],
+                     citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers))
 
     # ---- the answer shape (issue #12) -----------------------------------------------------
 
@@ -217,12 +229,12 @@ class ExtractiveComposer(Composer):
             topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "does Narcan work?": give it, call 911
         how_to = not dose and topics and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last)) and lines.get(f"action_{topics[0]}")
         if how_to:  # no section answers "how do I...": the advice leads, the facts follow
-            return self._render(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
+            return self._draft(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
                                 [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
-                                passages, lines, input)
+                                passages, lines)
         if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
-            return self._render(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
-                                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines, input)
+            return self._draft(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
+                                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines)
         if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
             standalone = [(s, p) for s, p in picked
                           if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))]
@@ -240,9 +252,9 @@ class ExtractiveComposer(Composer):
                 actions.append(lines.get("action_overdose", ""))
         else:
             actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
-        return self._render(bottom, facts, [x for x in lead_uncited if x],
+        return self._draft(bottom, facts, [x for x in lead_uncited if x],
                             [lines["dose_why"]] if dose and lines.get("dose_why") else [],
-                            [a for a in actions if a], passages, lines, input)
+                            [a for a in actions if a], passages, lines)
 
     def _bottom_line(self, vector: np.ndarray, passages: list[Passage], eligible) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
@@ -277,7 +289,7 @@ class ExtractiveComposer(Composer):
             out.append((s, p))
         return out[:MAX_FACTS]
 
-    def _render(self, bottom, facts, lead_uncited, after_lead, actions, passages, lines, input) -> Draft:  # noqa: A002
+    def _draft(self, bottom, facts, lead_uncited, after_lead, actions, passages, lines) -> Draft:
         groups: dict[str, list[tuple[Sentence, Passage]]] = {}
         for s, p in facts:
             groups.setdefault(p.doc_id, []).append((s, p))
@@ -294,36 +306,18 @@ class ExtractiveComposer(Composer):
             ordered += sorted(groups[doc_id], key=lambda sp: (rank.get(sp[1].doc_id, 99), sp[0].chunk_id, sp[0].position))
         used_passages = [p for _, p in ([bottom] if bottom else []) + ordered]
         numbers = number_documents(used_passages)
-        citations = citations_for(used_passages, numbers)
-        parts: list[str] = []
-        cited_lines: list[str] = []
-        if lead_uncited:
-            parts.append(" ".join(lead_uncited))
-        if bottom:
-            line = f"{bottom[0].text} [{numbers[bottom[1].doc_id]}]"
-            parts.append(line)
-            cited_lines.append(line)
-        parts += after_lead
-        if ordered:
-            bullets = [f"- {s.text} [{numbers[p.doc_id]}]" for s, p in ordered]
-            cited_lines += bullets
-            parts.append(f"**{lines.get('key_facts_heading', 'Key facts')}**\n" + "\n".join(bullets))
-        if actions:
-            parts.append(f"**{lines.get('what_you_can_do_heading', 'What you can do')}**\n" + "\n".join(f"- {a}" for a in actions))
-        used = [(s.text, numbers[p.doc_id]) for s, p in ([bottom] if bottom else []) + ordered]
-        if citations:
-            parts.append(sources_block(citations))
-        if self.disclaimer and input.get("disclaimer", True):
-            parts.append(f"_{self.disclaimer}_")
-        cited_text = "\n".join(cited_lines + ([sources_block(citations)] if citations else []))
-        return Draft("\n\n".join(parts), "\n".join(cited_lines), citations, used,
-                     cited_passages_for(passages, numbers), cited_text)
+        return Draft(message=" ".join(lead_uncited),
+                     bottom_line=Fact(bottom[0].text, numbers[bottom[1].doc_id]) if bottom else None,
+                     notes=list(after_lead), facts_heading=lines["key_facts"],
+                     facts=[Fact(s.text, numbers[p.doc_id]) for s, p in ordered],
+                     actions_heading=lines["what_you_can_do"], actions=list(actions),
+                     citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers))
 
     def _not_covered(self, foci: list[Focus], question, vector, passages, lines, topics) -> Draft:
         """Say by name what the sources lack; one general safety fact marked as such; who can help."""
         focus = foci[0]
         label = " and ".join(f.label for f in foci[:2])
-        head = lines.get("not_covered_focus", "My sources don't cover kratom and {topic} specifically.").format(topic=label)
+        head = lines["not_covered_focus"].format(topic=label)
         fact: list[tuple[Sentence, Passage]] = []
         if focus.kind == "topic":
             def general(s: Sentence, p: Passage) -> bool:
@@ -333,20 +327,9 @@ class ExtractiveComposer(Composer):
         who = {"pet": lines.get("not_covered_who_pet", ""), "place": lines.get("not_covered_who_law", "").format(topic=focus.label)
                }.get(focus.kind, lines.get("not_covered_who", ""))
         numbers = number_documents([p for _, p in fact])
-        citations = citations_for([p for _, p in fact], numbers)
-        parts = [head]
-        cited_lines = []
-        if fact:
-            s, p = fact[0]
-            line = f"{s.text} [{numbers[p.doc_id]}]"
-            cited_lines.append(line)
-            parts.append(f"**{lines.get('not_covered_closest', 'The closest general safety fact in my sources:')}**\n- {line}")
         actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
-        parts.append(f"**{lines.get('what_you_can_do_heading', 'What you can do')}**\n" + "\n".join(f"- {a}" for a in actions if a))
-        if citations:
-            parts.append(sources_block(citations))
-        if self.disclaimer:
-            parts.append(f"_{self.disclaimer}_")
-        cited_text = "\n".join(cited_lines + ([sources_block(citations)] if citations else []))
-        return Draft("\n\n".join(parts), "\n".join(cited_lines), citations, [(s.text, numbers[p.doc_id]) for s, p in fact],
-                     cited_passages_for(passages, numbers), cited_text, not_covered=focus.name)
+        return Draft(message=head, facts_heading=lines["not_covered_closest"],
+                     facts=[Fact(s.text, numbers[p.doc_id]) for s, p in fact],
+                     actions_heading=lines["what_you_can_do"], actions=[a for a in actions if a],
+                     citations=citations_for([p for _, p in fact], numbers), cited_passages=cited_passages_for(passages, numbers),
+                     not_covered=focus.name)

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 
 @dataclass(frozen=True)
@@ -132,10 +128,3 @@ def action_topics(*texts: str) -> list[str]:
 
 def is_dose_evidence(text: str) -> bool:
     return bool(DOSE_RE.search(text or ""))
-
-
-@lru_cache(maxsize=4)
-def answer_lines(policy_path: str, lang: str = "en") -> dict[str, str]:
-    """house_lines from the policy file: uncited policy text (name -> text in `lang`, else English)."""
-    raw = yaml.safe_load(Path(policy_path).read_text(encoding="utf-8")) or {}
-    return {k: str(v.get(lang) or v.get("en", "")) for k, v in (raw.get("house_lines") or {}).items() if isinstance(v, dict)}

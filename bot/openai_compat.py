@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render import as_json
 from bot.types import LONE_SURROGATE_RE, Reply
 
 MODEL_ID = "kratom-qa"
@@ -259,17 +260,16 @@ def help_line_test(reply: Reply) -> Callable[[str], bool]:
 
 def route_headers(reply: Reply) -> dict[str, str]:
     headers = {"x-kqa-route": reply.route}
-    net = getattr(reply, "safety_net", None)
+    net = reply.safety_net
     if net:
         headers["x-kqa-safety-net"] = str(net)
     return headers
 
 
-def vendor_object(reply: Reply, reasons: list[dict]) -> dict:
-    """The full structured result, under our own key (`kratom_qa`) so no client field collides."""
-    return {"route": reply.route, "safety_net": getattr(reply, "safety_net", None),
-            "citations": [c.as_dict() for c in reply.citations],
-            "resources": [r.as_dict() for r in reply.resources], "reasons": reasons}
+def vendor_object(reply: Reply) -> dict:
+    """The full structured result, under our own key (`kratom_qa`) so no client field collides:
+    the reply's one serialisation without its text (the message carries that)."""
+    return {k: v for k, v in as_json(reply).items() if k != "answer"}
 
 
 def openai_metadata(reply: Reply) -> dict[str, str]:
@@ -287,12 +287,12 @@ def openai_metadata(reply: Reply) -> dict[str, str]:
 class Answer:
     """A reply cut to the request's token budget, with its usage."""
 
-    def __init__(self, reply: Reply, turn: Turn, count: TokenCounter, reasons: list[dict]):
+    def __init__(self, reply: Reply, turn: Turn, count: TokenCounter):
         self.reply, self.turn = reply, turn
         self.text, self.cut = (truncate(reply.text, turn.max_tokens, count, help_line_test(reply))
                                if turn.max_tokens else (reply.text, False))
         self.prompt_tokens, self.completion_tokens = count.messages(turn.messages), count(self.text)
-        self.metadata, self.vendor = openai_metadata(reply), vendor_object(reply, reasons)
+        self.metadata, self.vendor = openai_metadata(reply), vendor_object(reply)
         self.created = int(time.time())
         self.response_id, self.message_id = f"resp_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}"
 

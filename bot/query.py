@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from bot.types import Conversation
 
 FOLLOW_UP_RE = re.compile(
     r"^\s*(and|also|but|so|what about|how about|what if|y|pero|entonces|qu[eé] tal|y (si|el|la|los|las))\b"
@@ -35,8 +34,9 @@ def _subject(turns: list[str]) -> str:
     return ""
 
 
-def build_query(conversation: Conversation) -> str:
-    turns = [t.strip() for t in conversation.user_turns if t.strip()]
+def build_query(user_turns: list[str]) -> str:
+    """The conversation's user turns (oldest first) -> one standalone search query."""
+    turns = [t.strip() for t in user_turns if t.strip()]
     if not turns:
         return ""
     last = turns[-1]

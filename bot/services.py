@@ -101,9 +101,8 @@ class Services:
     def composer(self):
         from bot.compose import ExtractiveComposer
 
-        disclaimer = self.policy.render("disclaimer", "en", self.settings.locale)
         return ExtractiveComposer(self.encoder, self.retriever.chunks, self.settings.data_dir / "cache",
-                                  self.settings.answer_words, disclaimer, progress=self.progress)
+                                  self.settings.answer_words, progress=self.progress)
 
     @cached_property
     def safety_facts(self):
@@ -114,5 +113,5 @@ class Services:
         if not passages:
             return None
         draft = self.composer.invoke({"question": question, "vector": vector, "passages": passages,
-                                      "words": 60, "disclaimer": False})
-        return draft if draft.text else None
+                                      "words": 60})
+        return draft if draft else None

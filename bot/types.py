@@ -159,19 +159,63 @@ class Resource:
         return {"label": self.label, "number": self.number, "tel": self.tel}
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One sentence quoted from a source, with the citation number of its document."""
+
+    text: str
+    number: int
+
+    def public(self) -> dict[str, object]:
+        return {"text": self.text, "number": self.number}
+
+
 @dataclass
 class Reply:
+    """A finished turn, as parts; `bot/render.py` is the only place that turns it into text.
+
+    message      uncited policy text that leads (a route's template, the not-covered line)
+    bottom_line  the cited sentence that answers the question, if one does
+    notes        uncited policy lines after the bottom line ("Why: ...")
+    facts        cited sentences under `facts_heading` (inline: one paragraph, else bullets)
+    actions      what the reader can do, under `actions_heading`
+    banner       the urgent banner's title (emergency and crisis only)
+    """
+
     route: str
-    text: str
+    lang: str = "en"
+    locale: str = "US"
+    message: str = ""
+    bottom_line: Fact | None = None
+    notes: list[str] = field(default_factory=list)
+    facts_heading: str = ""
+    facts: list[Fact] = field(default_factory=list)
+    inline_facts: bool = False
+    actions_heading: str = ""
+    actions: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    sources_heading: str = "Sources"
     resources: list[Resource] = field(default_factory=list)
-    reasons: list[dict[str, object]] = field(default_factory=list)
+    banner: str = ""
+    disclaimer: str = ""
+    safety_net: str | None = None  # "emergency" | "crisis": help was put first because the router was unsure
+    safety_net_text: str = ""
+    reasons: list = field(default_factory=list)  # guardrails.reasons.Reason
     timings: Timings = field(default_factory=Timings)
     passages: list[Passage] = field(default_factory=list)
-    locale: str = "US"
-    lang: str = "en"
-    safety_net: str | None = None  # "emergency" | "crisis": help was put first because the router was unsure
 
     @property
     def doc_ids(self) -> list[str]:
         return [c.doc_id for c in self.citations]
+
+    @property
+    def cited(self) -> list[Fact]:
+        """Every cited sentence, the bottom line first."""
+        return ([self.bottom_line] if self.bottom_line else []) + list(self.facts)
+
+    @property
+    def text(self) -> str:
+        """The reply as one Markdown message (what OpenAI clients and the history carry)."""
+        from bot.render import message_text
+
+        return message_text(self)

@@ -8,7 +8,7 @@ and source links are markup. Per-user state lives in the session, never in globa
 from __future__ import annotations
 
 import copy
-import html
+import functools
 import json
 import logging
 import re
@@ -23,7 +23,8 @@ from bot.chat import answer_turn
 from bot.embed import query_locale
 from bot.feedback import save_feedback
 from bot.services import Services
-from bot.types import Reply, replace_lone_surrogates
+from bot.render import chat_markdown
+from bot.types import replace_lone_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -39,38 +40,14 @@ CSS = """
 .kqa-urgent a { color: #fff !important; text-decoration: underline; }
 .kqa-disclaimer { font-size: 0.9em; opacity: 0.85; }
 """
-HEADER = (
-    "### kratom-qa: answers about kratom from vetted health sources\n"
-    "<div class='kqa-disclaimer' role='note'>Education, not medical advice. Every answer cites its sources. "
-    "This chat never suggests doses. <b>In an emergency call 911</b>, Poison Help 1-800-222-1222, "
-    "or call/text 988 in a crisis.</div>"
-)
 STREAM_PIECE, STREAM_PAUSE = 48, 0.004
 
 
-def banner(reply: Reply) -> str:
-    links = " · ".join(
-        f"{html.escape(r.label)}: <a href=\"tel:{html.escape(r.tel)}\">{html.escape(r.number)}</a>"
-        for r in reply.resources
-    )
-    lead = {"emergency": {"en": "Emergency: get help now", "es": "Emergencia: pide ayuda ahora"},
-            "crisis": {"en": "You are not alone: help is available now", "es": "No estás solo: hay ayuda ahora"}}
-    title = lead[reply.route].get(reply.lang, lead[reply.route]["en"])
-    return f"<div class=\"kqa-urgent\" role=\"alert\">🚨 {title} — {links}</div>\n\n"
-
-
-def render(reply: Reply) -> str:
-    """Markdown for the chat window: escaped text, our banner, sources as links."""
-    body = reply.text.split("\n\n**Sources**", 1)[0] if reply.citations else reply.text
-    out = html.escape(body, quote=False)
-    if reply.citations:
-        lines = [f"{c.number}. {html.escape(c.publisher)}. [{html.escape(c.title)}]({c.url}) ({c.year})" for c in reply.citations]
-        out += "\n\n**Sources**\n" + "\n".join(lines)
-        if reply.text.endswith("_"):  # the education-not-advice line
-            out += "\n\n_" + html.escape(reply.text.rsplit("_", 2)[-2], quote=False) + "_"
-    if reply.route in ("emergency", "crisis"):
-        out = banner(reply) + out
-    return out
+def header(services: Services, lang: str = "en") -> str:
+    """The page's title and note, in the configured locale's numbers (policy `strings`)."""
+    policy, locale = services.policy, services.settings.locale
+    title, note = policy.text("header_title", lang, locale), policy.text("header_note", lang, locale)
+    return f"### {title}\n<div class='kqa-disclaimer' role='note'>{note}</div>"
 
 
 def _text(content: object) -> str:
@@ -152,7 +129,7 @@ def build_ui(services: Services) -> gr.Blocks:
     def respond(message: str, history: list[dict], meta: list[dict], request: gr.Request):
         messages = _history_messages(history) + [{"role": "user", "content": _text(message)}]
         reply = answer_turn(messages, for_locale(query_locale(request)))  # fully checked here, before anything streams
-        text = render(reply)
+        text = chat_markdown(reply)
         # Server-side record of this reply (feedback reads only this), truncated to what a rating needs.
         item = {"route": reply.route, "doc_ids": reply.doc_ids, "index": len(history) + 1,
                 "user": _text(message)[:keep], "assistant": reply.text[:2 * keep]}
@@ -174,12 +151,13 @@ def build_ui(services: Services) -> gr.Blocks:
         save_feedback(feedback_path, item["route"], item["doc_ids"], "up" if liked else "down", text,
                       max_bytes=settings.feedback_max_bytes)
 
-    with gr.Blocks(title="kratom-qa", analytics_enabled=False) as demo:
-        gr.Markdown(HEADER)
+    strings = functools.partial(services.policy.text, lang="en", locale=settings.locale)
+    with gr.Blocks(title=strings("page_title"), analytics_enabled=False) as demo:
+        gr.Markdown(header(services))
         new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0)
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
-                             label="kratom-qa", placeholder="Ask a question about kratom's health effects, risks, laws or help to quit.")
+                             label="kratom-qa", placeholder=strings("placeholder"))
         chat = gr.ChatInterface(
             respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
             # `None` for the State: an example that carries a State value is drawn by gr.Examples,
@@ -192,7 +170,7 @@ def build_ui(services: Services) -> gr.Blocks:
         new_chat.click(lambda: ([], [], [], [], ""), None,
                        [chatbot, chat.chatbot_state, chat.chatbot_value, meta, chat.textbox],
                        queue=False, api_visibility="private")
-        share = gr.Checkbox(value=False, label="When I rate a reply, share my messages with the team (off: only the rating, route and sources are saved)")
+        share = gr.Checkbox(value=False, label=strings("feedback_share"))
         chatbot.like(on_feedback, [meta, share], None)
     show_user_text_literally(chat, demo)
     return demo

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from guardrails.amounts import find_amounts
 
-CITED_SENTENCE_RE = re.compile(r"(?P<sentence>[^\[\]\n]+?)\s*\[(?P<n>\d+)\]")
 UNSAFE_CLAIM_RE = re.compile(
     r"\b(?:kratom|7-?oh|it) (?:is|are) (?:completely |totally |perfectly |generally |very |100% )?"
     r"(?:safe|harmless|approved|effective|a safe|an effective|fda[- ]approved|non[- ]addictive|not addictive)\b|"
@@ -41,10 +40,12 @@ LINK_RE = re.compile(r"\bwww\.|\bhttps?://|\b[a-z0-9-]+\.(?:com|shop|store|biz)\
 
 @dataclass
 class Verdict:
+    """The output check's finding; also a turn's reason when it fails."""
+
     ok: bool
     problems: list[str] = field(default_factory=list)
 
-    def reason(self) -> dict[str, object]:
+    def public(self) -> dict[str, object]:
         return {"source": "output_check", "ok": self.ok, "problems": self.problems}
 
 
@@ -74,37 +75,34 @@ def sentence_problems(sentence: str) -> list[str]:
     return problems
 
 
-def check_output(text: str, route: str, cited_passages: dict[int, str] | None = None) -> Verdict:
-    """`cited_passages` maps citation number -> the passage text retrieved for this turn."""
+def check_output(text: str, sources: str = "") -> Verdict:
+    """Any reply's text: no amounts or planted instructions (its `sources` list included), no
+    markup and no links outside that list (which holds the vetted URLs)."""
     problems = []
-    amounts = find_amounts(text)
+    amounts = find_amounts(text + "\n" + sources)
     if amounts:
         problems.append(f"amount:{len(amounts)}")
-    body = text.split("\n**Sources**", 1)[0]  # the sources list holds the vetted URLs
-    if INSTRUCTION_RE.search(text):
+    if INSTRUCTION_RE.search(text) or INSTRUCTION_RE.search(sources):
         problems.append("instruction_text")
-    if MARKUP_RE.search(body):
+    if MARKUP_RE.search(text):
         problems.append("markup")
-    if LINK_RE.search(body):
+    if LINK_RE.search(text):
         problems.append("link")
-    if route == "answer" and cited_passages is not None:
-        body_lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith(("_", "*Education"))]
-        sentences = []
-        for line in body_lines:
-            found = list(CITED_SENTENCE_RE.finditer(line))
-            rest = CITED_SENTENCE_RE.sub("", line).strip(" -*")
-            if rest:
-                problems.append("uncited_text")
-            sentences += found
-        if not sentences:
-            problems.append("no_cited_sentence")
-        for m in sentences:
-            n, sentence = int(m.group("n")), _normalise(m.group("sentence").strip(" -"))
-            passage = cited_passages.get(n)
-            if passage is None:
-                problems.append(f"citation_not_retrieved:{n}")
-            elif sentence not in _normalise(passage):
-                problems.append(f"sentence_not_in_passage:{n}")
-            if unsupported_claim(sentence):
-                problems.append("unsupported_safety_claim")
+    return Verdict(not problems, sorted(set(problems)))
+
+
+def check_grounding(cited: list[tuple[str, int]], passages: dict[int, str]) -> Verdict:
+    """An answer's cited sentences (text, citation number): each found word for word in a passage
+    retrieved for this turn under that number, and none claiming kratom is safe or approved.
+    `passages` maps citation number -> the passage text."""
+    problems = [] if cited else ["no_cited_sentence"]
+    for text, n in cited:
+        sentence = _normalise(text.strip(" -"))
+        passage = passages.get(n)
+        if passage is None:
+            problems.append(f"citation_not_retrieved:{n}")
+        elif sentence not in _normalise(passage):
+            problems.append(f"sentence_not_in_passage:{n}")
+        if unsupported_claim(sentence):
+            problems.append("unsupported_safety_claim")
     return Verdict(not problems, sorted(set(problems)))

@@ -17,6 +17,9 @@ LANGS = ("en", "es")
 RESOURCE_KEYS = ("emergency", "poison", "crisis", "helpline")
 REQUIRED_TEMPLATES = ("emergency", "crisis", "dosing_refusal", "decline", "not_covered", "fallback",
                       "input_error", "disclaimer", "safety_net_emergency", "safety_net_crisis")
+UI_STRINGS = ("page_title", "header_title", "header_note", "placeholder", "feedback_share", "banner_emergency",
+              "banner_crisis", "sources", "sources_say", "key_facts", "what_you_can_do", "not_covered_focus",
+              "not_covered_closest")
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
 
@@ -47,6 +50,9 @@ class Policy:
     model_dir: Path
     model: ModelPolicy
     input_problems: dict[str, dict[str, str]] = field(default_factory=dict)
+    strings: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> lang -> text
+    locale_strings: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # locale -> name -> lang -> text
+    house_lines: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> lang -> text
 
     def resources(self, route: str, locale: str) -> list[Resource]:
         numbers = self.locales[locale]
@@ -66,9 +72,49 @@ class Policy:
                         return route
         return None
 
+    def text(self, name: str, lang: str, locale: str, **extra: str) -> str:
+        """A fixed UI string (`strings`, or the locale's override) in `lang`, else English."""
+        by_lang = self.locale_strings.get(locale, {}).get(name) or self.strings[name]
+        return _fill(by_lang.get(lang) or by_lang["en"], self.numbers(locale) | extra)
+
+    def lines(self, lang: str, locale: str) -> dict[str, str]:
+        """House lines (uncited policy text) in `lang`, else English, with the locale's numbers;
+        other placeholders ({topic}) are left for the composer."""
+        numbers = self.numbers(locale)
+        return {k: _fill(v.get(lang) or v.get("en", ""), numbers) for k, v in self.house_lines.items()}
+
     def render(self, name: str, lang: str, locale: str, **extra: str) -> str:
         lang = lang if lang in self.templates[name] else "en"
         return self.templates[name][lang].format(**self.numbers(locale), **extra).strip()
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    """`text` with the placeholders `values` names filled; any other placeholder left as it is."""
+    return text.format_map(_Keep(values))
+
+
+def _by_lang(section: object, where: str, path: Path, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """A `name -> {lang: text}` mapping (at key `where`); each name has every language in `langs`, and no amount."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise PolicyError(path, where, "must be a mapping")
+    out: dict[str, dict[str, str]] = {}
+    for name, by_lang in section.items():
+        for lang in langs:
+            _need(by_lang, lang, str, path, f"{where}.{name}.")
+        for lang, text in by_lang.items():
+            if not isinstance(text, str):
+                raise PolicyError(path, f"{where}.{name}.{lang}", "must be a str")
+            if find_amounts(_fill(text, {})):
+                raise PolicyError(path, f"{where}.{name}.{lang}", f"contains an amount: {find_amounts(text)}")
+        out[str(name)] = {str(k): v for k, v in by_lang.items()}
+    return out
 
 
 def _need(mapping: object, key: str, kind: type, path: Path, where: str):
@@ -150,9 +196,22 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                 text.format(limit=1)
             except (KeyError, IndexError, ValueError) as exc:
                 raise PolicyError(path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}") from None
+    strings = _by_lang(raw.get("strings"), "strings", path, LANGS)
+    for name in UI_STRINGS:
+        _need(strings, name, dict, path, "strings.")
+    locale_strings = {}
+    for loc, overrides in (raw.get("locale_strings") or {}).items():
+        if loc not in locales:
+            raise PolicyError(path, f"locale_strings.{loc}", "unknown locale")
+        locale_strings[str(loc)] = _by_lang(overrides, f"locale_strings.{loc}", path, LANGS)
+        for name in locale_strings[str(loc)]:
+            if name not in strings:
+                raise PolicyError(path, f"locale_strings.{loc}.{name}", "overrides no string in `strings`")
+    house_lines = _by_lang(raw.get("house_lines"), "house_lines", path, ("en",))
     model_dir, model = _model_policy(raw, path)
     return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
-                  aliases, templates, pointers, model_dir, model, input_problems=input_problems)
+                  aliases, templates, pointers, model_dir, model, input_problems=input_problems, strings=strings,
+                  locale_strings=locale_strings, house_lines=house_lines)
 
 
 def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:

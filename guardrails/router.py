@@ -29,6 +29,7 @@ from guardrails.language import conversation_lang
 from guardrails.model import URGENT, ModelVote
 from guardrails.normalize import normalize
 from guardrails.policy import ROUTES, Policy
+from guardrails.reasons import RuleHit, Suppressed
 from guardrails.rules import crisis, decline, dosing, emergency, hits
 
 CARRY_EMERGENCY_TURNS = 3
@@ -62,13 +63,13 @@ SHORT_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|y|or)\b")
 class Decision:
     route: str
     lang: str
-    reasons: list[dict[str, object]] = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # RuleHit | Suppressed | ModelVote
     decline_kind: str | None = None
     safety_net: str | None = None  # "emergency" | "crisis": lead with that help, then answer
 
     @property
     def rule_ids(self) -> list[str]:
-        return [str(r["rule"]) for r in self.reasons if "rule" in r]
+        return [r.rule for r in self.reasons if isinstance(r, RuleHit)]
 
 
 def _decoded(text: str) -> str:
@@ -128,21 +129,21 @@ def _emergency(turns: list[str], found: list, reasons: list) -> bool:
     """Fill `found` with live emergency hits; return True when the last turn was resolved or past."""
     last_i = len(turns) - 1
     ids, why = _emergency_in(turns[-1])
-    found += [{"rule": i, "turn": last_i} for i in ids]
+    found += [RuleHit(i, last_i) for i in ids]
     if why:
-        reasons += [{"suppressed": i, "why": why, "turn": last_i} for i in hits(emergency.RULES, turns[-1])]
+        reasons += [Suppressed(i, why, last_i) for i in hits(emergency.RULES, turns[-1])]
         return why in ("negated", "past") or negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
     if not ids:
         for j in range(last_i - 1, max(-1, last_i - 1 - CARRY_EMERGENCY_TURNS), -1):
             earlier, _ = _emergency_in(turns[j])
             if earlier:
                 if not any(negation.is_negated(t) or negation.is_past(t) for t in turns[j + 1:]):
-                    found += [{"rule": i, "turn": j, "carried": True} for i in earlier]
+                    found += [RuleHit(i, j, carried=True) for i in earlier]
                 break
     recent = turns[-CARRY_EMERGENCY_TURNS:]
     if not found and any(YELLOW.search(t) for t in recent) and any(SEVERE_BELLY.search(t) for t in recent):
         if not any(negation.is_negated(t) or negation.is_past(t) or negation.is_general(t) for t in recent[-1:]):
-            found.append({"rule": "emergency.liver_acute", "turn": last_i, "across_turns": True})
+            found.append(RuleHit("emergency.liver_acute", last_i, across_turns=True))
     return negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
 
 
@@ -152,11 +153,11 @@ def _crisis(turns: list[str], found: list, reasons: list) -> None:
         if not ids or CRISIS_NEGATED.search(t):
             continue
         if CAUSAL_QUESTION.search(t) and "crisis.on_purpose" not in ids and not re.search(r"\b(?:i|me|my|quiero|yo)\b", t):
-            reasons += [{"suppressed": i, "why": "general", "turn": j} for i in ids]
+            reasons += [Suppressed(i, "general", j) for i in ids]
             continue
         if any(CRISIS_NEGATED.search(x) for x in turns[j + 1:]):
             continue
-        found += [{"rule": i, "turn": j} for i in ids]
+        found += [RuleHit(i, j) for i in ids]
 
 
 def _dosing(turns: list[str], found: list) -> None:
@@ -168,7 +169,7 @@ def _dosing(turns: list[str], found: list) -> None:
         re.search(r"\b(?:i|me|my|he|him|his|she|her|we|us|they|them|yo|mi|el|ella)\b", last)
     ):
         ids = ["dosing.amount_question"]
-    found += [{"rule": i, "turn": last_i} for i in ids]
+    found += [RuleHit(i, last_i) for i in ids]
     if found or len(turns) < 2:
         return
     window = turns[-DOSING_WINDOW:-1]
@@ -176,43 +177,43 @@ def _dosing(turns: list[str], found: list) -> None:
     earlier = [i for t in window for i in hits(dosing.RULES, t)]
     asks = re.search(dosing.ELLIPTIC_ASK, last) or re.search(dosing.FOLLOW_UP_ASK, last)
     if asks and (context or earlier):
-        found.append({"rule": "dosing.split_over_turns", "turn": last_i})
+        found.append(RuleHit("dosing.split_over_turns", last_i))
     elif earlier and hits(dosing.RULES, turns[-2]) and ("?" not in last or (len(last.split()) <= 8 and SHORT_FOLLOW_UP.search(last))):
-        found.append({"rule": "dosing.continued", "turn": last_i})
+        found.append(RuleHit("dosing.continued", last_i))
 
 
 def _decline(turns: list[str], found: list) -> None:
     last_i, last = len(turns) - 1, turns[-1]
-    found += [{"rule": i, "turn": last_i} for i in hits(decline.RULES, last)]
+    found += [RuleHit(i, last_i) for i in hits(decline.RULES, last)]
     if found:
         return
     if DRUG_TEST_EVADE.search(last) and any(DRUG_TEST_CONTEXT.search(t) for t in turns):
-        found.append({"rule": "decline.drug_test", "turn": last_i, "context": True})
+        found.append(RuleHit("decline.drug_test", last_i, context=True))
         return
     whole = " ".join(turns)
     about_kratom = decline.SUBSTANCE_RE.search(whole)
     last_about_kratom = decline.SUBSTANCE_RE.search(last)
     if (decline.OTHER_MEDICAL_RE.search(last) and not last_about_kratom and not INTERACTION_WORDS.search(last)
             and not SHORT_FOLLOW_UP.search(last) and not decline.IN_SCOPE_RE.search(last)):
-        found.append({"rule": "decline.other_medical", "turn": last_i})
+        found.append(RuleHit("decline.other_medical", last_i))
     elif (not about_kratom and not decline.IN_SCOPE_RE.search(whole) and not GREETING.match(last)
           and not re.search(crisis.DISTRESS, whole)):
         kind = "other_medical" if decline.HEALTH_RE.search(whole) or decline.OTHER_MEDICAL_RE.search(whole) else "off_topic"
-        found.append({"rule": f"decline.{kind}", "turn": last_i})
+        found.append(RuleHit(f"decline.{kind}", last_i))
 
 
-def _floor(user_turns: list[str], policy: Policy) -> tuple[list[str], dict[str, list[dict[str, object]]], list[dict[str, object]], bool]:
+def _floor(user_turns: list[str], policy: Policy) -> tuple[list[str], dict[str, list[RuleHit]], list[Suppressed], bool]:
     """The rule floor alone: (normalised turns, hits per route, suppressed hits, last turn settled)."""
     turns = [normalize(_decoded(t), policy.aliases) for t in user_turns]
     turns = [t for t in turns if t.strip()] or [""]
-    reasons: list[dict[str, object]] = []
-    found: dict[str, list[dict[str, object]]] = {r: [] for r in ROUTES}
+    reasons: list[Suppressed] = []
+    found: dict[str, list[RuleHit]] = {r: [] for r in ROUTES}
     settled = _emergency(turns, found["emergency"], reasons)
     _crisis(turns, found["crisis"], reasons)
     if found["crisis"] and found["emergency"]:
-        live = {str(h["rule"]) for h in found["emergency"]}
+        live = {h.rule for h in found["emergency"]}
         if live <= UNRESOLVED_ONLY and INTENT_AHEAD.search(turns[-1]):
-            reasons += [{"suppressed": i, "why": "intent_not_yet_taken"} for i in sorted(live)]
+            reasons += [Suppressed(i, "intent_not_yet_taken") for i in sorted(live)]
             found["emergency"] = []
     _dosing(turns, found["dosing_refusal"])
     _decline(turns, found["decline"])
@@ -222,7 +223,7 @@ def _floor(user_turns: list[str], policy: Policy) -> tuple[list[str], dict[str, 
 def floor_hits(user_turns: list[str], policy: Policy) -> list[tuple[str, str]]:
     """(route, rule id) for every rule the floor fires on this conversation, before any pruning."""
     _, found, _, _ = _floor(user_turns, policy)
-    return [(r, str(h["rule"])) for r in ROUTES for h in found[r]]
+    return [(r, h.rule) for r in ROUTES for h in found[r]]
 
 
 def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = None,
@@ -238,27 +239,27 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
     declines = list(found["decline"])
     if keep is not None:
         for r in ROUTES:
-            dropped = [h for h in found[r] if str(h["rule"]) not in keep]
-            reasons += [{"suppressed": str(h["rule"]), "why": "not_in_floor"} for h in dropped]
-            found[r] = [h for h in found[r] if str(h["rule"]) in keep]
+            dropped = [h for h in found[r] if h.rule not in keep]
+            reasons += [Suppressed(h.rule, "not_in_floor") for h in dropped]
+            found[r] = [h for h in found[r] if h.rule in keep]
     softened = None
     if vote is not None:
-        reasons.append(vote.public())
+        reasons.append(vote)
         model_route = policy.model.route(vote)
         p = vote.probs.get(model_route, 0.0)
         if model_route == "emergency" and (p < 0.5 or len(turns) > 1) and negation.NEGATED.search(turns[-1]):
             # the conversation says it is over ("the ambulance took him, he's stable now. what is 7-OH?"):
             # help stays first (safety net) and the question is answered
-            reasons.append({"suppressed": "model.emergency", "why": "resolved_in_last_turn", "p": round(p, 4)})
+            reasons.append(Suppressed("model.emergency", "resolved_in_last_turn", p=round(p, 4)))
             softened = "emergency"
             model_route = policy.model.route(ModelVote(vote.probs | {"emergency": 0.0}))
         if model_route != "answer":
-            found[model_route].append({"rule": f"model.{model_route}", "p": round(vote.probs.get(model_route, 0.0), 4)})
+            found[model_route].append(RuleHit(f"model.{model_route}", p=round(vote.probs.get(model_route, 0.0), 4)))
     if live == "emergency" and not found["emergency"]:
         if negation.NEGATED.search(turns[-1]) or policy.model.cleared(vote):
-            reasons.append({"suppressed": "state.emergency_live", "why": "resolved"})
+            reasons.append(Suppressed("state.emergency_live", "resolved"))
         else:
-            found["emergency"].append({"rule": "state.emergency_live"})
+            found["emergency"].append(RuleHit("state.emergency_live"))
     route = next(r for r in ROUTES if r == "answer" or found[r])
     safety_net = policy.model.safety_net(vote, route) if vote is not None else None
     if softened and route not in URGENT:
@@ -267,7 +268,7 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
         safety_net = "crisis"
     decline_kind = None
     if route == "decline":  # the pointer ("for buying, ...") comes from any decline rule, kept or not
-        kinds = [str(h["rule"]).split(".", 1)[1] for h in declines if str(h["rule"]).startswith("decline.")]
+        kinds = [h.rule.split(".", 1)[1] for h in declines if h.rule.startswith("decline.")]
         decline_kind = next((k for k in kinds if k in policy.decline_pointers), None)
     ordered = found[route] + [x for r in ROUTES if r != route for x in found[r]]
     return Decision(route, lang, ordered + reasons, decline_kind, safety_net)

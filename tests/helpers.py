@@ -96,7 +96,8 @@ class ChatScript:
         return self
 
     def expect_route(self, route: str) -> "ChatScript":
-        rules = [r.get("rule") or r.get("suppressed") for r in self.reply.reasons if "rule" in r or "suppressed" in r]
+        rules = [r.public().get("rule") or r.public().get("suppressed") for r in self.reply.reasons
+                 if "rule" in r.public() or "suppressed" in r.public()]
         assert self.reply.route == route, f"expected {route}, got {self.reply.route} (reasons: {rules})"
         return self
 

@@ -1,6 +1,5 @@
 """Answers a worried person can use (#12): bottom line first, on the question, honest about gaps."""
 
-import re
 
 import pytest
 
@@ -20,10 +19,6 @@ def ask(services, *turns):
         reply = answer_turn(messages, services)
         messages.append({"role": "assistant", "content": reply.text})
     return reply
-
-
-def body(reply) -> str:
-    return reply.text.split("**Sources**")[0]
 
 
 @pytest.mark.parametrize("question, focus", [
@@ -65,7 +60,7 @@ def test_uncovered_focus_is_named_not_padded(services):
     reply = ask(services, "Is it safe to drink alcohol with kratom?")
     assert reply.route == "answer"
     assert reply.text.startswith("My sources don't cover kratom and alcohol specifically.")
-    assert len(re.findall(r"\[\d+\]", body(reply))) <= 1 and "pharmacist" in reply.text
+    assert len(reply.cited) <= 1 and "pharmacist" in reply.text
 
 
 def test_uk_follow_up_is_not_answered_with_us_law(services):
@@ -76,15 +71,14 @@ def test_uk_follow_up_is_not_answered_with_us_law(services):
 def test_answer_leads_with_a_cited_bottom_line_then_key_facts(services):
     reply = ask(services, "Can kratom damage your liver?")
     first = reply.text.splitlines()[0]
-    assert "liver" in first.lower() and first.endswith("[1]")
-    assert "**Key facts**" in reply.text and reply.text.index("**Key facts**") < reply.text.index("**Sources**")
-    bullets = [ln for ln in body(reply).splitlines() if ln.startswith("- ")]
-    assert 1 <= len(bullets) <= 5
+    assert "liver" in first.lower() and first.endswith("[1]") and reply.bottom_line.number == 1
+    assert reply.facts_heading == "Key facts" and reply.text.index("**Key facts**") < reply.text.index("**Sources**")
+    assert 1 <= len(reply.facts) <= 5
 
 
 def test_quitting_answer_says_what_you_can_do(services):
     reply = ask(services, "How do I quit kratom?")
-    assert "1-800-662-4357" in body(reply).split("**Key facts**")[0]
+    assert "1-800-662-4357" in " ".join([reply.message, *reply.actions])
 
 
 def test_answer_set_schema_and_size():
@@ -95,8 +89,8 @@ def test_answer_set_schema_and_size():
 
 def test_answer_shape_metrics_on_a_made_up_reply():
     item = Item("x", ["q"], "answer", bottom_line_any=["liver"], focus="liver")
-    text = ("Kratom has been linked to liver injury. [1]\n\n**Key facts**\n- Another 17.8% had jaundice. [2]\n"
-            "- Kratom has been linked to liver injury in case reports. [1]\n\n**Sources**\n1. X")
-    shape = answer_shape(item, text)
+    cited = [("Kratom has been linked to liver injury.", 1), ("Another 17.8% had jaundice.", 2),
+             ("Kratom has been linked to liver injury in case reports.", 1)]
+    shape = answer_shape(item, [s for s, _ in cited], cited)
     assert shape["bottom_line_ok"] and shape["focus_ok"]
     assert shape["dangling_sentences"] == 1 and shape["repeated_facts"] == 1

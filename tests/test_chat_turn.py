@@ -1,18 +1,17 @@
 """One chat turn, one function: the product's core promises, end to end on real parts."""
 
 import json
-import re
 
 import pytest
 
 from bot.chat import InputError, answer_turn
 from bot.compose import split_sentences
-from bot.focus import answer_lines
 from bot.query import build_query
 from bot.retrieval import Retriever
 from bot.settings import REPO_ROOT
 from bot.types import Conversation
 from guardrails.amounts import find_amounts
+from guardrails.reasons import RetrievalMiss
 
 
 def ask(services, *turns):
@@ -53,9 +52,10 @@ def _questions():
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _policy_lines() -> list[str]:
-    lines = answer_lines(str(REPO_ROOT / "guardrails" / "policy.yaml"))
-    return [t.split("{")[0].strip(" :") for t in lines.values() if t.split("{")[0].strip()]
+def _policy_lines(services) -> list[str]:
+    policy, locale = services.policy, services.settings.locale
+    texts = list(policy.lines("en", locale).values()) + [policy.text(k, "en", locale) for k in policy.strings]
+    return [t.split("{")[0].strip(" :") for t in texts if t.split("{")[0].strip()]
 
 
 def test_every_answer_sentence_is_found_in_a_cited_passage(services):
@@ -69,15 +69,14 @@ def test_every_answer_sentence_is_found_in_a_cited_passage(services):
         texts = {}
         for p in reply.passages:
             texts.setdefault(p.doc_id, []).append(" ".join(split_sentences(p.chunk.text)).lower())
-        body = reply.text.split("**Sources**")[0]
-        for m in re.finditer(r"([^\[\]\n]+?)\s*\[(\d+)\]", body):
-            sentence, n = m.group(1).strip().lstrip("- ").lower(), int(m.group(2))
-            assert any(sentence in t for t in texts[by_number[n]]), (item["id"], sentence)
+        for fact in reply.cited:
+            assert any(fact.text.lower() in t for t in texts[by_number[fact.number]]), (item["id"], fact.text)
             checked += 1
-        uncited = re.sub(r"[^\[\]\n]+?\s*\[\d+\]", "", body)
-        for line in uncited.splitlines():  # what is left must be policy text (headings, house lines), never source text
+        uncited = [reply.message, *reply.notes, reply.facts_heading, reply.actions_heading, *reply.actions]
+        for line in uncited:  # what is left must be policy text (headings, house lines), never source text
             line = line.strip(" -*:")
-            assert not line or any(line in text or text in line for text in _policy_lines()), f"uncited text in {item['id']}: {line}"
+            assert not line or any(line in text or text in line for text in _policy_lines(services)), \
+                f"uncited text in {item['id']}: {line}"
     assert checked > 100
 
 
@@ -93,10 +92,10 @@ def test_follow_up_questions_use_the_conversation(services):
     conv = Conversation.from_openai([{"role": "user", "content": "is kratom legal in the US?"},
                                      {"role": "assistant", "content": "..."},
                                      {"role": "user", "content": "and what about the liver?"}])
-    query = build_query(conv)
+    query = build_query(conv.user_turns)
     assert "kratom" in query and "liver" in query
     reply = ask(services, "is kratom legal in the US?", "and what about the liver?")
-    assert reply.route == "answer" and any("liver" in s.lower() for s in reply.text.split("**Sources**")[0].split(". "))
+    assert reply.route == "answer" and any("liver" in f.text.lower() for f in reply.cited)
 
 
 def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, monkeypatch):
@@ -106,7 +105,7 @@ def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, mo
     monkeypatch.undo()
     assert reply.route == "answer" and not reply.citations
     assert "don't cover" in reply.text and "Poison Help" in reply.text
-    assert {"retrieval": "below_relevance_floor"} in reply.reasons
+    assert RetrievalMiss() in reply.reasons
 
 
 def test_malformed_messages_raise_input_error(services):
@@ -119,3 +118,27 @@ def test_malformed_messages_raise_input_error(services):
 def test_every_step_is_timed(services):
     reply = ask(services, "what is kratom?")
     assert {"encode", "guardrails_in", "retrieve", "compose", "guardrails_out"} <= set(reply.timings.steps)
+
+
+@pytest.fixture(scope="module")
+def uk(services):
+    from bot.services import Services
+
+    return Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
+
+
+@pytest.mark.parametrize("question", ["what should I do if someone overdoses on kratom?",
+                                      "my toddler swallowed some kratom powder, what do I do?",
+                                      "How do I quit kratom?"])
+def test_uk_replies_give_uk_numbers_and_never_911(uk, question):
+    reply = ask(uk, question)
+    assert not [n for n in ("911", "1-800-222-1222", "1-800-662-4357") if n in reply.text], reply.text
+    assert "999" in reply.text or "111" in reply.text or "0300 123 6600" in reply.text, reply.text
+
+
+def test_urgent_banner_title_is_the_policy_string_in_the_users_language(services):
+    from bot.render import chat_markdown
+
+    reply = ask(services, "mi amigo tomó mucho kratom y no respira bien")
+    assert reply.route == "emergency" and reply.banner == services.policy.text("banner_emergency", "es", "US")
+    assert "Emergencia: pida ayuda ahora" in chat_markdown(reply) and 'href="tel:911"' in chat_markdown(reply)

@@ -22,6 +22,35 @@ def test_ask_prints_fda_passages_with_citation(services):
     assert "https://www.fda.gov/" in out.stdout
 
 
+def test_ask_numbers_its_passages_as_the_answer_cites_them(services):
+    from bot.chat import answer_turn
+
+    question = "Can kratom damage your liver?"
+    reply = answer_turn([{"role": "user", "content": question}], services)
+    numbers = {c.doc_id: c.number for c in reply.citations}
+    expected = [f"[{numbers.get(p.doc_id, '-')}] {p.chunk.title} — {p.chunk.heading}" for p in reply.passages]
+    out = run("ask", question, env={"KQA_DATA_DIR": str(services.settings.data_dir)})
+    assert out.returncode == 0, out.stderr
+    shown = [ln for ln in out.stdout.split("Passages retrieved:", 1)[1].splitlines() if ln.startswith("[")]
+    assert shown == expected
+
+
+def test_ask_json_prints_the_api_reply(services):
+    import json
+
+    from bot.chat import answer_turn
+    from bot.render import as_json
+
+    question = "Is kratom approved by the FDA?"
+    out = run("ask", "--json", question, env={"KQA_DATA_DIR": str(services.settings.data_dir)})
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    served = as_json(answer_turn([{"role": "user", "content": question}], services))
+    assert set(printed) == set(served)
+    for key in ("route", "answer", "bottom_line", "facts", "citations", "resources", "reasons", "passages"):
+        assert printed[key] == served[key], key
+
+
 def test_bad_corpus_is_refused_with_the_file_name(tmp_path):
     bad = REPO_ROOT / "tests" / "data" / "bad_corpora" / "host_not_allowed"
     out = run("ingest", env={"KQA_DATA_DIR": str(tmp_path), "KQA_CORPUS_DIR": str(bad)})

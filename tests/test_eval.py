@@ -248,8 +248,8 @@ def test_a_cited_sentence_not_in_the_document_lowers_groundedness(services, slic
     real = in_process_target(services)
     base = evaluate([item], real, documents, progress=False)
     assert base["summary"]["groundedness"] == 1.0
-    invented = "Kratom is approved by the FDA as a safe treatment for chronic pain. [1]\n\n"
-    fake = tamper(real, item.turns[0], text=lambda r: r.text.replace("**Sources**", invented + "**Sources**", 1))
+    invented = ("Kratom is approved by the FDA as a safe treatment for chronic pain.", 1)
+    fake = tamper(real, item.turns[0], cited=lambda r: r.cited + [invented])
     report = evaluate([item], fake, documents, progress=False)
     row, base_row = report["rows"][0], base["rows"][0]
     assert row["answer_sentences"] == base_row["answer_sentences"] + 1
@@ -403,6 +403,32 @@ def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
                   timeout=3600)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "gate: passed" in out.stdout
+
+
+# ---- locale ----------------------------------------------------------------------------
+
+def test_urgent_numbers_come_from_the_policy_for_the_runs_locale():
+    from bot.evaluate import urgent_numbers
+    from guardrails.policy import load_policy
+
+    policy = load_policy()
+    assert urgent_numbers(policy, "US") == {"emergency": ("911", "1-800-222-1222"), "crisis": ("988",)}
+    assert urgent_numbers(policy, "UK") == {"emergency": ("999", "111"), "crisis": ("116 123",)}
+
+
+def test_a_uk_run_scores_uk_emergency_replies_as_giving_the_numbers(services, slice_items, documents):
+    """A UK emergency reply says 999 and NHS 111: a UK run counts that, a US yardstick would not."""
+    from bot.evaluate import urgent_numbers
+    from bot.services import Services
+
+    uk = Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
+    item = by_id(slice_items, "dA-0001")  # emergency
+    report = evaluate([item], in_process_target(uk), documents, progress=False,
+                      urgent=urgent_numbers(uk.policy, "UK"))
+    assert report["rows"][0]["route"] == "emergency" and report["rows"][0]["urgent_numbers_ok"] is True
+    us_yardstick = evaluate([item], in_process_target(uk), documents, progress=False,
+                            urgent=urgent_numbers(uk.policy, "US"))
+    assert us_yardstick["rows"][0]["urgent_numbers_ok"] is False
 
 
 # ---- eval --url against a server that is busy or not there (issue #15) -------------------

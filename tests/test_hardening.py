@@ -15,6 +15,7 @@ from bot.chat import InputError, answer_turn
 from bot.types import ROUTES, Reply
 from guardrails.amounts import find_amounts
 from guardrails.normalize import clean
+from guardrails.reasons import InputProblem
 
 CONTROL = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]))
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e"
@@ -74,7 +75,7 @@ def test_empty_or_whitespace_message_gets_a_clear_message(text, services):
     assert reply.route == "decline"
     assert "empty" in reply.text
     assert "shorter" not in reply.text
-    assert {"input": "empty"} in reply.reasons
+    assert InputProblem("empty") in reply.reasons
 
 
 def test_empty_last_message_after_a_real_one(services):

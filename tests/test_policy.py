@@ -46,6 +46,16 @@ def test_uk_locale_changes_the_numbers_in_replies():
     assert "999" in policy.render("emergency", "en", "UK") and "911" not in policy.render("emergency", "en", "UK")
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_chat_string_exists_per_language_with_the_locales_numbers(lang):
+    policy = load_policy()
+    for name in policy.strings:
+        assert policy.text(name, lang, "US") and "{emergency}" not in policy.text(name, lang, "UK")
+    assert "999" in policy.text("header_note", lang, "UK") and "911" not in policy.text("header_note", lang, "UK")
+    uk_lines = " ".join(policy.lines("en", "UK").values())
+    assert "911" not in uk_lines and "1-800-222-1222" not in uk_lines and "{topic}" in uk_lines
+
+
 @pytest.mark.parametrize("key,change", [
     ("routes", lambda r: r.update(routes=["answer", "emergency"])),
     ("locales.US.poison", lambda r: r["locales"]["US"].pop("poison")),
@@ -58,6 +68,12 @@ def test_uk_locale_changes_the_numbers_in_replies():
     ("model.thresholds.crisis", lambda r: r["model"].update(thresholds={"crisis": 3})),
     ("model.thresholds.answer", lambda r: r["model"].update(thresholds={"answer": 0.5})),
     ("route_resources.panic", lambda r: r["route_resources"].update(panic=["emergency"])),
+    ("strings.sources.es", lambda r: r["strings"]["sources"].pop("es")),
+    ("strings.banner_crisis", lambda r: r["strings"].pop("banner_crisis")),
+    ("house_lines.dose_why.en", lambda r: r["house_lines"]["dose_why"].update(en="Most people take 2 grams.")),
+    ("locale_strings.FR", lambda r: r["locale_strings"].update(FR={})),
+    ("locale_strings.UK.nope", lambda r: r["locale_strings"]["UK"].update(nope={"en": "x", "es": "x"})),
+    ("locale_strings.UK.header_note.es", lambda r: r["locale_strings"]["UK"]["header_note"].pop("es")),
 ])
 def test_malformed_policy_is_refused_naming_the_key(policy_copy, key, change):
     _mutate(policy_copy, change)

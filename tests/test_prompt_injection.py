@@ -171,12 +171,9 @@ def test_question_that_retrieves_planted_doc_is_grounded_or_fallback(text, plant
     # A grounded answer: every sentence is a sentence of the document it cites.
     docs = {d.id: re.sub(r"\s+", " ", d.body) for d in load_corpus(PLANTED_CORPUS)}
     by_number = {c.number: c.doc_id for c in reply.citations}
-    body = reply.text.split("\n**Sources**", 1)[0]
-    cited = re.findall(r"([^\[\]\n]+?)\s*\[(\d+)\]", body)
-    assert cited, reply.text
-    for sentence, n in cited:
-        sentence = re.sub(r"^\s*[-*•]\s+", "", sentence)  # a key-fact bullet
-        doc_id = by_number[int(n)]
+    assert reply.cited, reply.text
+    for fact in reply.cited:
+        sentence, doc_id = fact.text, by_number[fact.number]
         assert doc_id in retrieved
         assert sentence.strip() in docs[doc_id], (doc_id, sentence)
         assert not find_amounts(sentence)
@@ -236,6 +233,4 @@ def test_output_check_refuses_planted_text_even_when_quoted_exactly(sentence):
     """The last gate: a sentence copied word for word from a retrieved passage is still refused."""
     from guardrails import check_output
 
-    text = f"{sentence} [1]"
-    assert not check_output(text, "answer", {1: sentence}).ok
-    assert not check_output(text, "dosing_refusal").ok
+    assert not check_output(f"{sentence} [1]").ok

@@ -14,7 +14,7 @@ import pytest
 from bot.audit import COVERAGE_TOPICS
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.types import Conversation, Passage
+from bot.types import Passage
 
 QUESTIONS_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
 # Corpus v2: questions on the topics added for issue #13 (legal-by-place, drug-testing, ...).
@@ -37,7 +37,7 @@ MIN_TOPIC_HIT_RATE = 0.95
 
 
 def retrieve(services, turns: list[str], k: int = K) -> list[Passage]:
-    query = build_query(Conversation.from_openai([{"role": "user", "content": t} for t in turns]))
+    query = build_query(turns)
     return services.retriever.search(query, services.encoder.encode_one(query), k=k)
 
 
