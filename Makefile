@@ -8,7 +8,7 @@ KQA := $(VENV)/bin/kratom-qa
 TORCH_VERSION ?= 2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help chat test install install-dev lock chromium ingest router eval bench soak clean
+.PHONY: help chat test test-fast install install-dev lock chromium ingest router eval bench soak clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ chat: $(VENV)/.installed ## set up, build the index if missing, and start the we
 
 test: $(VENV)/.installed-dev chromium ## set up and run the whole test suite
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed-dev ## the tests without the slow, browser and server marks (about 3-4 min)
+	$(PY) -m pytest -m "not slow and not browser and not server"
 
 ingest: $(VENV)/.installed ## (re)build the index from corpus/
 	$(KQA) ingest

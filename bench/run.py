@@ -2,9 +2,10 @@
 
 Measures, in one run and against a plain LangChain RAG baseline measured in the same run:
 in-process turn latency and the cost of one query encode; HTTP throughput and latency at 1, 8
-and 32 concurrent clients; cold start; full and incremental ingest; peak RSS.
+and 32 concurrent clients; cold start; full and incremental ingest; peak RSS; and start-up as a
+new user meets it: `serve` on a fresh data dir to the first answer, then a warm start.
 
-    python bench/run.py [--duration 60] [--levels 1,8,32] [--out bench/results]
+    python bench/run.py [--duration 60] [--levels 1,8,32] [--out bench/results] [--startup-only]
 """
 
 from __future__ import annotations
@@ -131,10 +132,10 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def start(cmd: list[str], env: dict, url: str, log: Path) -> tuple[subprocess.Popen, float]:
+def start(cmd: list[str], env: dict, url: str, log: Path, timeout: float = 300) -> tuple[subprocess.Popen, float]:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    wait_until_responds(url + "/healthz", timeout=300, proc=proc)
+    wait_until_responds(url + "/healthz", timeout=timeout, proc=proc)
     # first answer, not just a listening socket
     httpx.post(url + "/api/chat", json={"messages": [{"role": "user", "content": "is kratom legal?"}]}, timeout=120).raise_for_status()
     return proc, time.perf_counter() - t
@@ -219,9 +220,39 @@ def ingest_bench(tmp: Path) -> dict:
             "note": "both include process start and model load; the summary line gives the ingest's own seconds"}
 
 
+def startup_bench(tmp: Path) -> dict:
+    """`make chat` as a new user meets it: `serve` on a fresh data dir (index and sentence vectors
+    built first) until the first answer; then a warm start on the same data dir. Goals on a quiet
+    2-core machine: first <= 60 s, warm <= 5 s. The load average says how quiet it was."""
+    data = tmp / "startup"
+    env = {"KQA_DATA_DIR": str(data), "KQA_RATE_LIMIT_PER_MINUTE": "0"}
+    out: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    for name in ("first_run_s", "warm_start_s"):
+        port = free_port()
+        proc, seconds = start([sys.executable, "-m", "bot", "serve", "--port", str(port)], env,
+                              f"http://127.0.0.1:{port}", tmp / f"startup-{name}.log", timeout=1200)
+        if os.environ.get("KQA_BENCH_LOGS"):  # keep the step timings the server printed
+            shutil.copy(tmp / f"startup-{name}.log", Path(os.environ["KQA_BENCH_LOGS"]) / f"startup-{name}.log")
+        proc.terminate()
+        proc.wait(timeout=30)
+        out[name] = round(seconds, 2)
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    out["goals"] = {"first_run_s": 60, "warm_start_s": 5}
+    return out
+
+
 def markdown(r: dict) -> str:
+    lines = [f"# kratom-qa benchmark ({r['date']})", "", f"Machine: {r['machine']}", ""]
+    if "startup" in r:
+        st = r["startup"]
+        lines += ["## Start-up (`serve` to first answer)", "",
+                  f"- first run (fresh data dir: index and sentence vectors built): **{st['first_run_s']} s** (goal <= 60 s)",
+                  f"- warm start (same data dir): **{st['warm_start_s']} s** (goal <= 5 s)",
+                  f"- load average before / after: {st['load_average_before']} / {st['load_average_after']}", ""]
+    if "in_process" not in r:
+        return "\n".join(lines)
     ip, h = r["in_process"], r["http"]
-    lines = [f"# kratom-qa benchmark ({r['date']})", "", f"Machine: {r['machine']}", "",
+    lines += [
              "## In-process (one turn at a time)", "",
              "| metric | kratom-qa | baseline (LangChain dense top-4) | ratio |", "|---|---|---|---|",
              f"| turn p50 ms | {ip['turn_ms']['p50']} | {ip['baseline_turn_ms']['p50']} | {ip['ours_over_baseline_p50']} |",
@@ -256,12 +287,23 @@ def main() -> int:
     ap.add_argument("--levels", default="1,8,32")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
     ap.add_argument("--in-process-only", action="store_true", help="only the in-process turn figures (no HTTP)")
+    ap.add_argument("--startup-only", action="store_true", help="only the first-run and warm-start times")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     qs = questions()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        startup = None
+        if not args.in_process_only:
+            print("start-up (first run, then warm)...", flush=True)
+            startup = startup_bench(tmp)
+            print(json.dumps(startup), flush=True)
+        if args.startup_only:
+            result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores", "startup": startup}
+            (out / "startup.json").write_text(json.dumps(result, indent=2, sort_keys=True))
+            print(markdown(result))
+            return 0
         print("ingest...", flush=True)
         ingest = ingest_bench(tmp)
         data_dir = tmp / "data"
@@ -273,7 +315,7 @@ def main() -> int:
         print("http...", flush=True)
         http = http_bench(data_dir, qs, [int(x) for x in args.levels.split(",")], args.duration, tmp)
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores", "duration_s": args.duration,
-              "in_process": ip, "http": http, "ingest": ingest}
+              "startup": startup, "in_process": ip, "http": http, "ingest": ingest}
     (out / "results.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     (out / "results.md").write_text(markdown(result))
     print(markdown(result))

@@ -5,6 +5,7 @@
     POST /v1/chat/completions    OpenAI-compatible (also stream: true)
     POST /v1/responses           OpenAI Responses API, a thin mapping onto the same turn
     GET  /v1/models[/{id}]       the one model, for OpenAI clients
+    GET  /embed.js               one script tag: a floating chat button for allowed sites (bot/embed.py)
 
 The route is in the `x-kqa-route` header, in `metadata` (OpenAI's Dict[str, str]) and, with
 citations, resources and reasons, under `kratom_qa` (bot/openai_compat.py). Bad requests get
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__
 from bot.chat import InputError, answer_turn
+from bot.embed import add_embed_route
 from bot.openai_compat import MODEL_ID, Answer, ParamError, TokenCounter, parse_chat_request, parse_responses_request, route_headers
 from bot.render import as_json
 from bot.services import Services
@@ -273,6 +275,8 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
         if latest != served["index_version"]:
             out["index_pending_version"] = latest  # switched by another process; loaded within 30 s
         return out
+
+    add_embed_route(app, settings.allowed_origins)  # GET /embed.js: the floating chat button for host sites
 
     @app.post("/api/chat")
     def chat(body: ChatRequest) -> dict:

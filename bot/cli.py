@@ -1,11 +1,13 @@
 """`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit | router train.
 
-Thin: parse arguments, call one function, print. Errors print one line and exit 2.
+Thin: parse arguments, call one function, print. Errors print one line. Exit codes: 0 ok,
+1 an eval gate missed, 2 bad input or settings, 3 the eval server cannot be reached, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,11 +24,19 @@ class CLIError(Exception):
     pass
 
 
-def _settings(args: argparse.Namespace):
-    from bot.settings import load_settings
+def _settings(args: argparse.Namespace, corpus: bool = False):
+    """The settings, with a warning per misspelt `KQA_*` variable; `corpus`: the command reads the
+    corpus, so a missing corpus folder stops it now, before any model loads."""
+    from bot.settings import load_settings, unknown_variables
 
+    for warning in unknown_variables(dict(os.environ)):
+        print(f"warning: {warning}", file=sys.stderr)
     overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
-    return load_settings(**overrides)
+    settings = load_settings(**overrides)
+    if corpus and not settings.corpus_dir.is_dir():
+        raise CLIError(f"the corpus folder {settings.corpus_dir} does not exist (KQA_CORPUS_DIR); "
+                       "unset KQA_CORPUS_DIR to use the bundled corpus/")
+    return settings
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -41,7 +51,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.ingest import ingest
     from bot.services import Services
 
-    services = Services(_settings(args))
+    services = Services(_settings(args, corpus=True))
     report = ingest(services.settings, services.encoder, services.index, progress=not args.quiet)
     print(report.summary())
     return 0
@@ -79,7 +89,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise CLIError('ask needs a question, e.g. kratom-qa ask "Is kratom approved by the FDA?"')
-    services = Services(_settings(args))
+    services = Services(_settings(args, corpus=True))
     _ = services.policy  # a broken policy stops here, before any work
     ensure_index(services)
     reply = answer_turn([{"role": "user", "content": question}], services)
@@ -87,29 +97,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.api import create_app
-    from bot.server import run
-    from bot.services import Services
+@contextlib.contextmanager
+def _step(label: str):
+    """One start-up stage on stderr: its name now, its duration when done."""
+    print(f"{label}...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
-    settings = _settings(args)
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.server import port_problem
+
+    started = time.perf_counter()
+    settings = _settings(args, corpus=True)
     if args.eval:  # a local harness: no rate limit, and so nobody else may reach the server
         if settings.host not in LOOPBACK:
             raise CLIError(f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
                            "(or run without --eval, with the rate limit)")
         settings = settings.model_copy(update={"rate_limit_per_minute": 0})
+    problem = port_problem(settings.host, settings.port)  # before any slow loading
+    if problem:
+        raise CLIError(problem)
     if "KQA_ENCODE_WORKERS" not in os.environ:
         settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
-    services = Services(settings)
-    ensure_index(services)
-    print("Loading the model and index...", file=sys.stderr)
-    services.warm()
-    app = create_app(services)
-    print(f"kratom-qa chat on http://{settings.host}:{settings.port}  (API docs: /docs)", file=sys.stderr)
-    if args.eval:
-        print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
-    run(app, settings)
+    with _step("Loading the embedding model (torch, sentence-transformers)"):
+        from bot.services import Services
+
+        services = Services(settings, progress=True)
+        _ = services.encoder
+    with _step("Checking the index"):
+        ensure_index(services)
+    services.warm(_step)
+    with _step("Building the web chat"):
+        from bot.api import create_app
+        from bot.server import run
+
+        app = create_app(services)
+    url = f"http://{settings.host}:{settings.port}"
+
+    def ready() -> None:  # printed once the socket listens, so the URL works when shown
+        print(f"Ready in {time.perf_counter() - started:.1f} s. kratom-qa chat on {url}  (API docs: /docs)",
+              file=sys.stderr, flush=True)
+        if args.eval:
+            print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
+
+    if not run(app, settings, on_ready=ready):
+        raise CLIError(f"could not listen on {settings.host}:{settings.port} (see above); "
+                       "pick another port with `--port` or `KQA_PORT`")
     return 0
 
 
@@ -120,7 +156,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                               load_gate, terminal_table, urgent_numbers, write_reports)
     from guardrails.policy import load_policy
 
-    settings = _settings(args)
+    settings = _settings(args, corpus=True)
     datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
     gate = load_gate(Path(args.gate)) if args.gate else None
     if args.url:
@@ -154,7 +190,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_corpus(args: argparse.Namespace) -> int:
     from bot.corpus_loader import load_corpus
 
-    settings = _settings(args)
+    settings = _settings(args, corpus=True)
     if args.action == "validate":
         from bot.corpus_es import load_spanish
 
@@ -244,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.embedding import EncoderError
     from bot.index import IndexError_
     from bot.intent import IntentModelError
-    from bot.evaluate import DatasetError
+    from bot.evaluate import DatasetError, TargetError
     from bot.settings import SettingsError
     from guardrails.policy import PolicyError
 
@@ -256,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError, IntentModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TargetError as exc:  # not "gate failed" (1), not bad input (2)
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

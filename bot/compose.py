@@ -111,28 +111,42 @@ def cited_passages_for(passages: list[Passage], numbers: dict[str, int]) -> dict
     return {n: "\n".join(texts) for n, texts in out.items()}
 
 
+def sentence_table(chunks: list[Chunk]) -> tuple[dict[str, list[Sentence]], list[str], dict[str, int], list[str]]:
+    """Every chunk's sentences and every question-style heading, in chunk-id order.
+
+    Question-style section headings ("Is kratom safe?"): a section whose heading matches the
+    question leads with its bottom-line sentence."""
+    sentences: dict[str, list[Sentence]] = {}
+    texts: list[str] = []
+    heading_row: dict[str, int] = {}
+    headings: list[str] = []
+    for chunk in sorted(chunks, key=lambda c: c.chunk_id):
+        rows = []
+        for pos, s in enumerate(split_sentences(chunk.text)):
+            rows.append(Sentence(chunk.chunk_id, pos, s, len(texts)))
+            texts.append(s)
+        sentences[chunk.chunk_id] = rows
+        if chunk.heading.strip().endswith("?"):
+            heading_row[chunk.chunk_id] = len(headings)
+            headings.append(chunk.heading.strip())
+    return sentences, texts, heading_row, headings
+
+
+def precompute_vectors(encoder: Encoder, chunks: list[Chunk], cache_dir: Path, progress: bool = False) -> None:
+    """Ingest time: encode the composer's sentence and heading vectors into the cache beside the
+    index, so no server start pays for them (a no-op when they are cached already)."""
+    _, texts, _, headings = sentence_table(chunks)
+    cached_vectors(encoder, texts, cache_dir, "sentences", progress)
+    cached_vectors(encoder, headings, cache_dir, "headings", progress)
+
+
 class ExtractiveComposer(Composer):
     def __init__(self, encoder: Encoder, chunks: list[Chunk], cache_dir: Path | None = None,
-                 words: int = 150):
+                 words: int = 150, progress: bool = False):
         self.words = words
-        self.sentences: dict[str, list[Sentence]] = {}
-        texts: list[str] = []
-        for chunk in chunks:
-            rows = []
-            for pos, s in enumerate(split_sentences(chunk.text)):
-                rows.append(Sentence(chunk.chunk_id, pos, s, len(texts)))
-                texts.append(s)
-            self.sentences[chunk.chunk_id] = rows
-        self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences")
-        # Question-style section headings ("Is kratom safe?"): a section whose heading matches the
-        # question leads with its bottom-line sentence.
-        self.heading_row: dict[str, int] = {}
-        headings: list[str] = []
-        for chunk in chunks:
-            if chunk.heading.strip().endswith("?"):
-                self.heading_row[chunk.chunk_id] = len(headings)
-                headings.append(chunk.heading.strip())
-        self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings")
+        self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
+        self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
+        self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
 
     def select(self, question: str, vector: np.ndarray, passages: list[Passage],
                budget: int | None = None, eligible=None) -> list[tuple[Sentence, Passage]]:

@@ -113,23 +113,40 @@ def load_encoder(model_name_or_path: str = "") -> Encoder:
     return Encoder(model_name_or_path)
 
 
-def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str) -> np.ndarray:
-    """Encode `texts` once; reuse the vectors from `<cache_dir>/<kind>-<hash>.npy` while texts and model match."""
+def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str,
+                   progress: bool = False) -> np.ndarray:
+    """`texts`' vectors, each text encoded once: `<cache_dir>/<kind>-<model hash>.npz` keeps one
+    vector per distinct text, so after a corpus change only new texts are encoded (and texts no
+    longer asked for are dropped from the file). `progress` shows a bar while encoding."""
     if not texts:
         return np.zeros((0, encoder.dimension), dtype=np.float32)
-    key = hashlib.sha256(("\n".join(texts) + "|" + encoder.model_name).encode()).hexdigest()[:16]
-    cache = cache_dir / f"{kind}-{key}.npy" if cache_dir else None
+    keys = [hashlib.sha256(t.encode()).hexdigest()[:24] for t in texts]
+    model = hashlib.sha256(encoder.model_name.encode()).hexdigest()[:12]
+    cache = cache_dir / f"{kind}-{model}.npz" if cache_dir else None
+    known: dict[str, np.ndarray] = {}
     if cache and cache.is_file():
         try:
-            vectors = np.load(cache)
-            if vectors.shape == (len(texts), encoder.dimension):
-                return vectors
-        except (OSError, ValueError):
+            with np.load(cache) as stored:
+                if stored["vectors"].shape[1:] == (encoder.dimension,):
+                    known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+        except (OSError, ValueError, KeyError):
             log.warning("ignoring unreadable vector cache %s", cache)
-    vectors = encoder.encode(texts)
-    if cache:
+    missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
+    if missing:
+        step = 64
+        from tqdm import tqdm
+
+        with tqdm(total=len(missing), desc=f"Encoding {kind}", unit=kind.rstrip("s"), disable=not progress) as bar:
+            for start in range(0, len(missing), step):
+                part = missing[start:start + step]
+                for text, vector in zip(part, encoder.encode(part)):
+                    known[hashlib.sha256(text.encode()).hexdigest()[:24]] = vector
+                bar.update(len(part))
+    vectors = np.asarray([known[k] for k in keys], dtype=np.float32).reshape(len(texts), encoder.dimension)
+    wanted = list(dict.fromkeys(keys))
+    if cache and (missing or len(known) != len(wanted)):
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.asarray(wanted), vectors=np.asarray([known[k] for k in wanted], dtype=np.float32))
         tmp.replace(cache)
     return vectors

@@ -152,20 +152,72 @@ def in_process_target(services) -> Target:
     return run
 
 
-def http_target(url: str, timeout: float = 60.0) -> Target:
-    import httpx
+class TargetError(Exception):
+    """The server could not be reached or kept refusing; one line for the CLI (exit 3)."""
 
-    client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
 
-    def run(messages: list[dict]) -> TurnResult:
+RETRY_STATUSES = (429, 503)  # rate limited, queue full: wait as told, then try again
+MAX_WAITS = 20
+MAX_WAIT_SECONDS = 120
+
+
+class HttpTarget:
+    """A running server's `/v1/chat/completions`. A 429/503 is waited out (its `Retry-After`,
+    shown through `on_wait`) and retried; transport failures and other errors raise `TargetError`."""
+
+    def __init__(self, url: str, timeout: float = 60.0, client=None):
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.client = client or httpx.Client(base_url=self.url, timeout=timeout)
+        self.on_wait: Callable[[int], None] = lambda seconds: None  # seconds left; 0 = done waiting
+        self.waited = 0.0
+
+    def _post(self, messages: list[dict]):
+        import httpx
+
+        for _ in range(MAX_WAITS + 1):
+            try:
+                resp = self.client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": messages})
+            except httpx.TransportError as exc:
+                why = str(exc) or type(exc).__name__
+                raise TargetError(f"cannot reach {self.url} ({type(exc).__name__}: {why}); "
+                                  "is `kratom-qa serve` running there?") from None
+            if resp.status_code not in RETRY_STATUSES:
+                return resp
+            wait = _retry_after(resp.headers.get("retry-after"))
+            for left in range(wait, 0, -1):
+                self.on_wait(left)
+                time.sleep(1)
+            self.waited += wait
+            self.on_wait(0)
+        raise TargetError(f"{self.url} answered {resp.status_code} {MAX_WAITS + 1} times in a row; "
+                          "for bulk evaluation start the server with `kratom-qa serve --eval` (no rate limit)")
+
+    def __call__(self, messages: list[dict]) -> TurnResult:
         start = time.perf_counter()
-        resp = client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": messages})
+        resp = self._post(messages)
         ms = (time.perf_counter() - start) * 1000
-        resp.raise_for_status()
+        if resp.status_code != 200:
+            try:
+                message = resp.json()["error"]["message"]
+            except Exception:  # noqa: BLE001 (not our server, or not JSON)
+                message = resp.text[:200]
+            raise TargetError(f"{self.url} answered {resp.status_code}: {message}")
         data = resp.json()
         return turn_result(data.get("kratom_qa") or {}, data["choices"][0]["message"]["content"], ms)
 
-    return run
+
+def _retry_after(value: str | None) -> int:
+    """Seconds from a Retry-After header (delta-seconds form), 1..MAX_WAIT_SECONDS; 1 when absent or odd."""
+    try:
+        return max(1, min(MAX_WAIT_SECONDS, int(float(value or 1))))
+    except ValueError:
+        return 1
+
+
+def http_target(url: str, timeout: float = 60.0) -> HttpTarget:
+    return HttpTarget(url, timeout)
 
 
 def play(item: Item, target: Target) -> tuple[TurnResult, list[float], list[dict]]:
@@ -368,7 +420,10 @@ def evaluate(items: list[Item], target: Target, documents: dict[str, str], progr
         policy = load_policy()
         urgent = urgent_numbers(policy, policy.default_locale)
     rows, latencies, failures = [], [], []
-    for item in tqdm(items, desc="Evaluating", unit="conv", disable=not progress):
+    bar = tqdm(items, desc="Evaluating", unit="conv", disable=not progress)
+    if isinstance(target, HttpTarget):  # a rate-limited server: show the wait instead of a frozen bar
+        target.on_wait = lambda left: bar.set_postfix_str(f"server busy (429): waiting {left} s" if left else "")
+    for item in bar:
         result, lat, messages = play(item, target)
         latencies += lat
         row = judge(item, result, documents, urgent)

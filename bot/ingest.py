@@ -1,4 +1,5 @@
-"""`kratom-qa ingest`: corpus -> chunks -> embeddings -> a new Chroma collection -> atomic switch.
+"""`kratom-qa ingest`: corpus -> chunks -> embeddings -> a new Chroma collection -> atomic switch
+-> the composer's sentence vectors, cached beside the index (`<data_dir>/cache`).
 
 Incremental: a document whose content hash (file bytes + chunker version + model) is
 unchanged keeps its stored embeddings; changed documents are re-embedded, removed ones
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass
 from tqdm import tqdm
 
 from bot.chunking import CHUNKER_VERSION, chunk_document, embedding_text
+from bot.compose import precompute_vectors
 from bot.corpus_es import load_spanish, spanish_chunks
 from bot.corpus_loader import load_corpus
 from bot.embedding import Encoder
@@ -109,6 +111,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     dropped_spanish = any(key not in units for key in old)
 
     if not to_encode and not removed and not dropped_spanish and index.exists():
+        precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress)  # no-op when cached
         report = IngestReport(len(docs), len(rows), 0, 0, 0, unchanged, 0,
                               time.perf_counter() - started, index.version, switched=False)
         log.info("ingest: nothing changed")
@@ -134,7 +137,15 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
         index.drop(staging.name)
         raise
     index.switch(staging.name, version, documents=len(docs), chunks=len(rows), model=encoder.model_name)
+    # The composer's sentence and heading vectors depend only on the index: encode them now,
+    # under this progress bar, into the cache beside the index, not at the first server start.
+    precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress)
     report = IngestReport(len(docs), len(rows), added, updated, removed, unchanged, encoded,
                           time.perf_counter() - started, version, switched=True, spanish_updated=spanish_updated)
     log.info("ingest: %s", report.summary())
     return report
+
+
+def _english(rows: list[StoredChunk]) -> list:
+    """The chunks the English composer reads (Spanish lines keep their own vectors in the index)."""
+    return [r.chunk for r in rows if r.chunk.lang == "en"]

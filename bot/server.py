@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
+
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from bot.settings import Settings
@@ -49,10 +52,43 @@ def header_timeout_protocol(seconds: float) -> type:
     return HeaderTimeoutProtocol
 
 
-def run(app, settings: Settings) -> None:
+def port_problem(host: str, port: int) -> str | None:
+    """Why `serve` cannot listen on host:port (checked before the slow loading), or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc} (KQA_HOST / --host)"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no conflict
+        try:
+            s.bind(address)
+        except OSError as exc:
+            other = port + 1 if port < 65535 else 7860
+            why = "is already in use (another `kratom-qa serve`?)" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            return (f"port {port} on {host} {why}; pick another with `--port {other}` "
+                    f"or `KQA_PORT={other}`")
+    return None
+
+
+def run(app, settings: Settings, on_ready: Callable[[], None] | None = None) -> bool:
+    """Serve until interrupted; `on_ready` runs once the socket is listening (not before).
+    False when the server never started (uvicorn has logged why)."""
     import uvicorn
 
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started and on_ready is not None:
+                on_ready()
+
     trusted = settings.trusted_proxies
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS, http=header_timeout_protocol(settings.request_timeout_seconds))
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                            http=header_timeout_protocol(settings.request_timeout_seconds))
+    server = Server(config)
+    server.run()
+    return bool(server.started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from functools import cached_property
 
@@ -17,9 +18,10 @@ log = logging.getLogger(__name__)
 
 
 class Services:
-    def __init__(self, settings: Settings, encoder: Encoder | None = None):
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, progress: bool = False):
         self.settings = settings
         self._encoder = encoder
+        self.progress = progress  # bars for slow one-time work (a missing sentence-vector cache)
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -89,10 +91,20 @@ class Services:
     def policy(self) -> Policy:
         return load_policy(self.settings.policy_path)
 
-    def warm(self) -> "Services":
-        """Load everything a turn needs now, not on the first user's turn."""
-        _ = self.encoder, self.query_encoder, self.retriever, self.intent, self.composer, self.safety_facts
-        _ = self.spanish.available  # loads the Spanish lines' search and heading vectors
+    def warm(self, step=None) -> "Services":
+        """Load everything a turn needs now, not on the first user's turn.
+
+        `step(label)`, when given, is a context manager around each stage (the CLI prints them)."""
+        step = step or (lambda label: contextlib.nullcontext())
+        if "encoder" not in self.__dict__:  # not loaded yet (a cached_property lives in __dict__)
+            with step("Loading the embedding model"):
+                _ = self.encoder
+        with step("Loading the index and the router model"):
+            _ = self.query_encoder, self.retriever, self.intent
+        with step("Loading the answer composer (sentence vectors)"):
+            _ = self.composer, self.safety_facts
+        with step("Loading the Spanish lines"):
+            _ = self.spanish.available  # the Spanish lines' search and heading vectors
         return self
 
     @cached_property
@@ -100,7 +112,7 @@ class Services:
         from bot.compose import ExtractiveComposer
 
         return ExtractiveComposer(self.encoder, self.retriever.chunks, self.settings.data_dir / "cache",
-                                  self.settings.answer_words)
+                                  self.settings.answer_words, progress=self.progress)
 
     @cached_property
     def safety_facts(self):

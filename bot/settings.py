@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
 
+    @field_validator("locale", "log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value  # KQA_LOCALE=uk is UK
+
     @field_validator("allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -114,9 +119,27 @@ def load_settings(**overrides: object) -> Settings:
             name = str(err["loc"][0]) if err["loc"] else "?"
             var = ENV_PREFIX + name.upper() if not name.startswith(ENV_PREFIX) else name
             lines.append(f"{var}={err.get('input')!r}: {err['msg']}")
+        names = ", ".join(line.split("=", 1)[0] for line in lines)
         raise SettingsError(
-            "Invalid settings:\n  " + "\n  ".join(lines) + "\nHint: `kratom-qa settings` lists them all."
+            "Invalid settings:\n  " + "\n  ".join(lines)
+            + f"\nHint: fix or unset {names} (in the environment or .env); the README's Configuration table lists every setting."
         ) from None
+
+
+# KQA_* names read by the project's tooling, not settings (tests/test_harness.py, examples/, bench/).
+TOOL_VARIABLES = frozenset({"KQA_HARNESS", "KQA_URL", "KQA_BENCH_LOGS"})
+
+
+def unknown_variables(environ: dict[str, str]) -> list[str]:
+    """A warning per `KQA_*` variable that is no setting (a typo is otherwise ignored in silence)."""
+    import difflib
+
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields} | TOOL_VARIABLES
+    out = []
+    for name in sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in known):
+        guess = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+        out.append(f"{name} is not a kratom-qa setting and is ignored" + (f"; did you mean {guess[0]}?" if guess else ""))
+    return out
 
 
 @lru_cache(maxsize=1)

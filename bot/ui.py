@@ -7,6 +7,7 @@ and source links are markup. Per-user state lives in the session, never in globa
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 
 from bot.api import Refused
 from bot.chat import answer_turn
+from bot.embed import query_locale
 from bot.feedback import save_feedback
 from bot.services import Services
 from bot.render import chat_markdown
@@ -101,14 +103,32 @@ def _history_messages(history: list[dict]) -> list[dict]:
     return out
 
 
+def locale_views(services: Services):
+    """`for_locale(locale)`: the services answering with another locale's numbers and wording (a
+    page opened as `/?locale=UK`, e.g. by /embed.js `data-locale`); same models, other settings."""
+    views = {services.settings.locale: services}
+
+    def for_locale(locale: str | None) -> Services:
+        if locale is None:
+            return services
+        if locale not in views:
+            view = copy.copy(services)  # shares the loaded encoder, index, composer
+            view.settings = services.settings.model_copy(update={"locale": locale})
+            views[locale] = view
+        return views[locale]
+
+    return for_locale
+
+
 def build_ui(services: Services) -> gr.Blocks:
     settings = services.settings
+    for_locale = locale_views(services)
     feedback_path = settings.data_dir / "feedback.jsonl"
     keep = settings.max_message_chars
 
-    def respond(message: str, history: list[dict], meta: list[dict]):
+    def respond(message: str, history: list[dict], meta: list[dict], request: gr.Request):
         messages = _history_messages(history) + [{"role": "user", "content": _text(message)}]
-        reply = answer_turn(messages, services)  # fully checked here, before anything streams
+        reply = answer_turn(messages, for_locale(query_locale(request)))  # fully checked here, before anything streams
         text = chat_markdown(reply)
         # Server-side record of this reply (feedback reads only this), truncated to what a rating needs.
         item = {"route": reply.route, "doc_ids": reply.doc_ids, "index": len(history) + 1,
@@ -134,14 +154,22 @@ def build_ui(services: Services) -> gr.Blocks:
     strings = functools.partial(services.policy.text, lang="en", locale=settings.locale)
     with gr.Blocks(title=strings("page_title"), analytics_enabled=False) as demo:
         gr.Markdown(header(services))
+        new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0)
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
                              label="kratom-qa", placeholder=strings("placeholder"))
         chat = gr.ChatInterface(
             respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
-            examples=[[q, []] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
+            # `None` for the State: an example that carries a State value is drawn by gr.Examples,
+            # which has no renderer for State (404s, an empty panel); without one the questions
+            # show as clickable cards inside the empty chat, and a click asks the question.
+            examples=[[q, None] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
             concurrency_limit=settings.concurrency, api_name="chat", autofocus=False,
         )
+        # New chat: the conversation, the session's reply records and the typed text all start over.
+        new_chat.click(lambda: ([], [], [], [], ""), None,
+                       [chatbot, chat.chatbot_state, chat.chatbot_value, meta, chat.textbox],
+                       queue=False, api_visibility="private")
         share = gr.Checkbox(value=False, label=strings("feedback_share"))
         chatbot.like(on_feedback, [meta, share], None)
     show_user_text_literally(chat, demo)
@@ -262,11 +290,27 @@ def _expire_sessions_forever(demo: gr.Blocks, idle_seconds: float, every: float 
     threading.Thread(target=sweep, name="expire-idle-sessions", daemon=True).start()
 
 
+# The chat in a host site's panel (/embed.js opens `/?embed=1`): a compact page, and an urgent
+# reply's red banner sticks to the top of the chat while that reply is on screen, so a long
+# reply scrolled to its end still shows where to get help.
+# Escape inside the panel's chat asks the host page's /embed.js to close the panel (a key press
+# inside an iframe never reaches the host page).
+EMBED_HEAD = ("<script>if (new URLSearchParams(location.search).has('embed') && window.parent !== window) {"
+              " document.documentElement.classList.add('kqa-embed');"
+              " document.addEventListener('keydown', function (e) {"
+              " if (e.key === 'Escape') window.parent.postMessage({kqa: 'close'}, '*'); }, true); }</script>")
+EMBED_CSS = """
+.kqa-urgent { position: sticky; top: 0; z-index: 5; }
+html.kqa-embed footer { display: none !important; }
+html.kqa-embed .gradio-container { padding-top: 4px !important; }
+"""
+
+
 def mount_ui(app: FastAPI, demo: gr.Blocks, services: Services) -> FastAPI:
     settings = services.settings
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_max_size)
     demo.state_session_capacity = settings.queue_max_size * 10  # oldest sessions go first beyond this
-    app = gr.mount_gradio_app(app, demo, path="/", css=CSS, footer_links=["api"], show_error=False,
+    app = gr.mount_gradio_app(app, demo, path="/", css=CSS + EMBED_CSS, head=EMBED_HEAD, footer_links=["api"], show_error=False,
                               run_history=False, blocked_paths=[str(settings.data_dir.resolve())])
     # mount_gradio_app leaves has_launched False, and Gradio skips its file allow-list checks
     # until an app has launched: without this, a message naming a path makes Gradio serve that file.

@@ -32,7 +32,8 @@ def wait_until_responds(url: str, timeout: float = 60.0, proc=None) -> None:
 class RunningServer:
     """`kratom-qa serve` in a subprocess on 127.0.0.1:<free port>, with its log captured."""
 
-    def __init__(self, data_dir, env: dict | None = None, port: int | None = None, args: list[str] | None = None):
+    def __init__(self, data_dir, env: dict | None = None, port: int | None = None, args: list[str] | None = None,
+                 wait: bool = True):
         import os
         import subprocess
         import sys
@@ -45,11 +46,22 @@ class RunningServer:
                     "KQA_PORT": str(self.port), **(env or {})}
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", *(args or [])], stdout=self._log,
                                      stderr=subprocess.STDOUT, env=full_env)
+        if not wait:
+            return
         try:
             wait_until_responds(self.url + "/healthz", timeout=180, proc=self.proc)
         except Exception:
             self.stop()
             raise
+
+    def wait_for_log(self, text: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with code {self.proc.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} not in the server log within {timeout} s:\n{self.log()}")
+            time.sleep(0.05)
 
     def log(self) -> str:
         self._log.flush()

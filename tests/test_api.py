@@ -306,3 +306,21 @@ def test_serve_eval_refuses_a_non_loopback_host(capsys):
 
     assert main(["serve", "--eval", "--host", "0.0.0.0"]) == 2
     assert "loopback only" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_embed_js_carries_the_allowlist_and_is_served_as_javascript(cors_server):
+    """Issue #15: /embed.js knows which sites may show the button (the browser test runs it)."""
+    r = httpx.get(cors_server.url + "/embed.js", timeout=60)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["x-content-type-options"] == "nosniff"  # so the type above must be right
+    assert 'var ALLOWED = ["https://health.example"]' in r.text
+    assert "Ask about kratom" in r.text and "aria-expanded" in r.text
+
+
+def test_embed_script_escapes_origins_as_json():
+    from bot.embed import embed_script
+
+    js = embed_script(['https://a.example", alert(1), "'])
+    assert 'var ALLOWED = ["https://a.example\\", alert(1), \\""]' in js

@@ -209,6 +209,44 @@ def test_users_own_message_is_shown_as_typed(embedded):
     assert typed in mine.inner_text()
 
 
+def test_starter_questions_show_a_click_asks_one_and_new_chat_starts_over(browser, sites):
+    """Issue #15: the five starter questions render (no 404 for an example renderer), a click asks
+    that question and gets a cited answer, and the visible "New chat" button clears the chat."""
+    from playwright.sync_api import expect
+
+    from bot.ui import EXAMPLES as STARTERS
+
+    origin, srv = sites
+    e = Embedded(browser, origin, srv.url)
+    failed: list[str] = []
+    e.page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        cards = e.ui.locator("#kqa-chat button.example")
+        expect(cards).to_have_count(len(STARTERS))
+        for card, question in zip(cards.all(), STARTERS):
+            expect(card).to_be_visible()
+            expect(card).to_have_text(question)
+        cards.nth(1).click()
+        expect(e.user_messages()).to_have_count(1)
+        expect(e.user_messages().first).to_have_text(STARTERS[1])
+        expect(e.bot_messages()).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+        expect(e.ui.locator("button.stop-button")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        expect(e.bot_messages().first).to_contain_text("[1]")
+        expect(e.bot_messages().first.locator("strong", has_text="Sources")).to_be_visible()
+        new_chat = e.ui.get_by_role("button", name="New chat")
+        expect(new_chat).to_be_visible()
+        new_chat.click()
+        expect(e.bot_messages()).to_have_count(0)
+        expect(e.user_messages()).to_have_count(0)
+        expect(cards).to_have_count(len(STARTERS))  # the empty chat offers the questions again
+        reply = e.ask("Is kratom approved by the FDA?")  # and a new conversation works
+        expect(reply).to_contain_text("[1]")
+        expect(e.user_messages()).to_have_count(1)
+        assert not [f for f in failed if "/custom_component/" in f or f.startswith("404")], failed
+    finally:
+        e.close()
+
+
 def test_chat_document_allows_the_host_in_frame_ancestors_and_screenshot(browser, sites, tmp_path):
     from playwright.sync_api import expect
 
@@ -247,3 +285,114 @@ def test_chat_refuses_to_be_embedded_by_a_host_not_listed(browser, sites):
         assert not frame.url.startswith(srv.url)  # chromium shows its error page instead
     finally:
         context.close()
+
+
+# ---- /embed.js: one script tag, a floating button, the chat in a panel (issue #15) ----------
+
+class Widget:
+    """examples/widget.html: a host page whose only integration is the /embed.js script tag."""
+
+    def __init__(self, browser, host_origin: str, chat_url: str, query: str = ""):
+        self.context = browser.new_context(viewport={"width": 1200, "height": 900})
+        self.context.route("**/*", _loopback_only)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.console: list[str] = []
+        self.page.on("console", lambda m: self.console.append(m.text))
+        with self.page.expect_response(lambda r: r.url.endswith("/embed.js"), timeout=60_000) as script:
+            self.page.goto(f"{host_origin}/widget.html?chat={quote(chat_url.rstrip('/') + '/', safe='')}{query}")
+        self.script = script.value
+        self.button = self.page.locator("#kqa-embed-button")
+        self.panel = self.page.locator("#kqa-embed-panel")
+        self.ui = self.page.frame_locator("#kqa-embed-frame")
+
+    def ask(self, text: str):
+        from playwright.sync_api import expect
+
+        bots = self.ui.locator("#kqa-chat [data-testid='bot']")
+        before = bots.count()
+        box = self.ui.locator("textarea[data-testid='textbox']")
+        box.fill(text)
+        box.press("Enter")
+        expect(bots).to_have_count(before + 1, timeout=REPLY_TIMEOUT_MS)
+        expect(self.ui.locator("button.stop-button")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        return bots.last
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_widget_button_opens_the_chat_panel_by_keyboard_with_cited_answers_and_the_911_banner(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url)
+    try:
+        assert w.script.status == 200 and "javascript" in (w.script.header_value("content-type") or "")
+        expect(w.button).to_be_visible()
+        expect(w.button).to_have_text("Ask about kratom")
+        assert "Ask about kratom" in (w.button.get_attribute("aria-label") or "")
+        expect(w.button).to_have_attribute("aria-expanded", "false")
+        expect(w.panel).to_be_hidden()
+        w.button.focus()
+        w.page.keyboard.press("Enter")  # keyboard only
+        expect(w.panel).to_be_visible()
+        expect(w.button).to_have_attribute("aria-expanded", "true")
+        expect(w.panel).to_have_attribute("role", "dialog")
+        assert w.panel.get_attribute("aria-label")
+        expect(w.page.get_by_role("button", name="Close the chat")).to_be_focused()
+        w.ui.locator("textarea[data-testid='textbox']").wait_for(state="visible", timeout=60_000)
+        reply = w.ask("Can kratom damage your liver?")
+        expect(reply).to_contain_text("[1]")
+        expect(reply.locator("strong", has_text="Sources")).to_be_visible()
+        urgent = w.ask("my friend took kratom and won't wake up")
+        banner = urgent.locator(".kqa-urgent")
+        expect(banner).to_be_visible()
+        expect(banner).to_be_in_viewport()  # the panel shows it, not just the DOM
+        expect(banner.locator("a[href='tel:911']")).to_be_visible()
+        w.page.keyboard.press("Escape")
+        expect(w.panel).to_be_hidden()
+        expect(w.button).to_be_focused()
+        expect(w.button).to_have_attribute("aria-expanded", "false")
+    finally:
+        w.close()
+
+
+def test_widget_passes_locale_and_language_to_the_chat(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url, query="&locale=uk&lang=es")
+    try:
+        expect(w.button).to_have_text("Preguntar sobre el kratom")
+        w.button.click()
+        src = w.page.locator("#kqa-embed-frame").get_attribute("src") or ""
+        assert "locale=UK" in src and "lang=es" in src, src
+        w.ui.locator("textarea[data-testid='textbox']").wait_for(state="visible", timeout=60_000)
+        banner = w.ask("my friend took kratom and won't wake up").locator(".kqa-urgent")
+        expect(banner).to_be_visible()
+        expect(banner.locator("a[href='tel:999']")).to_be_visible()  # UK numbers, from data-locale
+        expect(banner.locator("a[href='tel:911']")).to_have_count(0)
+    finally:
+        w.close()
+
+
+def test_widget_refuses_a_site_not_in_the_allowlist(browser, sites):
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    other = origin.replace("127.0.0.1", "localhost")  # same page, an origin the server does not allow
+    w = Widget(browser, other, srv.url)
+    try:
+        assert w.script.status == 200
+        w.page.wait_for_function("window.__kqaEmbed === true && document.readyState === 'complete'")  # it ran
+        expect(w.button).to_have_count(0)
+        expect(w.panel).to_have_count(0)
+        for _ in range(100):  # console events reach Python a moment later
+            if any("not in the chat server's KQA_ALLOWED_ORIGINS" in m for m in w.console):
+                break
+            w.page.wait_for_timeout(100)
+        assert any("not in the chat server's KQA_ALLOWED_ORIGINS" in m for m in w.console), w.console
+        expect(w.button).to_have_count(0)
+    finally:
+        w.close()

@@ -31,3 +31,16 @@ def test_readme_gives_exactly_the_two_make_commands_and_ci_runs_the_test_one():
 def test_makefile_installs_cpu_torch_first():
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert "torch==$(TORCH_VERSION)" in makefile and "TORCH_VERSION ?= 2.13.0" in makefile
+
+
+def test_examples_readme_commands_run_as_written():
+    """Issue #15: no bare `kratom-qa` (not on PATH after `make chat`), one server per code block."""
+    import re
+
+    text = (REPO_ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
+    assert blocks
+    for block in blocks:
+        for line in block.splitlines():
+            assert not re.search(r"(?:^|[\s=;&|])kratom-qa\s", line.split("#")[0]), line
+        assert block.count("kratom-qa serve") <= 1, block

@@ -440,3 +440,39 @@ def test_a_uk_run_scores_uk_emergency_replies_as_giving_the_numbers(services, sl
     us_yardstick = evaluate([item], in_process_target(uk), documents, progress=False,
                             urgent=urgent_numbers(uk.policy, "US"))
     assert us_yardstick["rows"][0]["urgent_numbers_ok"] is False
+
+
+# ---- eval --url against a server that is busy or not there (issue #15) -------------------
+
+def test_eval_url_with_no_server_is_one_line_and_exit_3(tmp_path, capsys):
+    from tests.helpers import free_port
+
+    tiny = write_slice(tmp_path / "tiny.jsonl", ["dA-0001"])
+    code = main(["eval", str(tiny), "--url", f"http://127.0.0.1:{free_port()}", "-q", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err.startswith("error: cannot reach http://127.0.0.1:") and "kratom-qa serve" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_eval_url_waits_out_the_rate_limit_and_shows_the_wait(services, documents, tmp_path, capsys):
+    """A real app with the real limiter (60 a minute): the bucket is spent first, so every turn
+    gets a 429 with Retry-After; the harness waits, says so in the progress bar, and completes."""
+    from fastapi.testclient import TestClient
+
+    from bot.api import create_app
+    from bot.evaluate import HttpTarget
+    from bot.services import Services
+
+    limited = Services(services.settings.model_copy(update={"rate_limit_per_minute": 60}), encoder=services.encoder)
+    items = load_dataset(write_slice(tmp_path / "two.jsonl", ["dA-0001", "dA-0199"]))
+    with TestClient(create_app(limited, with_ui=False)) as client:
+        while client.post("/v1/chat/completions", json={}).status_code != 429:
+            pass
+        target = HttpTarget("http://testserver", client=client)
+        report = evaluate(items, target, documents, progress=True)
+    assert target.waited >= 2  # at least one second per turn
+    assert "server busy (429): waiting" in capsys.readouterr().err
+    local = evaluate(items, in_process_target(services), documents, progress=False)
+    assert [r["route"] for r in report["rows"]] == [r["route"] for r in local["rows"]]

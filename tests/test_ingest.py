@@ -56,11 +56,21 @@ def _setup(tmp_path, small_corpus, encoder, **kw):
     return settings, CountingEncoder(encoder), open_index(settings)
 
 
+def composer_texts(index) -> set[str]:
+    """The distinct sentences and question headings the composer needs vectors for."""
+    from bot.compose import sentence_table
+
+    _, sentences, _, headings = sentence_table([r.chunk for r in index.records()])
+    return {("s", t) for t in sentences} | {("h", t) for t in headings}
+
+
 def test_first_ingest_embeds_every_chunk_and_reports(tmp_path, small_corpus, encoder):
     settings, enc, index = _setup(tmp_path, small_corpus, encoder)
     report = ingest(settings, enc, index, progress=False)
     assert report.documents == 5 and report.added == 5 and report.switched
-    assert enc.texts == report.chunks == index.stats()["chunks"] > 5
+    assert report.chunks == report.encoded_chunks == index.stats()["chunks"] > 5
+    # every chunk, then (once) every sentence and heading the composer will need
+    assert enc.texts == report.chunks + len(composer_texts(index))
     assert "5 documents" in report.summary() and "added" in report.summary()
 
 
@@ -82,9 +92,10 @@ def test_only_the_changed_document_is_re_embedded(tmp_path, small_corpus, encode
     from bot.corpus_loader import load_sources, parse_document
 
     expected = len(chunk_document(parse_document(path, load_sources(small_corpus))))
-    before = enc.texts
+    before, old_texts = enc.texts, composer_texts(index)
     report = ingest(settings, enc, index, progress=False)
-    assert enc.texts - before == expected
+    # the changed document's chunks, and only the sentences and headings not seen before
+    assert enc.texts - before == expected + len(composer_texts(index) - old_texts) > expected
     assert (report.updated, report.unchanged, report.version) == (1, 4, 2)
     texts = [r.chunk.text for r in index.records()]
     assert any("Kratom liver injury is rare, LiverTox says." in t for t in texts)
@@ -133,8 +144,9 @@ def test_changing_the_model_re_embeds_everything(tmp_path, small_corpus, encoder
     first = ingest(settings, enc, index, progress=False)
     enc.model_name = enc.model_name + "-other"
     before = enc.texts
-    ingest(settings, enc, index, progress=False)
-    assert enc.texts - before == first.chunks
+    second = ingest(settings, enc, index, progress=False)
+    assert second.encoded_chunks == first.chunks
+    assert enc.texts - before == first.chunks + len(composer_texts(index))  # sentence vectors too
 
 
 def test_stale_documents_lists_changed_and_removed_documents(tmp_path, small_corpus, encoder):
@@ -203,3 +215,22 @@ def test_spanish_lines_are_indexed_and_re_embedded_alone_when_edited(tmp_path, s
     assert any(c.text.endswith("según LiverTox.") for c in (r.chunk for r in index.records()) if c.lang == "es")
     retriever = Retriever(index, encoder)
     assert retriever.es_chunks and not any(c.lang == "es" for c in retriever.chunks)
+
+
+def test_ingest_caches_the_composers_sentence_vectors_so_a_start_encodes_none(tmp_path, small_corpus, encoder):
+    """Issue #15: sentence and heading vectors are request-independent: ingest computes them and
+    caches them beside the index, so building the composer at start-up encodes nothing."""
+    from bot.compose import ExtractiveComposer
+
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    ingest(settings, enc, index, progress=False)
+    assert list((settings.data_dir / "cache").glob("sentences-*.npz"))
+    before = enc.texts
+    chunks = [r.chunk for r in index.records()]
+    composer = ExtractiveComposer(enc, list(reversed(chunks)), settings.data_dir / "cache")
+    assert enc.texts == before
+    fresh = ExtractiveComposer(enc, chunks, None)  # no cache: encodes them itself
+    assert enc.texts > before
+    for chunk_id, rows in fresh.sentences.items():
+        for a, b in zip(rows, composer.sentences[chunk_id]):
+            assert abs(float(fresh.matrix[a.row] @ composer.matrix[b.row]) - 1.0) < 1e-4

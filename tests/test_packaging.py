@@ -111,3 +111,11 @@ def test_installed_wheel_answers_from_a_small_corpus(wheel, tmp_path):
     assert reply["route"] == "answer" and reply["citations"], reply
     assert any(r.get("source") == "model" for r in reply["reasons"]), "the trained router did not load from the wheel"
     assert {c["doc_id"] for c in reply["citations"]} <= {Path(n).stem for n in SMALL_CORPUS}
+
+
+def test_license_is_an_spdx_string_not_the_deprecated_table():
+    """Issue #15: the `{text = ...}` table made setuptools print a deprecation block on every install."""
+    import tomllib
+
+    meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    assert meta["project"]["license"] == "MIT"

@@ -41,3 +41,27 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("KQA_ANSWER_WORDS=90\n")
     monkeypatch.chdir(tmp_path)
     assert Settings().answer_words == 90
+
+
+# ---- issue #15: forgiving and explicit settings -------------------------------------------
+
+def test_locale_is_accepted_in_any_case(monkeypatch):
+    monkeypatch.setenv("KQA_LOCALE", "uk")
+    monkeypatch.setenv("KQA_LOG_LEVEL", "debug")
+    s = load_settings(_env_file=None)
+    assert (s.locale, s.log_level) == ("UK", "DEBUG")
+
+
+def test_a_misspelt_variable_gets_a_did_you_mean():
+    from bot.settings import unknown_variables
+
+    warnings = unknown_variables({"KQA_PROT": "7861", "KQA_PORT": "7860", "KQA_HARNESS": "1", "PATH": "/bin"})
+    assert warnings == ["KQA_PROT is not a kratom-qa setting and is ignored; did you mean KQA_PORT?"]
+
+
+def test_the_settings_error_hint_names_the_variable_not_the_failing_command(monkeypatch):
+    monkeypatch.setenv("KQA_TOP_K", "lots")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    hint = str(err.value).splitlines()[-1]
+    assert hint.startswith("Hint: fix or unset KQA_TOP_K") and "kratom-qa settings" not in hint
