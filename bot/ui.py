@@ -249,8 +249,14 @@ def gradio_gate(demo: gr.Blocks):
             fn = demo.fns.get(index) if isinstance(index, int) and not isinstance(index, bool) else None
         else:
             fn = events_by_name.get(name)
-        if fn is None:
+        if fn is None or fn.fn is None:  # no event, or a front-end-only one (Gradio would answer 500)
             return "no such event"
+        hint = event_data_type(fn.fn)
+        if hint is not None:  # Gradio builds this from the body's event_data and fails with a 500 if it can't
+            try:
+                hint(None, payload.get("event_data"))
+            except Exception:  # noqa: BLE001 - any failure is a malformed event
+                return "this event needs its event_data"
         data, inputs = payload["data"], fn.inputs
         public = [b for b in inputs if not getattr(b, "skip_api", False)]
         if len(data) != len(inputs) and not (kind == "call" and len(data) == len(public)):
@@ -267,6 +273,22 @@ def gradio_gate(demo: gr.Blocks):
         return None
 
     return check
+
+
+def event_data_type(fn) -> type | None:
+    """The gr.EventData subclass a handler asks for (Gradio fills it from the request), if any."""
+    import inspect
+    import typing
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: Gradio would not inject either
+        return None
+    for name in inspect.signature(fn).parameters:
+        hint = hints.get(name)
+        if inspect.isclass(hint) and issubclass(hint, gr.EventData):
+            return hint
+    return None
 
 
 def expire_idle_sessions(holder, idle_seconds: float) -> int:

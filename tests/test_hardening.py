@@ -215,3 +215,13 @@ def test_gradio_routes_never_answer_5xx(server, path, body):
     assert r.status_code < 500, (path, body, r.status_code, r.text[:300])
     if r.status_code >= 400:
         assert r.headers["content-type"].startswith("application/json"), (path, body, r.headers)
+
+
+def test_every_gradio_event_without_its_event_data_is_refused_not_a_500(server):
+    """Found by the fuzz run: the examples' click handler takes gr.SelectData, and a bare
+    {"fn_index": 8, "data": []} made Gradio fail building it (500 and a traceback in the log)."""
+    fns = httpx.get(server.url + "/config", timeout=30).json()["dependencies"]
+    assert fns
+    for fn in fns:
+        r = httpx.post(server.url + "/gradio_api/run/chat", json={"fn_index": fn["id"], "data": []}, timeout=60)
+        assert r.status_code < 500, (fn["id"], fn.get("api_name"), r.status_code, r.text[:200])
