@@ -72,6 +72,8 @@ eval: $(VENV)/.installed ## run the evaluation harness on the dev sets with the 
 	$(KQA) eval tests/data/devset_a.jsonl tests/data/devset_b.jsonl tests/data/holdout.jsonl \
 	  tests/data/redteam.jsonl tests/data/retrieval_questions.jsonl --gate tests/data/eval/gate.yaml --out eval-reports
 	$(KQA) eval tests/data/spanish_questions.jsonl --gate tests/data/eval/gate_spanish.yaml --out eval-reports
+	$(KQA) eval tests/data/answers_independent.jsonl --gate tests/data/eval/gate_answers.yaml --out eval-reports
+	$(KQA) eval tests/data/router_calibration.jsonl --gate tests/data/eval/gate_router.yaml --out eval-reports
 
 bench: $(VENV)/.installed-dev ## run the benchmarks (results under bench/results/)
 	$(PY) bench/run.py
