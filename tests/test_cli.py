@@ -103,7 +103,7 @@ def test_serve_prints_each_step_and_the_url_only_once_listening(services):
         assert httpx.get(srv.url + "/healthz", timeout=10).status_code == 200
         log = srv.log()
         steps = ["Loading the embedding model", "Checking the index", "Loading the index and the router model",
-                 "Loading the answer composer", "Building the web chat", "Ready in"]
+                 "Loading the answer composer", "Loading the Spanish lines", "Building the web chat", "Ready in"]
         positions = [log.index(s) for s in steps]
         assert positions == sorted(positions), log
         assert log.count("done in") == len(steps) - 1, log

@@ -51,7 +51,7 @@ def test_splits_follow_batches_and_never_share_a_batch():
     for name, items in shipped.items():
         for it in items:
             assert seen.setdefault(it.batch, name) == name, f"batch {it.batch} is in {seen[it.batch]} and {name}"
-    assert len(shipped["blind"]) >= 450 and sum(len(v) for v in shipped.values()) >= 6500
+    assert len(shipped["blind"]) >= 600 and sum(len(v) for v in shipped.values()) >= 5000
 
 
 def test_the_card_reports_blind_figures_with_confidence_intervals():
