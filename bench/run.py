@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,32 +68,27 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
     enc = services.encoder
     for q in qs[:20]:  # warm caches and allocator
         answer_turn([{"role": "user", "content": q}], services)
-    encode_ms = []
-    for q in qs:
-        t = time.perf_counter()
-        enc.encode_one(q)
-        encode_ms.append((time.perf_counter() - t) * 1000)
-    before = enc.texts_encoded
-    turn_ms, routes = [], {}
-    for q in qs:
-        t = time.perf_counter()
-        reply = answer_turn([{"role": "user", "content": q}], services)
-        turn_ms.append((time.perf_counter() - t) * 1000)
-        routes[reply.route] = routes.get(reply.route, 0) + 1
-    encodes_per_turn = (enc.texts_encoded - before) / len(qs)
+
+    def measure(questions: list[str]) -> tuple[list[float], list[float], float, list]:
+        """One encode per question, then one whole turn per question: (encode ms, turn ms,
+        encodes per turn, replies)."""
+        encode_ms = []
+        for q in questions:
+            t = time.perf_counter()
+            enc.encode_one(q)
+            encode_ms.append((time.perf_counter() - t) * 1000)
+        before, turn_ms, replies = enc.texts_encoded, [], []
+        for q in questions:
+            t = time.perf_counter()
+            replies.append(answer_turn([{"role": "user", "content": q}], services))
+            turn_ms.append((time.perf_counter() - t) * 1000)
+        return encode_ms, turn_ms, (enc.texts_encoded - before) / len(questions), replies
+
+    encode_ms, turn_ms, encodes_per_turn, replies = measure(qs)
+    routes = dict(Counter(r.route for r in replies))
     es_qs = spanish_questions()
-    es_encode_ms, es_turn_ms, es_langs = [], [], {}
-    for q in es_qs:
-        t = time.perf_counter()
-        enc.encode_one(q)
-        es_encode_ms.append((time.perf_counter() - t) * 1000)
-    before = enc.texts_encoded
-    for q in es_qs:
-        t = time.perf_counter()
-        reply = answer_turn([{"role": "user", "content": q}], services)
-        es_turn_ms.append((time.perf_counter() - t) * 1000)
-        es_langs[reply.lang] = es_langs.get(reply.lang, 0) + 1
-    es_encodes = (enc.texts_encoded - before) / len(es_qs)
+    es_encode_ms, es_turn_ms, es_encodes, es_replies = measure(es_qs)
+    es_langs = dict(Counter(r.lang for r in es_replies))
     guard_ms = []
     votes = [(services.encode_turn(q, [q])[1] or [None])[0] for q in qs]
     for q, v in zip(qs, votes):
