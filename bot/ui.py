@@ -221,6 +221,7 @@ def gradio_gate(demo: gr.Blocks):
     lone UTF-16 surrogates, which the tokenizer and Gradio's JSON encoder cannot take.
     """
     events_by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+    event_data_types = {id(fn): event_data_type(fn.fn) for fn in demo.fns.values() if fn.fn is not None}
 
     def check(method: str, path: str, body: bytes) -> bytes:
         if path.startswith(REFUSED_PATHS):
@@ -251,7 +252,7 @@ def gradio_gate(demo: gr.Blocks):
             fn = events_by_name.get(name)
         if fn is None or fn.fn is None:  # no event, or a front-end-only one (Gradio would answer 500)
             return "no such event"
-        hint = event_data_type(fn.fn)
+        hint = event_data_types.get(id(fn))
         if hint is not None:  # Gradio builds this from the body's event_data and fails with a 500 if it can't
             try:
                 hint(None, payload.get("event_data"))
