@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
-import bot.offline  # noqa: F401
 from fastapi import FastAPI
 from langchain_chroma import Chroma
 from langchain_core.runnables import RunnableLambda
 from pydantic import BaseModel
 
+import bot.offline  # noqa: F401
 from bot.embedding import load_encoder
 from bot.index import open_index
 from bot.settings import load_settings
@@ -31,7 +31,9 @@ def build_chain():
     encoder = load_encoder(settings.embedding_model)
     store = Chroma(client=index.client, collection_name=index.active_name, embedding_function=encoder)
     retriever = store.as_retriever(search_kwargs={"k": 4})
-    fmt = RunnableLambda(lambda docs: "\n\n".join(f"{d.page_content} ({d.metadata.get('url')})" for d in docs))
+    fmt = RunnableLambda(
+        lambda docs: "\n\n".join(f"{d.page_content} ({d.metadata.get('url')})" for d in docs)
+    )
     return retriever | fmt
 
 
@@ -54,5 +56,10 @@ def create_app() -> FastAPI:
 if __name__ == "__main__":
     import uvicorn
 
-    uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT", 7990)),
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(),
+        host="127.0.0.1",
+        port=int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT", 7990)),
+        log_level="warning",
+        access_log=False,
+    )

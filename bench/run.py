@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import bot.offline  # noqa: E402,F401
 import httpx  # noqa: E402
 
+import bot.offline  # noqa: E402,F401
 from tests.helpers import free_port, wait_until_responds  # noqa: E402
 
 
@@ -95,7 +95,9 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
         t = time.perf_counter()
         check_input([q], services.policy, v)
         guard_ms.append((time.perf_counter() - t) * 1000)
-    store = Chroma(client=services.index.client, collection_name=services.index.active_name, embedding_function=enc)
+    store = Chroma(
+        client=services.index.client, collection_name=services.index.active_name, embedding_function=enc
+    )
     retriever = store.as_retriever(search_kwargs={"k": 4})
     base_ms = []
     for q in qs:
@@ -104,17 +106,23 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
         "\n\n".join(d.page_content for d in docs)
         base_ms.append((time.perf_counter() - t) * 1000)
     return {
-        "questions": len(qs), "routes": routes, "encodes_per_turn": round(encodes_per_turn, 3),
+        "questions": len(qs),
+        "routes": routes,
+        "encodes_per_turn": round(encodes_per_turn, 3),
         "encode_ms_p50": pct(encode_ms, 50),
         "turn_ms": {"p50": pct(turn_ms, 50), "p95": pct(turn_ms, 95), "p99": pct(turn_ms, 99)},
         "turn_p50_over_encode_p50": round(pct(turn_ms, 50) / pct(encode_ms, 50), 3),
         "guardrails_ms": {"p50": pct(guard_ms, 50), "p99": pct(guard_ms, 99)},
         "baseline_turn_ms": {"p50": pct(base_ms, 50), "p95": pct(base_ms, 95), "p99": pct(base_ms, 99)},
         "ours_over_baseline_p50": round(pct(turn_ms, 50) / pct(base_ms, 50), 3),
-        "spanish": {"questions": len(es_qs), "reply_langs": es_langs, "encodes_per_turn": round(es_encodes, 3),
-                    "encode_ms_p50": pct(es_encode_ms, 50),
-                    "turn_ms": {"p50": pct(es_turn_ms, 50), "p95": pct(es_turn_ms, 95), "p99": pct(es_turn_ms, 99)},
-                    "turn_p50_over_encode_p50": round(pct(es_turn_ms, 50) / pct(es_encode_ms, 50), 3)},
+        "spanish": {
+            "questions": len(es_qs),
+            "reply_langs": es_langs,
+            "encodes_per_turn": round(es_encodes, 3),
+            "encode_ms_p50": pct(es_encode_ms, 50),
+            "turn_ms": {"p50": pct(es_turn_ms, 50), "p95": pct(es_turn_ms, 95), "p99": pct(es_turn_ms, 99)},
+            "turn_p50_over_encode_p50": round(pct(es_turn_ms, 50) / pct(es_encode_ms, 50), 3),
+        },
     }
 
 
@@ -128,12 +136,16 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def start(cmd: list[str], env: dict, url: str, log: Path, timeout: float = 300) -> tuple[subprocess.Popen, float]:
+def start(
+    cmd: list[str], env: dict, url: str, log: Path, timeout: float = 300
+) -> tuple[subprocess.Popen, float]:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     wait_until_responds(url + "/healthz", timeout=timeout, proc=proc)
     # first answer, not just a listening socket
-    httpx.post(url + "/api/chat", json={"messages": [{"role": "user", "content": "is kratom legal?"}]}, timeout=120).raise_for_status()
+    httpx.post(
+        url + "/api/chat", json={"messages": [{"role": "user", "content": "is kratom legal?"}]}, timeout=120
+    ).raise_for_status()
     return proc, time.perf_counter() - t
 
 
@@ -169,8 +181,14 @@ def load(url: str, qs: list[str], clients: int, duration: float) -> dict:
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - start_t
-    return {"clients": clients, "requests": len(lat), "errors": errors[0], "throughput_rps": round(len(lat) / elapsed, 2),
-            "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95)}
+    return {
+        "clients": clients,
+        "requests": len(lat),
+        "errors": errors[0],
+        "throughput_rps": round(len(lat) / elapsed, 2),
+        "p50_ms": pct(lat, 50),
+        "p95_ms": pct(lat, 95),
+    }
 
 
 def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float, out: Path) -> dict:
@@ -178,8 +196,15 @@ def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float
     ours_port, base_port = free_port(), free_port()
     ours_url, base_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{base_port}"
     result: dict = {"levels": []}
-    systems = [("kratom-qa", [sys.executable, "-m", "bot", "serve", "--port", str(ours_port)], ours_url, ""),
-               ("baseline", [sys.executable, str(REPO / "bench" / "baseline_app.py"), str(base_port)], base_url, "baseline_")]
+    systems = [
+        ("kratom-qa", [sys.executable, "-m", "bot", "serve", "--port", str(ours_port)], ours_url, ""),
+        (
+            "baseline",
+            [sys.executable, str(REPO / "bench" / "baseline_app.py"), str(base_port)],
+            base_url,
+            "baseline_",
+        ),
+    ]
     for name, cmd, url, prefix in systems:
         proc, cold = start(cmd, env, url, out / f"{name}.log")
         result[f"{prefix}cold_start_s"] = round(cold, 2)
@@ -193,7 +218,9 @@ def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float
     for c in levels:
         o = next(x for x in result["levels"] if x["system"] == "kratom-qa" and x["clients"] == c)
         b = next(x for x in result["levels"] if x["system"] == "baseline" and x["clients"] == c)
-        o["throughput_ratio_vs_baseline"] = round(o["throughput_rps"] / b["throughput_rps"], 3) if b["throughput_rps"] else None
+        o["throughput_ratio_vs_baseline"] = (
+            round(o["throughput_rps"] / b["throughput_rps"], 3) if b["throughput_rps"] else None
+        )
         o["p95_ratio_vs_baseline"] = round(o["p95_ms"] / b["p95_ms"], 3) if b["p95_ms"] else None
     return result
 
@@ -211,9 +238,13 @@ def ingest_bench(tmp: Path) -> dict:
     t = time.perf_counter()
     inc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     inc_s = time.perf_counter() - t
-    return {"full_ingest_s": round(full_s, 2), "full_summary": full.stdout.strip().splitlines()[-1],
-            "incremental_ingest_s": round(inc_s, 2), "incremental_summary": inc.stdout.strip().splitlines()[-1],
-            "note": "both include process start and model load; the summary line gives the ingest's own seconds"}
+    return {
+        "full_ingest_s": round(full_s, 2),
+        "full_summary": full.stdout.strip().splitlines()[-1],
+        "incremental_ingest_s": round(inc_s, 2),
+        "incremental_summary": inc.stdout.strip().splitlines()[-1],
+        "note": "both include process start and model load; the summary line gives the ingest's own seconds",
+    }
 
 
 def startup_bench(tmp: Path) -> dict:
@@ -225,10 +256,17 @@ def startup_bench(tmp: Path) -> dict:
     out: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     for name in ("first_run_s", "warm_start_s"):
         port = free_port()
-        proc, seconds = start([sys.executable, "-m", "bot", "serve", "--port", str(port)], env,
-                              f"http://127.0.0.1:{port}", tmp / f"startup-{name}.log", timeout=1200)
+        proc, seconds = start(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            env,
+            f"http://127.0.0.1:{port}",
+            tmp / f"startup-{name}.log",
+            timeout=1200,
+        )
         if os.environ.get("KQA_BENCH_LOGS"):  # keep the step timings the server printed
-            shutil.copy(tmp / f"startup-{name}.log", Path(os.environ["KQA_BENCH_LOGS"]) / f"startup-{name}.log")
+            shutil.copy(
+                tmp / f"startup-{name}.log", Path(os.environ["KQA_BENCH_LOGS"]) / f"startup-{name}.log"
+            )
         proc.terminate()
         proc.wait(timeout=30)
         out[name] = round(seconds, 2)
@@ -241,39 +279,58 @@ def markdown(r: dict) -> str:
     lines = [f"# kratom-qa benchmark ({r['date']})", "", f"Machine: {r['machine']}", ""]
     if "startup" in r:
         st = r["startup"]
-        lines += ["## Start-up (`serve` to first answer)", "",
-                  f"- first run (fresh data dir: index and sentence vectors built): **{st['first_run_s']} s** (goal <= 60 s)",
-                  f"- warm start (same data dir): **{st['warm_start_s']} s** (goal <= 5 s)",
-                  f"- load average before / after: {st['load_average_before']} / {st['load_average_after']}", ""]
+        lines += [
+            "## Start-up (`serve` to first answer)",
+            "",
+            f"- first run (fresh data dir: index and sentence vectors built): **{st['first_run_s']} s** (goal <= 60 s)",
+            f"- warm start (same data dir): **{st['warm_start_s']} s** (goal <= 5 s)",
+            f"- load average before / after: {st['load_average_before']} / {st['load_average_after']}",
+            "",
+        ]
     if "in_process" not in r:
         return "\n".join(lines)
     ip, h = r["in_process"], r["http"]
     lines += [
-             "## In-process (one turn at a time)", "",
-             "| metric | kratom-qa | baseline (LangChain dense top-4) | ratio |", "|---|---|---|---|",
-             f"| turn p50 ms | {ip['turn_ms']['p50']} | {ip['baseline_turn_ms']['p50']} | {ip['ours_over_baseline_p50']} |",
-             f"| turn p95 ms | {ip['turn_ms']['p95']} | {ip['baseline_turn_ms']['p95']} | |",
-             f"| turn p99 ms | {ip['turn_ms']['p99']} | {ip['baseline_turn_ms']['p99']} | |", "",
-             f"- one query encode p50: {ip['encode_ms_p50']} ms; turn p50 / encode p50 = **{ip['turn_p50_over_encode_p50']}** (target <= 1.5)",
-             f"- encodes per turn: **{ip['encodes_per_turn']}** (target 1)",
-             f"- Spanish turns ({ip['spanish']['questions']} questions of tests/data/spanish_questions.jsonl): p50 "
-             f"{ip['spanish']['turn_ms']['p50']} ms, one encode p50 {ip['spanish']['encode_ms_p50']} ms; turn p50 / encode "
-             f"p50 = **{ip['spanish']['turn_p50_over_encode_p50']}** (target <= 1.5); encodes per turn "
-             f"{ip['spanish']['encodes_per_turn']}",
-             f"- guardrail decision beyond the embedding: p50 {ip['guardrails_ms']['p50']} ms, p99 {ip['guardrails_ms']['p99']} ms (targets <= 1 / <= 5)",
-             f"- {ip['questions']} questions, routes: {ip['routes']}", "",
-             "## HTTP (`/api/chat` on 127.0.0.1)", "",
-             "| system | clients | requests | errors | req/s | p50 ms | p95 ms | req/s vs baseline | p95 vs baseline |",
-             "|---|---|---|---|---|---|---|---|---|"]
+        "## In-process (one turn at a time)",
+        "",
+        "| metric | kratom-qa | baseline (LangChain dense top-4) | ratio |",
+        "|---|---|---|---|",
+        f"| turn p50 ms | {ip['turn_ms']['p50']} | {ip['baseline_turn_ms']['p50']} | {ip['ours_over_baseline_p50']} |",
+        f"| turn p95 ms | {ip['turn_ms']['p95']} | {ip['baseline_turn_ms']['p95']} | |",
+        f"| turn p99 ms | {ip['turn_ms']['p99']} | {ip['baseline_turn_ms']['p99']} | |",
+        "",
+        f"- one query encode p50: {ip['encode_ms_p50']} ms; turn p50 / encode p50 = **{ip['turn_p50_over_encode_p50']}** (target <= 1.5)",
+        f"- encodes per turn: **{ip['encodes_per_turn']}** (target 1)",
+        f"- Spanish turns ({ip['spanish']['questions']} questions of tests/data/spanish_questions.jsonl): p50 "
+        f"{ip['spanish']['turn_ms']['p50']} ms, one encode p50 {ip['spanish']['encode_ms_p50']} ms; turn p50 / encode "
+        f"p50 = **{ip['spanish']['turn_p50_over_encode_p50']}** (target <= 1.5); encodes per turn "
+        f"{ip['spanish']['encodes_per_turn']}",
+        f"- guardrail decision beyond the embedding: p50 {ip['guardrails_ms']['p50']} ms, p99 {ip['guardrails_ms']['p99']} ms (targets <= 1 / <= 5)",
+        f"- {ip['questions']} questions, routes: {ip['routes']}",
+        "",
+        "## HTTP (`/api/chat` on 127.0.0.1)",
+        "",
+        "| system | clients | requests | errors | req/s | p50 ms | p95 ms | req/s vs baseline | p95 vs baseline |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for x in h["levels"]:
-        lines.append(f"| {x['system']} | {x['clients']} | {x['requests']} | {x['errors']} | {x['throughput_rps']} | {x['p50_ms']} | "
-                     f"{x['p95_ms']} | {x.get('throughput_ratio_vs_baseline', '')} | {x.get('p95_ratio_vs_baseline', '')} |")
-    lines += ["", f"- cold start to first answer: kratom-qa {h['cold_start_s']} s, baseline {h['baseline_cold_start_s']} s",
-              f"- peak RSS: kratom-qa {h.get('peak_rss_mb')} MB, baseline {h.get('baseline_peak_rss_mb')} MB",
-              f"- {r['duration_s']} s per level", "", "## Ingest", "",
-              f"- full: {r['ingest']['full_ingest_s']} s ({r['ingest']['full_summary']})",
-              f"- incremental after changing one document: {r['ingest']['incremental_ingest_s']} s ({r['ingest']['incremental_summary']})",
-              f"- {r['ingest']['note']}", ""]
+        lines.append(
+            f"| {x['system']} | {x['clients']} | {x['requests']} | {x['errors']} | {x['throughput_rps']} | {x['p50_ms']} | "
+            f"{x['p95_ms']} | {x.get('throughput_ratio_vs_baseline', '')} | {x.get('p95_ratio_vs_baseline', '')} |"
+        )
+    lines += [
+        "",
+        f"- cold start to first answer: kratom-qa {h['cold_start_s']} s, baseline {h['baseline_cold_start_s']} s",
+        f"- peak RSS: kratom-qa {h.get('peak_rss_mb')} MB, baseline {h.get('baseline_peak_rss_mb')} MB",
+        f"- {r['duration_s']} s per level",
+        "",
+        "## Ingest",
+        "",
+        f"- full: {r['ingest']['full_ingest_s']} s ({r['ingest']['full_summary']})",
+        f"- incremental after changing one document: {r['ingest']['incremental_ingest_s']} s ({r['ingest']['incremental_summary']})",
+        f"- {r['ingest']['note']}",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -282,7 +339,9 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds per HTTP load level")
     ap.add_argument("--levels", default="1,8,32")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
-    ap.add_argument("--in-process-only", action="store_true", help="only the in-process turn figures (no HTTP)")
+    ap.add_argument(
+        "--in-process-only", action="store_true", help="only the in-process turn figures (no HTTP)"
+    )
     ap.add_argument("--startup-only", action="store_true", help="only the first-run and warm-start times")
     args = ap.parse_args()
     out = Path(args.out)
@@ -296,7 +355,11 @@ def main() -> int:
             startup = startup_bench(tmp)
             print(json.dumps(startup), flush=True)
         if args.startup_only:
-            result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores", "startup": startup}
+            result = {
+                "date": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": f"{os.cpu_count()} cores",
+                "startup": startup,
+            }
             (out / "startup.json").write_text(json.dumps(result, indent=2, sort_keys=True))
             print(markdown(result))
             return 0
@@ -310,8 +373,15 @@ def main() -> int:
             return 0
         print("http...", flush=True)
         http = http_bench(data_dir, qs, [int(x) for x in args.levels.split(",")], args.duration, tmp)
-    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores", "duration_s": args.duration,
-              "startup": startup, "in_process": ip, "http": http, "ingest": ingest}
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{os.cpu_count()} cores",
+        "duration_s": args.duration,
+        "startup": startup,
+        "in_process": ip,
+        "http": http,
+        "ingest": ingest,
+    }
     (out / "results.json").write_text(json.dumps(result, indent=2, sort_keys=True))
     (out / "results.md").write_text(markdown(result))
     print(markdown(result))

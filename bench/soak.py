@@ -44,8 +44,12 @@ def main() -> int:
         ingest_bench(tmp)  # builds an index in tmp/data
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        proc, _ = start([sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                        {"KQA_DATA_DIR": str(tmp / "data"), "KQA_RATE_LIMIT_PER_MINUTE": "0"}, url, tmp / "soak.log")
+        proc, _ = start(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            {"KQA_DATA_DIR": str(tmp / "data"), "KQA_RATE_LIMIT_PER_MINUTE": "0"},
+            url,
+            tmp / "soak.log",
+        )
         samples: list[tuple[float, float]] = []
         done = threading.Event()
 
@@ -68,15 +72,24 @@ def main() -> int:
     third = max(1, len(rss) // 3)
     first, last = statistics.fmean(rss[:third]), statistics.fmean(rss[-third:])
     growth = (last - first) / first
-    report = {"minutes": args.minutes, "clients": args.clients, **result, "rss_samples_mb": samples,
-              "rss_first_third_mb": round(first, 1), "rss_last_third_mb": round(last, 1), "rss_growth": round(growth, 4),
-              "passed": result["errors"] == 0 and growth <= 0.10}
+    report = {
+        "minutes": args.minutes,
+        "clients": args.clients,
+        **result,
+        "rss_samples_mb": samples,
+        "rss_first_third_mb": round(first, 1),
+        "rss_last_third_mb": round(last, 1),
+        "rss_growth": round(growth, 4),
+        "passed": result["errors"] == 0 and growth <= 0.10,
+    }
     (out / "soak.json").write_text(json.dumps(report, indent=2))
-    md = (f"# Soak: {args.clients} clients for {args.minutes} min\n\n"
-          f"- requests: {result['requests']}, errors: {result['errors']}, throughput: {result['throughput_rps']} req/s\n"
-          f"- latency p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms\n"
-          f"- RSS: first third {first:.1f} MB, last third {last:.1f} MB, growth {growth:+.1%}\n"
-          f"- verdict: {'PASS' if report['passed'] else 'FAIL'} (zero errors, growth <= 10%)\n")
+    md = (
+        f"# Soak: {args.clients} clients for {args.minutes} min\n\n"
+        f"- requests: {result['requests']}, errors: {result['errors']}, throughput: {result['throughput_rps']} req/s\n"
+        f"- latency p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms\n"
+        f"- RSS: first third {first:.1f} MB, last third {last:.1f} MB, growth {growth:+.1%}\n"
+        f"- verdict: {'PASS' if report['passed'] else 'FAIL'} (zero errors, growth <= 10%)\n"
+    )
     (out / "soak.md").write_text(md)
     print(md)
     return 0 if report["passed"] else 1

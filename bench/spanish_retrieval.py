@@ -27,7 +27,9 @@ from bot.settings import REPO_ROOT, Settings
 from bot.spanish import MODES, RRF_K
 
 
-def fuse(rankings: dict[str, list[str]], modes: tuple[str, ...], weights: dict[str, float] | None = None) -> list[str]:
+def fuse(
+    rankings: dict[str, list[str]], modes: tuple[str, ...], weights: dict[str, float] | None = None
+) -> list[str]:
     fused: dict[str, float] = {}
     for m in modes:
         for rank, d in enumerate(rankings.get(m, [])):
@@ -49,8 +51,15 @@ def measure(services: Services, items, k: int = 5) -> dict[str, dict[str, float]
             docs = fuse(rankings, c[1:], half)[:k] if c[0] == "weighted" else fuse(rankings, c)[:k]
             rank = next((i + 1 for i, d in enumerate(docs) if d in item.expected_docs), None)
             hits[c].append(1.0 / rank if rank else 0.0)
-    return {"+".join(c): {"hit_at_5": round(sum(v > 0 for v in vals) / len(vals), 3),
-                          "mrr": round(sum(vals) / len(vals), 3), "n": len(vals)} for c, vals in hits.items() if vals}
+    return {
+        "+".join(c): {
+            "hit_at_5": round(sum(v > 0 for v in vals) / len(vals), 3),
+            "mrr": round(sum(vals) / len(vals), 3),
+            "n": len(vals),
+        }
+        for c, vals in hits.items()
+        if vals
+    }
 
 
 def main() -> int:
@@ -61,7 +70,9 @@ def main() -> int:
     ap.add_argument("--data-dir", default="", help="reuse this index folder (default: a fresh temporary one)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        services = Services(Settings(_env_file=None, data_dir=Path(args.data_dir or tmp), corpus_dir=Path(args.corpus)))
+        services = Services(
+            Settings(_env_file=None, data_dir=Path(args.data_dir or tmp), corpus_dir=Path(args.corpus))
+        )
         ingest(services.settings, services.encoder, services.index, progress=False)
         results = {Path(d).name: measure(services, load_dataset(Path(d))) for d in args.datasets}
     text = json.dumps(results, indent=1)

@@ -35,7 +35,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot import __version__
 from bot.chat import InputError, answer_turn
 from bot.embed import add_embed_route
-from bot.openai_compat import MODEL_ID, Answer, ParamError, TokenCounter, parse_chat_request, parse_responses_request, route_headers
+from bot.openai_compat import (
+    MODEL_ID,
+    Answer,
+    ParamError,
+    TokenCounter,
+    parse_chat_request,
+    parse_responses_request,
+    route_headers,
+)
 from bot.render import as_json
 from bot.services import Services
 from guardrails.reasons import InputProblem
@@ -62,17 +70,38 @@ class MessageIn(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     messages: list[MessageIn] = Field(min_length=1, max_length=200)
-    lang: Literal["en", "es"] | None = Field(None, description="Reply language; default: the last user turn's")
+    lang: Literal["en", "es"] | None = Field(
+        None, description="Reply language; default: the last user turn's"
+    )
 
 
-ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
-               413: "request_too_large", 422: "invalid_request", 429: "rate_limit_exceeded", 500: "internal_error"}
+ERROR_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "request_too_large",
+    422: "invalid_request",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
 
 
-def error(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None,
-          param: str | None = None, code: str | None = None) -> JSONResponse:
+def error(
+    status: int,
+    message: str,
+    kind: str = "invalid_request_error",
+    headers: dict | None = None,
+    param: str | None = None,
+    code: str | None = None,
+) -> JSONResponse:
     """OpenAI's error shape: a string `code` and the `param` at fault (null when none is)."""
-    body = {"message": message, "type": kind, "param": param, "code": code or ERROR_CODES.get(status, str(status))}
+    body = {
+        "message": message,
+        "type": kind,
+        "param": param,
+        "code": code or ERROR_CODES.get(status, str(status)),
+    }
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -129,8 +158,11 @@ class GuardMiddleware:
 
     def __init__(self, app, limiter: RateLimiter, csp: str, gate=None, body_timeout: float = 10.0):
         self.app, self.limiter, self.gate, self.body_timeout = app, limiter, gate, body_timeout
-        self.headers = [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff"),
-                        (b"referrer-policy", b"no-referrer")]
+        self.headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+        ]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -142,7 +174,9 @@ class GuardMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in names]
+                message["headers"] = list(message.get("headers", [])) + [
+                    h for h in self.headers if h[0] not in names
+                ]
             await send(message)
 
         try:
@@ -152,8 +186,13 @@ class GuardMiddleware:
             kind = "rate_limit_error" if exc.status == 429 else "invalid_request_error"
             await self._reply(send_with_headers, error(exc.status, exc.message, kind, exc.headers))
         except Exception as exc:  # log where, never what: an exception's message may quote user text
-            log.error("unhandled %s on %s %s\n%s", type(exc).__name__, scope["method"], scope["path"],
-                      "".join(traceback.format_tb(exc.__traceback__)))
+            log.error(
+                "unhandled %s on %s %s\n%s",
+                type(exc).__name__,
+                scope["method"],
+                scope["path"],
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
             if not started:
                 await self._reply(send_with_headers, error(500, "internal error", "server_error"))
 
@@ -169,8 +208,13 @@ class GuardMiddleware:
         client = scope.get("client") or ("unknown", 0)
         wait = self.limiter.retry_after(client[0])
         if wait:  # who and where, never what: no body is read
-            log.warning("429 rate limited: client %s on %s %s, retry after %d s", client[0], scope["method"],
-                        scope["path"], wait)
+            log.warning(
+                "429 rate limited: client %s on %s %s, retry after %d s",
+                client[0],
+                scope["method"],
+                scope["path"],
+                wait,
+            )
             raise Refused(429, "too many requests; slow down", {"Retry-After": str(wait)})
         too_big = Refused(413, f"request body larger than {MAX_BODY_BYTES} bytes")
         length = dict(scope["headers"]).get(b"content-length", b"")
@@ -180,7 +224,7 @@ class GuardMiddleware:
         while more:
             try:
                 message = await asyncio.wait_for(receive(), self.body_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise Refused(408, f"request body not received within {self.body_timeout:g} s") from None
             if message["type"] == "http.disconnect":
                 raise Refused(400, "client disconnected")
@@ -211,14 +255,21 @@ class StripTrailingSlash:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(API_PREFIXES) and path.endswith("/") and path.strip("/"):
+        if (
+            scope["type"] == "http"
+            and path.startswith(API_PREFIXES)
+            and path.endswith("/")
+            and path.strip("/")
+        ):
             scope = {**scope, "path": path.rstrip("/"), "raw_path": scope.get("raw_path", b"").rstrip(b"/")}
         await self.app(scope, receive, send)
 
 
-INPUT_PROBLEMS = {"too_long": "a user message is longer than {chars} characters",
-                  "too_many_turns": "more than {turns} messages in one conversation",
-                  "empty": "the last user message is empty"}
+INPUT_PROBLEMS = {
+    "too_long": "a user message is longer than {chars} characters",
+    "too_many_turns": "more than {turns} messages in one conversation",
+    "empty": "the last user message is empty",
+}
 
 
 def _messages(body: ChatRequest) -> list[dict]:
@@ -227,8 +278,11 @@ def _messages(body: ChatRequest) -> list[dict]:
 
 def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     settings = services.settings
-    app = FastAPI(title="kratom-qa", version=__version__,
-                  description="Answers questions about kratom only from vetted, cited sources.")
+    app = FastAPI(
+        title="kratom-qa",
+        version=__version__,
+        description="Answers questions about kratom only from vetted, cited sources.",
+    )
     limiter = RateLimiter(settings.rate_limit_per_minute)
     count_tokens = TokenCounter(services.encoder._model.tokenizer)
     frame_ancestors = " ".join(["'self'", *settings.allowed_origins])
@@ -238,13 +292,23 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
 
         demo = build_ui(services)
     app.add_middleware(StripTrailingSlash)
-    app.add_middleware(GuardMiddleware, limiter=limiter, csp=f"frame-ancestors {frame_ancestors}",
-                       gate=gradio_gate(demo) if demo else None, body_timeout=settings.request_timeout_seconds)
+    app.add_middleware(
+        GuardMiddleware,
+        limiter=limiter,
+        csp=f"frame-ancestors {frame_ancestors}",
+        gate=gradio_gate(demo) if demo else None,
+        body_timeout=settings.request_timeout_seconds,
+    )
     # Outermost, so the guard's own 413/429/500 carry CORS headers too. Always present: with no
     # allowed origins it allows none, and Gradio's own CORS (which trusts any localhost page,
     # with credentials) stands aside when the parent app has one.
-    app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
-                       allow_headers=["*"], expose_headers=["x-kqa-route", "x-kqa-safety-net"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+        expose_headers=["x-kqa-route", "x-kqa-safety-net"],
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -291,8 +355,12 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     @app.get("/v1/models/{model_id:path}")
     def model(model_id: str):
         if model_id != MODEL_ID:
-            return error(404, f"no model {model_id!r}; this server serves {MODEL_ID!r}", param="model",
-                         code="model_not_found")
+            return error(
+                404,
+                f"no model {model_id!r}; this server serves {MODEL_ID!r}",
+                param="model",
+                code="model_not_found",
+            )
         return model_card
 
     def openai_turn(turn) -> Answer:
@@ -312,8 +380,9 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
         if not turn.stream:
             return JSONResponse(whole(answer), headers=headers)
         # the reply was fully checked before the first byte
-        return StreamingResponse(events(answer, chunk_text(answer.text)), media_type="text/event-stream",
-                                 headers=headers)
+        return StreamingResponse(
+            events(answer, chunk_text(answer.text)), media_type="text/event-stream", headers=headers
+        )
 
     @app.post("/v1/chat/completions")
     def completions(body: Any = Body(None)):
@@ -323,15 +392,27 @@ def create_app(services: Services, with_ui: bool = True) -> FastAPI:
     def responses(body: Any = Body(None)):
         return openai_reply(parse_responses_request(body), Answer.response, Answer.response_events)
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route(
+        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    @app.api_route(
+        "/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     def unknown(request: Request, rest: str):
         """Wrong path or method under the API prefixes: a JSON error, not the chat page's 404."""
-        known = {"/api/chat": "POST", "/v1/chat/completions": "POST", "/v1/responses": "POST", "/v1/models": "GET"}
+        known = {
+            "/api/chat": "POST",
+            "/v1/chat/completions": "POST",
+            "/v1/responses": "POST",
+            "/v1/models": "GET",
+        }
         path = request.url.path.rstrip("/")
         if path in known:
-            return error(405, f"{request.method} is not allowed on {path}; use {known[path]}",
-                         headers={"Allow": known[path]})
+            return error(
+                405,
+                f"{request.method} is not allowed on {path}; use {known[path]}",
+                headers={"Allow": known[path]},
+            )
         return error(404, f"no API endpoint at {path}; see /docs")
 
     if demo is not None:

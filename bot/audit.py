@@ -61,7 +61,8 @@ MAX_QUOTE_WORDS = 10
 # the digit test, so "7-OH binds the mu-opioid receptor" needs no claim but "7-OH ... 14 times" does.
 NAME_WITH_DIGIT_RE = re.compile(
     r"\b(?:7-OH|7-hydroxymitragynine|9-fluoro|CYP\d[A-Z]\d*|MGM-1[56]|DSM-5|S9|HELP4U|COVID-19)\b|"
-    r"\b988 (?:Suicide & Crisis )?Lifeline\b", re.IGNORECASE
+    r"\b988 (?:Suicide & Crisis )?Lifeline\b",
+    re.IGNORECASE,
 )
 COUNT_WORD_RE = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -135,6 +136,8 @@ def _claim_problems(doc: Document, name: str, today: date) -> list[str]:
     if not doc.review_method:
         out.append(f"{name}: missing review_method (how the facts were checked against the source)")
     return out
+
+
 KEY_FACTS_RE = re.compile(r"^##\s+Key facts\s*$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -160,7 +163,9 @@ def _document_problems(doc: Document, name: str, today: date, max_age: int) -> l
     out: list[str] = []
     age = (today - doc.reviewed).days
     if age > max_age:
-        out.append(f"{name}: stale review: reviewed {doc.reviewed.isoformat()}, {age} days ago (max {max_age})")
+        out.append(
+            f"{name}: stale review: reviewed {doc.reviewed.isoformat()}, {age} days ago (max {max_age})"
+        )
     for topic in doc.topics:
         if topic not in COVERAGE_TOPICS:
             out.append(f"{name}: unknown topic {topic!r} (not one of COVERAGE_TOPICS in bot/audit.py)")
@@ -199,7 +204,9 @@ def audit_corpus(settings: Settings) -> list[str]:
     if spanish or (corpus_dir / ES_DIR).is_dir():
         for doc in docs:
             sp = spanish.get(doc.id)
-            problems += spanish_problems(sp, doc, _name(sp.path if sp else corpus_dir / ES_DIR / f"{doc.id}.yaml", corpus_dir))
+            problems += spanish_problems(
+                sp, doc, _name(sp.path if sp else corpus_dir / ES_DIR / f"{doc.id}.yaml", corpus_dir)
+            )
     for topic, ids in coverage_map(docs).items():
         if len(ids) < MIN_DOCS_PER_TOPIC:
             have = ", ".join(_name(d.path, corpus_dir) for d in docs if d.id in ids) or "none"

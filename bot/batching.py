@@ -29,8 +29,10 @@ class BatchingEncoder:
         self.intent = intent  # bot.intent.IntentHead on this encoder's base model, or None
         self.max_batch = max_batch
         self._queue: queue.Queue[tuple[str, tuple[str, ...] | None, Future]] = queue.Queue()
-        self._threads = [threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
-                         for i in range(max(1, workers))]
+        self._threads = [
+            threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
+            for i in range(max(1, workers))
+        ]
         for t in self._threads:
             t.start()
 
@@ -43,14 +45,18 @@ class BatchingEncoder:
     def encode_turn(self, query: str, conversations: list[str]) -> tuple[np.ndarray, list[ModelVote] | None]:
         """The retrieval vector of `query` and the router model's votes on `conversations` (its
         readings of the turn, bot/intent.py classifier_inputs), in one forward pass."""
-        return self._submit(query, tuple(conversations) if self.intent is not None and conversations else None)
+        return self._submit(
+            query, tuple(conversations) if self.intent is not None and conversations else None
+        )
 
     def _submit(self, text: str, conversations: tuple[str, ...] | None):
         future: Future = Future()
         self._queue.put((text, conversations, future))
         return future.result()
 
-    def _encode(self, batch: list[tuple[str, tuple[str, ...] | None, Future]]) -> list[tuple[np.ndarray, list[ModelVote] | None]]:
+    def _encode(
+        self, batch: list[tuple[str, tuple[str, ...] | None, Future]]
+    ) -> list[tuple[np.ndarray, list[ModelVote] | None]]:
         if self.intent is None or all(c is None for _, c, _ in batch):
             vectors = self.encoder.encode([t for t, _, _ in batch], batch_size=len(batch))
             return [(v, None) for v in vectors]
@@ -64,7 +70,10 @@ class BatchingEncoder:
         vectors, hidden, mask = self.encoder.encode_hidden(texts, self.intent.split)
         wanted = [row[c] for _, convs, _ in batch for c in (convs or ())]
         votes = iter(self.intent.votes(hidden[wanted], mask[wanted]))
-        return [(vectors[row[t]], [next(votes) for _ in convs] if convs is not None else None) for t, convs, _ in batch]
+        return [
+            (vectors[row[t]], [next(votes) for _ in convs] if convs is not None else None)
+            for t, convs, _ in batch
+        ]
 
     def _run(self) -> None:
         while True:

@@ -52,7 +52,9 @@ def answer_turn(messages: object, services: Services, lang: str | None = None) -
     with timed(timings, "encode"):
         vector, vote = _encode(query, turns, services)
     with timed(timings, "guardrails_in"):
-        decision = check_input(turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant))
+        decision = check_input(
+            turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant)
+        )
     reply = _new_reply(decision, timings, services, lang)
     problem = _input_problem(conversation, services.settings)
     if problem and decision.route not in URGENT:  # urgent help is never blocked by a limit
@@ -82,7 +84,7 @@ def _parse(messages: object) -> Conversation:
 def _user_turns(conversation: Conversation, settings: Settings) -> list[str]:
     """The user turns the router and the query read: cleaned, capped in length and number."""
     limit = settings.max_message_chars
-    return [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns:]
+    return [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns :]
 
 
 def _encode(query: str, turns: list[str], services: Services) -> tuple[np.ndarray, ModelVote | None]:
@@ -95,12 +97,21 @@ def _encode(query: str, turns: list[str], services: Services) -> tuple[np.ndarra
 def _new_reply(decision: Decision, timings: Timings, services: Services, lang: str | None = None) -> Reply:
     policy, locale, lang = services.policy, services.settings.locale, lang or decision.lang
     banner = policy.text(f"banner_{decision.route}", lang, locale) if decision.route in URGENT else ""
-    return Reply(decision.route, lang, locale, reasons=list(decision.reasons), timings=timings, banner=banner,
-                 sources_heading=policy.text("sources", lang, locale))
+    return Reply(
+        decision.route,
+        lang,
+        locale,
+        reasons=list(decision.reasons),
+        timings=timings,
+        banner=banner,
+        sources_heading=policy.text("sources", lang, locale),
+    )
 
 
 def _resources(services: Services, route: str) -> list[Resource]:
-    return [Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)]
+    return [
+        Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)
+    ]
 
 
 def _input_problem(conversation: Conversation, s: Settings) -> tuple[str, int] | None:
@@ -131,26 +142,44 @@ def _policy_reply(reply: Reply, decision: Decision, last: str, services: Service
     reply.resources = _resources(services, reply.route)
     overdose = policy.lines(reply.lang, reply.locale).get("action_overdose")
     if reply.route == "dosing_refusal" and overdose and TOO_MUCH_RE.search(last):
-        reply.actions_heading, reply.actions = policy.text("what_you_can_do", reply.lang, reply.locale), [overdose]
+        reply.actions_heading, reply.actions = (
+            policy.text("what_you_can_do", reply.lang, reply.locale),
+            [overdose],
+        )
     facts = services.safety_facts if reply.route == "dosing_refusal" and reply.lang == "en" else None
     if facts:
-        reply.facts_heading, reply.facts, reply.inline_facts = policy.text("sources_say", reply.lang, reply.locale), facts.facts, True
+        reply.facts_heading, reply.facts, reply.inline_facts = (
+            policy.text("sources_say", reply.lang, reply.locale),
+            facts.facts,
+            True,
+        )
         reply.citations = facts.citations
-    verdict = check_output("\n\n".join(body_parts(reply)), sources_block(reply.sources_heading, reply.citations))
+    verdict = check_output(
+        "\n\n".join(body_parts(reply)), sources_block(reply.sources_heading, reply.citations)
+    )
     if not verdict.ok:
         reply.reasons.append(verdict)
-        reply.message, reply.facts, reply.citations = policy.render("fallback", reply.lang, reply.locale), [], []
+        reply.message, reply.facts, reply.citations = (
+            policy.render("fallback", reply.lang, reply.locale),
+            [],
+            [],
+        )
 
 
-def _compose(reply: Reply, query: str, vector: np.ndarray, turns: list[str], services: Services) -> Draft | None:
+def _compose(
+    reply: Reply, query: str, vector: np.ndarray, turns: list[str], services: Services
+) -> Draft | None:
     """The composer's draft from the retrieved passages; None when no passage cleared the floor."""
     if not reply.passages:
         return None
     policy = services.policy
     lines = policy.lines(reply.lang, reply.locale) | {
-        k: policy.text(k, reply.lang, reply.locale) for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")}
-    return _composer(reply, services).invoke({"question": query, "vector": vector, "passages": reply.passages,
-                                              "last": turns[-1], "lines": lines})
+        k: policy.text(k, reply.lang, reply.locale)
+        for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")
+    }
+    return _composer(reply, services).invoke(
+        {"question": query, "vector": vector, "passages": reply.passages, "last": turns[-1], "lines": lines}
+    )
 
 
 def _spanish(reply: Reply, services: Services) -> bool:
@@ -180,7 +209,11 @@ def _answer(reply: Reply, draft: Draft | None, services: Services) -> None:
         return
     reply.message, reply.bottom_line, reply.notes = draft.message, draft.bottom_line, draft.notes
     reply.facts_heading, reply.facts = draft.facts_heading, draft.facts
-    reply.actions_heading, reply.actions, reply.citations = draft.actions_heading, draft.actions, draft.citations
+    reply.actions_heading, reply.actions, reply.citations = (
+        draft.actions_heading,
+        draft.actions,
+        draft.citations,
+    )
     reply.disclaimer = policy.render("disclaimer", reply.lang, reply.locale)
     reply.reasons.append(Retrieved(tuple(p.chunk.chunk_id for p in reply.passages)))
 
@@ -191,7 +224,9 @@ def _check_draft(draft: Draft) -> Verdict | None:
     if not draft:
         return None
     cited = [(f.text, f.number) for f in draft.cited]
-    whole = check_output("\n".join(draft.uncited + [t for t, _ in cited]), sources_block("Sources", draft.citations))
+    whole = check_output(
+        "\n".join(draft.uncited + [t for t, _ in cited]), sources_block("Sources", draft.citations)
+    )
     if not cited:  # nothing cited: an honest "not covered" made of policy lines only
         return whole
     grounded = check_grounding(cited, draft.cited_passages)
@@ -210,10 +245,14 @@ def _safety_net(reply: Reply, net: str | None, services: Services) -> None:
 
 def _log(reply: Reply, services: Services) -> None:
     """Log the turn without its text: route, rule ids, timings, document ids."""
-    extra = {"route": reply.route, "safety_net": reply.safety_net,
-             "rules": [r.rule for r in reply.reasons if isinstance(r, RuleHit)],
-             "docs": reply.doc_ids, "ms": round(reply.timings.total_ms, 2),
-             "steps": {k: round(v, 1) for k, v in reply.timings.steps.items()}}
+    extra = {
+        "route": reply.route,
+        "safety_net": reply.safety_net,
+        "rules": [r.rule for r in reply.reasons if isinstance(r, RuleHit)],
+        "docs": reply.doc_ids,
+        "ms": round(reply.timings.total_ms, 2),
+        "steps": {k: round(v, 1) for k, v in reply.timings.steps.items()},
+    }
     if services.settings.log_conversation_text:
         extra["text"] = reply.text
     log.info("turn %s", extra)

@@ -18,5 +18,7 @@ def citations_for(passages: list[Passage], numbers: dict[str, int]) -> list[Cita
     for p in passages:
         if p.doc_id in numbers and p.doc_id not in seen:
             c = p.chunk
-            seen[p.doc_id] = Citation(numbers[p.doc_id], c.doc_id, c.chunk_id, c.title, c.publisher, c.year, c.url)
+            seen[p.doc_id] = Citation(
+                numbers[p.doc_id], c.doc_id, c.chunk_id, c.title, c.publisher, c.year, c.url
+            )
     return sorted(seen.values(), key=lambda c: c.number)

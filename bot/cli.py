@@ -16,7 +16,6 @@ import time
 
 import bot.offline  # noqa: F401
 
-
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -31,11 +30,17 @@ def _settings(args: argparse.Namespace, corpus: bool = False):
 
     for warning in unknown_variables(dict(os.environ)):
         print(f"warning: {warning}", file=sys.stderr)
-    overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items() if v}
+    overrides = {
+        k: v
+        for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}.items()
+        if v
+    }
     settings = load_settings(**overrides)
     if corpus and not settings.corpus_dir.is_dir():
-        raise CLIError(f"the corpus folder {settings.corpus_dir} does not exist (KQA_CORPUS_DIR); "
-                       "unset KQA_CORPUS_DIR to use the bundled corpus/")
+        raise CLIError(
+            f"the corpus folder {settings.corpus_dir} does not exist (KQA_CORPUS_DIR); "
+            "unset KQA_CORPUS_DIR to use the bundled corpus/"
+        )
     return settings
 
 
@@ -77,8 +82,11 @@ def ensure_index(services, progress: bool = True) -> None:
     else:
         stale = stale_documents(services.settings, services.encoder, services.index)
         if stale:
-            print(f"WARNING: the shared index is out of date for {len(stale)} document(s) "
-                  f"(e.g. {stale[0]}); run `kratom-qa ingest` once to update it.", file=sys.stderr)
+            print(
+                f"WARNING: the shared index is out of date for {len(stale)} document(s) "
+                f"(e.g. {stale[0]}); run `kratom-qa ingest` once to update it.",
+                file=sys.stderr,
+            )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -113,8 +121,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args, corpus=True)
     if args.eval:  # a local harness: no rate limit, and so nobody else may reach the server
         if settings.host not in LOOPBACK:
-            raise CLIError(f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
-                           "(or run without --eval, with the rate limit)")
+            raise CLIError(
+                f"serve --eval binds loopback only; drop --host/KQA_HOST={settings.host} "
+                "(or run without --eval, with the rate limit)"
+            )
         settings = settings.model_copy(update={"rate_limit_per_minute": 0})
     problem = port_problem(settings.host, settings.port)  # before any slow loading
     if problem:
@@ -138,22 +148,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{settings.host}:{settings.port}"
 
     def ready() -> None:  # printed once the socket listens, so the URL works when shown
-        print(f"Ready in {time.perf_counter() - started:.1f} s. kratom-qa chat on {url}  (API docs: /docs)",
-              file=sys.stderr, flush=True)
+        print(
+            f"Ready in {time.perf_counter() - started:.1f} s. kratom-qa chat on {url}  (API docs: /docs)",
+            file=sys.stderr,
+            flush=True,
+        )
         if args.eval:
-            print("eval mode: no rate limit, loopback only (for harnesses; not for a public page)", file=sys.stderr)
+            print(
+                "eval mode: no rate limit, loopback only (for harnesses; not for a public page)",
+                file=sys.stderr,
+            )
 
     if not run(app, settings, on_ready=ready):
-        raise CLIError(f"could not listen on {settings.host}:{settings.port} (see above); "
-                       "pick another port with `--port` or `KQA_PORT`")
+        raise CLIError(
+            f"could not listen on {settings.host}:{settings.port} (see above); "
+            "pick another port with `--port` or `KQA_PORT`"
+        )
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.evaluate import (check_gate, corpus_texts, evaluate, http_target, in_process_target, load_dataset,
-                              load_gate, terminal_table, urgent_numbers, write_reports)
+    from bot.evaluate import (
+        check_gate,
+        corpus_texts,
+        evaluate,
+        http_target,
+        in_process_target,
+        load_dataset,
+        load_gate,
+        terminal_table,
+        urgent_numbers,
+        write_reports,
+    )
     from guardrails.policy import load_policy
 
     settings = _settings(args, corpus=True)
@@ -196,7 +224,9 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
         docs = load_corpus(settings.corpus_dir)
         spanish = load_spanish(settings.corpus_dir, docs)
-        print(f"corpus OK: {len(docs)} documents ({len(spanish)} with a Spanish file) in {settings.corpus_dir}")
+        print(
+            f"corpus OK: {len(docs)} documents ({len(spanish)} with a Spanish file) in {settings.corpus_dir}"
+        )
         return 0
     from bot.audit import audit_corpus
 
@@ -217,12 +247,23 @@ def cmd_router(args: argparse.Namespace) -> int:
     print("Loading the base model (all-MiniLM-L6-v2, bundled)...", flush=True)
     encoder = load_encoder("")
     policy = load_policy(settings.policy_path)
-    summary = train(encoder, policy, split=args.split, epochs=args.epochs, seed=args.seed, lr=args.lr, reuse=args.reuse,
-                    progress=not args.quiet, score_blind=not args.no_blind)
+    summary = train(
+        encoder,
+        policy,
+        split=args.split,
+        epochs=args.epochs,
+        seed=args.seed,
+        lr=args.lr,
+        reuse=args.reuse,
+        progress=not args.quiet,
+        score_blind=not args.no_blind,
+    )
     cal = summary["report"]["calibration"]["router"]
-    print(f"router: trained in {summary['seconds']} s on {summary['counts'].get('train', 0)} conversations; "
-          f"calibration emergency R {cal['recall_emergency']['value']:.3f}, crisis R {cal['recall_crisis']['value']:.3f}, "
-          f"answerable refused {cal['answer_refused']['value']:.3f}; card: guardrails/model/card.md")
+    print(
+        f"router: trained in {summary['seconds']} s on {summary['counts'].get('train', 0)} conversations; "
+        f"calibration emergency R {cal['recall_emergency']['value']:.3f}, crisis R {cal['recall_crisis']['value']:.3f}, "
+        f"answerable refused {cal['answer_refused']['value']:.3f}; card: guardrails/model/card.md"
+    )
     return 0
 
 
@@ -246,8 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the web chat and HTTP API")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="port (default 7860)")
-    s.add_argument("--eval", action="store_true",
-                   help="bulk evaluation: lift the rate limit and listen on loopback only")
+    s.add_argument(
+        "--eval", action="store_true", help="bulk evaluation: lift the rate limit and listen on loopback only"
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="score the bot on conversation datasets (JSONL)")
@@ -260,12 +302,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("router", help="retrain the safety router's intent model")
     s.add_argument("action", choices=["train"])
-    s.add_argument("--split", type=int, default=3, help="layers kept frozen and shared with retrieval (default 3 of 6)")
+    s.add_argument(
+        "--split", type=int, default=3, help="layers kept frozen and shared with retrieval (default 3 of 6)"
+    )
     s.add_argument("--epochs", type=int, default=5)
-    s.add_argument("--lr", type=float, default=2e-4, help="learning rate of the tuned layers (the head's is 10x)")
+    s.add_argument(
+        "--lr", type=float, default=2e-4, help="learning rate of the tuned layers (the head's is 10x)"
+    )
     s.add_argument("--seed", type=int, default=13)
     s.add_argument("--no-blind", action="store_true", help="do not score the blind split")
-    s.add_argument("--reuse", action="store_true", help="keep the committed weights; redo only calibration, card and metrics")
+    s.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the committed weights; redo only calibration, card and metrics",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_router)
 
@@ -278,18 +328,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from bot.corpus_loader import CorpusError
     from bot.embedding import EncoderError
+    from bot.evaluate import DatasetError, TargetError
     from bot.index import IndexError_
     from bot.intent import IntentModelError
-    from bot.evaluate import DatasetError, TargetError
     from bot.settings import SettingsError
     from guardrails.policy import PolicyError
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
-    except (CLIError, CorpusError, SettingsError, IndexError_, EncoderError, DatasetError, PolicyError, IntentModelError) as exc:
+    except (
+        CLIError,
+        CorpusError,
+        SettingsError,
+        IndexError_,
+        EncoderError,
+        DatasetError,
+        PolicyError,
+        IntentModelError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except TargetError as exc:  # not "gate failed" (1), not bad input (2)

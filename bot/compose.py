@@ -19,27 +19,75 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from bot.citations import citations_for, number_documents
 from bot.embedding import Encoder, cached_vectors
-from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, EFFICACY_RE, HOW_TO_RE, METADATA_RE, NALOXONE_Q_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
-                       detect_foci, is_dose_evidence)
+from bot.focus import (
+    CAVEAT_ONLY_RE,
+    DANGLING_RE,
+    EFFICACY_RE,
+    HOW_TO_RE,
+    METADATA_RE,
+    NALOXONE_Q_RE,
+    PAIN_RE,
+    TOO_MUCH_RE,
+    Focus,
+    action_topics,
+    addresses,
+    detect_foci,
+    is_dose_evidence,
+)
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from guardrails.output_checks import sentence_problems
 
 log = logging.getLogger(__name__)
 
-ABBREVIATIONS = ("U.S.", "U.K.", "Dr.", "e.g.", "i.e.", "et al.", "vs.", "No.", "Vol.", "approx.", "Jan.", "Feb.",
-                 "Aug.", "Sept.", "Oct.", "Nov.", "Dec.", "St.", "Inc.", "Mr.", "Ms.")
+ABBREVIATIONS = (
+    "U.S.",
+    "U.K.",
+    "Dr.",
+    "e.g.",
+    "i.e.",
+    "et al.",
+    "vs.",
+    "No.",
+    "Vol.",
+    "approx.",
+    "Jan.",
+    "Feb.",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+    "St.",
+    "Inc.",
+    "Mr.",
+    "Ms.",
+)
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
 YES_NO_RE = re.compile(r"^(?:yes|no),\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
-SAFETY_RE = re.compile(r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
-                       r"dangerous|poison)\b", re.IGNORECASE)
+SAFETY_RE = re.compile(
+    r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
+    r"dangerous|poison)\b",
+    re.IGNORECASE,
+)
 # Publishers whose word a worried reader weighs first (grouped ahead of single studies).
-AGENCIES = ("Food and Drug", "Centers for Disease", "National Institute", "Substance Abuse", "Drug Enforcement",
-            "Health and Human", "World Health", "Agency for Healthcare", "Health Resources", "National Center",
-            "LiverTox", "Texas Department")
+AGENCIES = (
+    "Food and Drug",
+    "Centers for Disease",
+    "National Institute",
+    "Substance Abuse",
+    "Drug Enforcement",
+    "Health and Human",
+    "World Health",
+    "Agency for Healthcare",
+    "Health Resources",
+    "National Center",
+    "LiverTox",
+    "Texas Department",
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -89,7 +137,11 @@ class Draft:
     @property
     def uncited(self) -> list[str]:
         """The policy lines (checked apart: no amounts, instructions, markup or links)."""
-        return [x for x in (self.message, *self.notes, self.facts_heading, self.actions_heading, *self.actions) if x]
+        return [
+            x
+            for x in (self.message, *self.notes, self.facts_heading, self.actions_heading, *self.actions)
+            if x
+        ]
 
     def __bool__(self) -> bool:
         return bool(self.message or self.cited or self.actions)
@@ -111,7 +163,9 @@ def cited_passages_for(passages: list[Passage], numbers: dict[str, int]) -> dict
     return {n: "\n".join(texts) for n, texts in out.items()}
 
 
-def sentence_table(chunks: list[Chunk]) -> tuple[dict[str, list[Sentence]], list[str], dict[str, int], list[str]]:
+def sentence_table(
+    chunks: list[Chunk],
+) -> tuple[dict[str, list[Sentence]], list[str], dict[str, int], list[str]]:
     """Every chunk's sentences and every question-style heading, in chunk-id order.
 
     Question-style section headings ("Is kratom safe?"): a section whose heading matches the
@@ -132,7 +186,9 @@ def sentence_table(chunks: list[Chunk]) -> tuple[dict[str, list[Sentence]], list
     return sentences, texts, heading_row, headings
 
 
-def precompute_vectors(encoder: Encoder, chunks: list[Chunk], cache_dir: Path, progress: bool = False) -> None:
+def precompute_vectors(
+    encoder: Encoder, chunks: list[Chunk], cache_dir: Path, progress: bool = False
+) -> None:
     """Ingest time: encode the composer's sentence and heading vectors into the cache beside the
     index, so no server start pays for them (a no-op when they are cached already)."""
     _, texts, _, headings = sentence_table(chunks)
@@ -141,15 +197,27 @@ def precompute_vectors(encoder: Encoder, chunks: list[Chunk], cache_dir: Path, p
 
 
 class ExtractiveComposer(Composer):
-    def __init__(self, encoder: Encoder, chunks: list[Chunk], cache_dir: Path | None = None,
-                 words: int = 150, progress: bool = False):
+    def __init__(
+        self,
+        encoder: Encoder,
+        chunks: list[Chunk],
+        cache_dir: Path | None = None,
+        words: int = 150,
+        progress: bool = False,
+    ):
         self.words = words
         self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
 
-    def select(self, question: str, vector: np.ndarray, passages: list[Passage],
-               budget: int | None = None, eligible=None) -> list[tuple[Sentence, Passage]]:
+    def select(
+        self,
+        question: str,
+        vector: np.ndarray,
+        passages: list[Passage],
+        budget: int | None = None,
+        eligible=None,
+    ) -> list[tuple[Sentence, Passage]]:
         budget = budget or self.words
         q_tokens = set(tokenize(question)) - {"kratom"}
         scored: list[tuple[float, Sentence, Passage, int]] = []
@@ -202,8 +270,11 @@ class ExtractiveComposer(Composer):
             if p not in used_passages:
                 used_passages.append(p)
         numbers = number_documents(used_passages)
-        return Draft(facts=[Fact(s.text, numbers[p.doc_id]) for s, p in picked],
-                     citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers))
+        return Draft(
+            facts=[Fact(s.text, numbers[p.doc_id]) for s, p in picked],
+            citations=citations_for(used_passages, numbers),
+            cited_passages=cited_passages_for(passages, numbers),
+        )
 
     # ---- the answer shape (issue #12) -----------------------------------------------------
 
@@ -224,20 +295,46 @@ class ExtractiveComposer(Composer):
         if foci and not picked:
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
-        bottom: tuple[Sentence, Passage] | None = None if dose else self._bottom_line(vector, passages, eligible)
+        bottom: tuple[Sentence, Passage] | None = (
+            None if dose else self._bottom_line(vector, passages, eligible)
+        )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
-            topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "does Narcan work?": give it, call 911
-        how_to = not dose and topics and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last)) and lines.get(f"action_{topics[0]}")
+            topics = [
+                "overdose",
+                *[t for t in topics if t != "overdose"],
+            ]  # "does Narcan work?": give it, call 911
+        how_to = (
+            not dose
+            and topics
+            and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last))
+            and lines.get(f"action_{topics[0]}")
+        )
         if how_to:  # no section answers "how do I...": the advice leads, the facts follow
-            return self._draft(None, self._facts(picked, None), [lines[f"action_{topics[0]}"]], [],
-                                [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
-                                passages, lines)
+            return self._draft(
+                None,
+                self._facts(picked, None),
+                [lines[f"action_{topics[0]}"]],
+                [],
+                [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
+                passages,
+                lines,
+            )
         if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
-            return self._draft(None, self._facts(picked, None), [lines["no_pain_trial"]], [],
-                                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")], passages, lines)
+            return self._draft(
+                None,
+                self._facts(picked, None),
+                [lines["no_pain_trial"]],
+                [],
+                [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")],
+                passages,
+                lines,
+            )
         if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
-            standalone = [(s, p) for s, p in picked
-                          if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))]
+            standalone = [
+                (s, p)
+                for s, p in picked
+                if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+            ]
             bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
@@ -252,11 +349,19 @@ class ExtractiveComposer(Composer):
                 actions.append(lines.get("action_overdose", ""))
         else:
             actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
-        return self._draft(bottom, facts, [x for x in lead_uncited if x],
-                            [lines["dose_why"]] if dose and lines.get("dose_why") else [],
-                            [a for a in actions if a], passages, lines)
+        return self._draft(
+            bottom,
+            facts,
+            [x for x in lead_uncited if x],
+            [lines["dose_why"]] if dose and lines.get("dose_why") else [],
+            [a for a in actions if a],
+            passages,
+            lines,
+        )
 
-    def _bottom_line(self, vector: np.ndarray, passages: list[Passage], eligible) -> tuple[Sentence, Passage] | None:
+    def _bottom_line(
+        self, vector: np.ndarray, passages: list[Passage], eligible
+    ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
         for rank, p in enumerate(passages[:5]):
@@ -265,8 +370,13 @@ class ExtractiveComposer(Composer):
             if row is None or not sentences:
                 continue
             s = sentences[0]
-            if (not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS or sentence_problems(s.text) or not eligible(s, p)
-                    or METADATA_RE.search(s.text) or DANGLING_RE.search(YES_NO_RE.sub("", s.text))):
+            if (
+                not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                or sentence_problems(s.text)
+                or not eligible(s, p)
+                or METADATA_RE.search(s.text)
+                or DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+            ):
                 continue  # "Yes, ..." / "No, ..." is fine here: it answers this section's heading
             heading_sim = float(self.heading_matrix[row] @ vector)
             score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
@@ -274,13 +384,16 @@ class ExtractiveComposer(Composer):
                 best, best_score = (s, p), score
         return best
 
-    def _facts(self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
-               ) -> list[tuple[Sentence, Passage]]:
+    def _facts(
+        self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
+    ) -> list[tuple[Sentence, Passage]]:
         """3-5 facts: no repeat of the bottom line, no sentence without its antecedent."""
         chosen = {(s.chunk_id, s.position) for s, _ in picked}
         out: list[tuple[Sentence, Passage]] = []
         for s, p in picked:
-            if bottom and (s.row == bottom[0].row or float(self.matrix[s.row] @ self.matrix[bottom[0].row]) > 0.82):
+            if bottom and (
+                s.row == bottom[0].row or float(self.matrix[s.row] @ self.matrix[bottom[0].row]) > 0.82
+            ):
                 continue
             if DANGLING_RE.search(s.text) and (s.chunk_id, s.position - 1) not in chosen:
                 continue
@@ -303,15 +416,22 @@ class ExtractiveComposer(Composer):
 
         ordered: list[tuple[Sentence, Passage]] = []
         for doc_id in sorted(groups, key=group_key):
-            ordered += sorted(groups[doc_id], key=lambda sp: (rank.get(sp[1].doc_id, 99), sp[0].chunk_id, sp[0].position))
+            ordered += sorted(
+                groups[doc_id], key=lambda sp: (rank.get(sp[1].doc_id, 99), sp[0].chunk_id, sp[0].position)
+            )
         used_passages = [p for _, p in ([bottom] if bottom else []) + ordered]
         numbers = number_documents(used_passages)
-        return Draft(message=" ".join(lead_uncited),
-                     bottom_line=Fact(bottom[0].text, numbers[bottom[1].doc_id]) if bottom else None,
-                     notes=list(after_lead), facts_heading=lines["key_facts"],
-                     facts=[Fact(s.text, numbers[p.doc_id]) for s, p in ordered],
-                     actions_heading=lines["what_you_can_do"], actions=list(actions),
-                     citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers))
+        return Draft(
+            message=" ".join(lead_uncited),
+            bottom_line=Fact(bottom[0].text, numbers[bottom[1].doc_id]) if bottom else None,
+            notes=list(after_lead),
+            facts_heading=lines["key_facts"],
+            facts=[Fact(s.text, numbers[p.doc_id]) for s, p in ordered],
+            actions_heading=lines["what_you_can_do"],
+            actions=list(actions),
+            citations=citations_for(used_passages, numbers),
+            cited_passages=cited_passages_for(passages, numbers),
+        )
 
     def _not_covered(self, foci: list[Focus], question, vector, passages, lines, topics) -> Draft:
         """Say by name what the sources lack; one general safety fact marked as such; who can help."""
@@ -320,16 +440,29 @@ class ExtractiveComposer(Composer):
         head = lines["not_covered_focus"].format(topic=label)
         fact: list[tuple[Sentence, Passage]] = []
         if focus.kind == "topic":
+
             def general(s: Sentence, p: Passage) -> bool:
-                return bool(SAFETY_RE.search(s.text)) and not CAVEAT_ONLY_RE.search(s.text) and not METADATA_RE.search(s.text) \
+                return (
+                    bool(SAFETY_RE.search(s.text))
+                    and not CAVEAT_ONLY_RE.search(s.text)
+                    and not METADATA_RE.search(s.text)
                     and not DANGLING_RE.search(s.text)
+                )
+
             fact = self.select(question, vector, passages, 1, general)[:1]
-        who = {"pet": lines.get("not_covered_who_pet", ""), "place": lines.get("not_covered_who_law", "").format(topic=focus.label)
-               }.get(focus.kind, lines.get("not_covered_who", ""))
+        who = {
+            "pet": lines.get("not_covered_who_pet", ""),
+            "place": lines.get("not_covered_who_law", "").format(topic=focus.label),
+        }.get(focus.kind, lines.get("not_covered_who", ""))
         numbers = number_documents([p for _, p in fact])
         actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
-        return Draft(message=head, facts_heading=lines["not_covered_closest"],
-                     facts=[Fact(s.text, numbers[p.doc_id]) for s, p in fact],
-                     actions_heading=lines["what_you_can_do"], actions=[a for a in actions if a],
-                     citations=citations_for([p for _, p in fact], numbers), cited_passages=cited_passages_for(passages, numbers),
-                     not_covered=focus.name)
+        return Draft(
+            message=head,
+            facts_heading=lines["not_covered_closest"],
+            facts=[Fact(s.text, numbers[p.doc_id]) for s, p in fact],
+            actions_heading=lines["what_you_can_do"],
+            actions=[a for a in actions if a],
+            citations=citations_for([p for _, p in fact], numbers),
+            cited_passages=cited_passages_for(passages, numbers),
+            not_covered=focus.name,
+        )

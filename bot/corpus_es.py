@@ -46,7 +46,9 @@ def english_lines(doc: Document) -> EnglishLines:
     secs, facts = [], []
     for heading, text in sections(doc.body):
         if heading.strip().lower() == KEY_FACTS_HEADING:
-            facts += [ln.strip()[2:].strip() for ln in text.splitlines() if ln.strip().startswith(("- ", "* "))]
+            facts += [
+                ln.strip()[2:].strip() for ln in text.splitlines() if ln.strip().startswith(("- ", "* "))
+            ]
             continue
         first = split_sentences(text)
         if first:
@@ -99,7 +101,9 @@ def parse_spanish(path: Path, doc_ids: set[str]) -> SpanishDoc:
         raise CorpusError(path, "-", "must be a YAML mapping with id, lang, sections, key_facts")
     unknown = set(raw) - FILE_FIELDS
     if unknown:
-        raise CorpusError(path, sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(FILE_FIELDS))}")
+        raise CorpusError(
+            path, sorted(unknown)[0], f"unknown field; allowed: {', '.join(sorted(FILE_FIELDS))}"
+        )
     doc_id = _text(raw.get("id"), path, "id")
     if doc_id not in doc_ids:
         raise CorpusError(path, "id", f"{doc_id!r} is not the id of a document in corpus/documents/")
@@ -118,17 +122,42 @@ def parse_spanish(path: Path, doc_ids: set[str]) -> SpanishDoc:
                 raise CorpusError(path, where, f"must be a mapping with {', '.join(sorted(fields))}")
             extra = set(item) - fields
             if extra:
-                raise CorpusError(path, f"{where}.{sorted(extra)[0]}", f"unknown field; allowed: {', '.join(sorted(fields))}")
+                raise CorpusError(
+                    path,
+                    f"{where}.{sorted(extra)[0]}",
+                    f"unknown field; allowed: {', '.join(sorted(fields))}",
+                )
             if key == "sections":
-                lines.append(EsLine(doc_id, "bottom_line", i, _text(item.get("heading"), path, f"{where}.heading"),
-                                    _text(item.get("heading_es"), path, f"{where}.heading_es"),
-                                    _text(item.get("bottom_line"), path, f"{where}.bottom_line"),
-                                    _text(item.get("bottom_line_es"), path, f"{where}.bottom_line_es")))
+                lines.append(
+                    EsLine(
+                        doc_id,
+                        "bottom_line",
+                        i,
+                        _text(item.get("heading"), path, f"{where}.heading"),
+                        _text(item.get("heading_es"), path, f"{where}.heading_es"),
+                        _text(item.get("bottom_line"), path, f"{where}.bottom_line"),
+                        _text(item.get("bottom_line_es"), path, f"{where}.bottom_line_es"),
+                    )
+                )
             else:
-                lines.append(EsLine(doc_id, "key_fact", i, "Key facts", "Datos clave",
-                                    _text(item.get("en"), path, f"{where}.en"), _text(item.get("es"), path, f"{where}.es")))
-    return SpanishDoc(doc_id, path, _text(raw.get("written_by"), path, "written_by"),
-                      _text(raw.get("checked_by"), path, "checked_by"), tuple(lines))
+                lines.append(
+                    EsLine(
+                        doc_id,
+                        "key_fact",
+                        i,
+                        "Key facts",
+                        "Datos clave",
+                        _text(item.get("en"), path, f"{where}.en"),
+                        _text(item.get("es"), path, f"{where}.es"),
+                    )
+                )
+    return SpanishDoc(
+        doc_id,
+        path,
+        _text(raw.get("written_by"), path, "written_by"),
+        _text(raw.get("checked_by"), path, "checked_by"),
+        tuple(lines),
+    )
 
 
 def load_spanish(corpus_dir: Path, docs: list[Document]) -> dict[str, SpanishDoc]:
@@ -179,7 +208,9 @@ def spanish_problems(sp: SpanishDoc | None, doc: Document, name: str) -> list[st
     for ln in sp.lines:
         field = f"sections[{ln.position}]" if ln.kind == "bottom_line" else f"key_facts[{ln.position}]"
         if ln.en not in current:
-            out.append(f"{name}: {field}: stale translation: its English line is no longer in {doc.id}: {ln.en[:70]!r}")
+            out.append(
+                f"{name}: {field}: stale translation: its English line is no longer in {doc.id}: {ln.en[:70]!r}"
+            )
             continue
         if not ln.es:
             out.append(f"{name}: {field}: {UNTRANSLATED}: English line has no Spanish text: {ln.en[:70]!r}")
@@ -188,15 +219,21 @@ def spanish_problems(sp: SpanishDoc | None, doc: Document, name: str) -> list[st
         if problem:
             out.append(f"{name}: {field}: {problem}")
         if ln.kind == "bottom_line" and not ln.heading_es:
-            out.append(f"{name}: {field}.heading_es: {UNTRANSLATED}: heading has no Spanish text: {ln.heading!r}")
+            out.append(
+                f"{name}: {field}.heading_es: {UNTRANSLATED}: heading has no Spanish text: {ln.heading!r}"
+            )
     for heading, sentence in eng.sections:
         if sentence not in paired:
-            out.append(f"{name}: {UNTRANSLATED}: section {heading!r} of {doc.id} has no Spanish pairing (add it to sections)")
+            out.append(
+                f"{name}: {UNTRANSLATED}: section {heading!r} of {doc.id} has no Spanish pairing (add it to sections)"
+            )
     for fact in eng.key_facts:
         if fact not in paired:
             out.append(f"{name}: {UNTRANSLATED}: key fact of {doc.id} has no Spanish pairing: {fact[:70]!r}")
     if any(ln.es for ln in sp.lines) and not sp.checked_by:
-        out.append(f"{name}: checked_by is empty: a second reader must check each line against its English meaning")
+        out.append(
+            f"{name}: checked_by is empty: a second reader must check each line against its English meaning"
+        )
     return out
 
 
@@ -206,6 +243,19 @@ def spanish_chunks(doc: Document, sp: SpanishDoc) -> list:
     from bot.types import Chunk
 
     usable = set(usable_lines(sp, doc))
-    return [Chunk(chunk_id=f"{doc.id}#es-{'b' if ln.kind == 'bottom_line' else 'k'}{ln.position}", doc_id=doc.id, title=doc.title, heading=ln.heading_es or ln.heading,
-                  publisher=doc.publisher, year=doc.year, url=doc.url, text=ln.es, lang="es", twin=ln.en)
-            for ln in sp.lines if ln in usable]
+    return [
+        Chunk(
+            chunk_id=f"{doc.id}#es-{'b' if ln.kind == 'bottom_line' else 'k'}{ln.position}",
+            doc_id=doc.id,
+            title=doc.title,
+            heading=ln.heading_es or ln.heading,
+            publisher=doc.publisher,
+            year=doc.year,
+            url=doc.url,
+            text=ln.es,
+            lang="es",
+            twin=ln.en,
+        )
+        for ln in sp.lines
+        if ln in usable
+    ]

@@ -102,7 +102,9 @@ def load_sources(corpus_dir: Path) -> dict[str, SourceType]:
         hosts = (spec or {}).get("hosts")
         if not isinstance(hosts, list) or not hosts:
             raise CorpusError(path, f"source_types.{name}.hosts", "must be a non-empty list of hosts")
-        out[name] = SourceType(name, tuple(str(h).lower() for h in hosts), tuple(spec.get("requires_any_of", ())))
+        out[name] = SourceType(
+            name, tuple(str(h).lower() for h in hosts), tuple(spec.get("requires_any_of", ()))
+        )
     return out
 
 
@@ -148,10 +150,16 @@ def _claims(value: object, path: Path) -> tuple[Claim, ...]:
             raise CorpusError(path, f"claims[{i}]", "must be a mapping with text, locator, quote, checked")
         unknown = set(item) - set(CLAIM_FIELDS)
         if unknown:
-            raise CorpusError(path, f"claims[{i}]", f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(CLAIM_FIELDS)}")
+            raise CorpusError(
+                path,
+                f"claims[{i}]",
+                f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(CLAIM_FIELDS)}",
+            )
         text = item.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise CorpusError(path, f"claims[{i}].text", "must be a non-empty string (a substring of one body sentence)")
+            raise CorpusError(
+                path, f"claims[{i}].text", "must be a non-empty string (a substring of one body sentence)"
+            )
         out.append(Claim(**{f: str(item.get(f) or "").strip() for f in CLAIM_FIELDS}))
     return tuple(out)
 
@@ -170,14 +178,18 @@ def parse_document(path: Path, sources: dict[str, SourceType]) -> Document:
         raise CorpusError(path, "id", "use 3+ lowercase letters, digits and hyphens")
     stype = str(meta["source_type"])
     if stype not in sources:
-        raise CorpusError(path, "source_type", f"unknown source type {stype!r}; allowed: {', '.join(sources)}")
+        raise CorpusError(
+            path, "source_type", f"unknown source type {stype!r}; allowed: {', '.join(sources)}"
+        )
     url = str(meta["url"])
     parsed = urlparse(url)
     if parsed.scheme != "https" or not parsed.hostname:
         raise CorpusError(path, "url", f"must be an https URL, got {url!r}")
     if not sources[stype].allows(parsed.hostname):
         raise CorpusError(
-            path, "url", f"host {parsed.hostname!r} is not allowed for source type {stype!r} (see sources.yaml)"
+            path,
+            "url",
+            f"host {parsed.hostname!r} is not allowed for source type {stype!r} (see sources.yaml)",
         )
     doi = str(meta["doi"]).strip() if meta.get("doi") else None
     pmid = str(meta["pmid"]).strip() if meta.get("pmid") else None

@@ -18,10 +18,18 @@ from fastapi.responses import Response
 LOCALES = ("US", "UK")
 LANGS = ("en", "es")
 LABELS = {  # the widget's own words, per data-lang; the chat answers in the language of each question
-    "en": {"open": "Ask about kratom", "open_aria": "Ask about kratom: open the health-information chat",
-           "close": "Close the chat", "panel": "kratom-qa chat: answers about kratom from vetted health sources"},
-    "es": {"open": "Preguntar sobre el kratom", "open_aria": "Preguntar sobre el kratom: abrir el chat de información de salud",
-           "close": "Cerrar el chat", "panel": "Chat kratom-qa: respuestas sobre el kratom de fuentes de salud verificadas"},
+    "en": {
+        "open": "Ask about kratom",
+        "open_aria": "Ask about kratom: open the health-information chat",
+        "close": "Close the chat",
+        "panel": "kratom-qa chat: answers about kratom from vetted health sources",
+    },
+    "es": {
+        "open": "Preguntar sobre el kratom",
+        "open_aria": "Preguntar sobre el kratom: abrir el chat de información de salud",
+        "close": "Cerrar el chat",
+        "panel": "Chat kratom-qa: respuestas sobre el kratom de fuentes de salud verificadas",
+    },
 }
 
 SCRIPT = r"""/* kratom-qa embed: a floating button that opens the chat in a panel. Served by the chat server. */
@@ -121,10 +129,12 @@ SCRIPT = r"""/* kratom-qa embed: a floating button that opens the chat in a pane
 
 
 def embed_script(allowed_origins: list[str]) -> str:
-    return (SCRIPT.replace("__ALLOWED__", json.dumps(list(allowed_origins)))
-            .replace("__LOCALES__", json.dumps(list(LOCALES)))
-            .replace("__LANGS__", json.dumps(list(LANGS)))
-            .replace("__LABELS__", json.dumps(LABELS, ensure_ascii=False)))
+    return (
+        SCRIPT.replace("__ALLOWED__", json.dumps(list(allowed_origins)))
+        .replace("__LOCALES__", json.dumps(list(LOCALES)))
+        .replace("__LANGS__", json.dumps(list(LANGS)))
+        .replace("__LABELS__", json.dumps(LABELS, ensure_ascii=False))
+    )
 
 
 def query_locale(request: Request | None) -> str | None:
@@ -139,5 +149,8 @@ def add_embed_route(app: FastAPI, allowed_origins: list[str]) -> None:
     @app.get("/embed.js", include_in_schema=False)
     def embed_js() -> Response:
         # short cache: a change to KQA_ALLOWED_ORIGINS reaches host pages within minutes
-        return Response(body, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return Response(
+            body,
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )

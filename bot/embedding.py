@@ -13,10 +13,10 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-import bot.offline  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+import bot.offline  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ class Encoder(Embeddings):
         inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
         with torch.inference_mode():
             out = self.bert(**inputs, output_hidden_states=True)
-            vectors = torch.nn.functional.normalize(mean_pool(out.last_hidden_state, inputs["attention_mask"]), dim=-1)
+            vectors = torch.nn.functional.normalize(
+                mean_pool(out.last_hidden_state, inputs["attention_mask"]), dim=-1
+            )
         return vectors.numpy().astype(np.float32), out.hidden_states[layer], inputs["attention_mask"]
 
     # LangChain Embeddings interface
@@ -113,8 +115,9 @@ def load_encoder(model_name_or_path: str = "") -> Encoder:
     return Encoder(model_name_or_path)
 
 
-def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str,
-                   progress: bool = False) -> np.ndarray:
+def cached_vectors(
+    encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str, progress: bool = False
+) -> np.ndarray:
     """`texts`' vectors, each text encoded once: `<cache_dir>/<kind>-<model hash>.npz` keeps one
     vector per distinct text, so after a corpus change only new texts are encoded (and texts no
     longer asked for are dropped from the file). `progress` shows a bar while encoding."""
@@ -136,9 +139,11 @@ def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, k
         step = 64
         from tqdm import tqdm
 
-        with tqdm(total=len(missing), desc=f"Encoding {kind}", unit=kind.rstrip("s"), disable=not progress) as bar:
+        with tqdm(
+            total=len(missing), desc=f"Encoding {kind}", unit=kind.rstrip("s"), disable=not progress
+        ) as bar:
             for start in range(0, len(missing), step):
-                part = missing[start:start + step]
+                part = missing[start : start + step]
                 for text, vector in zip(part, encoder.encode(part)):
                     known[hashlib.sha256(text.encode()).hexdigest()[:24]] = vector
                 bar.update(len(part))
@@ -147,6 +152,8 @@ def cached_vectors(encoder: Encoder, texts: list[str], cache_dir: Path | None, k
     if cache and (missing or len(known) != len(wanted)):
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.asarray(wanted), vectors=np.asarray([known[k] for k in wanted], dtype=np.float32))
+        np.savez(
+            tmp, keys=np.asarray(wanted), vectors=np.asarray([known[k] for k in wanted], dtype=np.float32)
+        )
         tmp.replace(cache)
     return vectors

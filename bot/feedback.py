@@ -16,14 +16,26 @@ _lock = threading.Lock()
 MAX_TEXT_CHARS = 8000  # per shared message; a reply is about 1,500 characters
 
 
-def save_feedback(path: Path, route: str, doc_ids: list[str], rating: str, text: dict | None = None,
-                  max_bytes: int = 10 * 1024 * 1024) -> dict:
+def save_feedback(
+    path: Path,
+    route: str,
+    doc_ids: list[str],
+    rating: str,
+    text: dict | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+) -> dict:
     if rating not in ("up", "down"):
         raise ValueError("rating must be 'up' or 'down'")
-    row = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "route": str(route)[:40],
-           "doc_ids": [str(d)[:200] for d in doc_ids][:20], "rating": rating}
+    row = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "route": str(route)[:40],
+        "doc_ids": [str(d)[:200] for d in doc_ids][:20],
+        "rating": rating,
+    }
     if text:
-        row["conversation"] = {k: str(v)[:MAX_TEXT_CHARS] for k, v in text.items() if k in ("user", "assistant")}
+        row["conversation"] = {
+            k: str(v)[:MAX_TEXT_CHARS] for k, v in text.items() if k in ("user", "assistant")
+        }
     line = json.dumps(row, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:

@@ -50,8 +50,10 @@ def make_client(settings: Settings) -> Any:
 def unreadable(where: str, exc: Exception) -> IndexError_:
     """One line naming the store, the error and the fix (no traceback for a corrupt index)."""
     first = (str(exc).strip().splitlines() or [""])[0][:200]
-    return IndexError_(f"The index at {where} cannot be read ({type(exc).__name__}: {first}). "
-                       "Move that folder aside (or delete it) and run `kratom-qa ingest` to rebuild it.")
+    return IndexError_(
+        f"The index at {where} cannot be read ({type(exc).__name__}: {first}). "
+        "Move that folder aside (or delete it) and run `kratom-qa ingest` to rebuild it."
+    )
 
 
 @dataclass
@@ -120,7 +122,11 @@ class Index:
         for i, cid in enumerate(got["ids"]):
             meta = got["metadatas"][i]
             emb = list(embeddings[i]) if embeddings is not None else []
-            out.append(StoredChunk(chunk_from_record(cid, got["documents"][i], meta), str(meta.get("doc_hash", "")), emb))
+            out.append(
+                StoredChunk(
+                    chunk_from_record(cid, got["documents"][i], meta), str(meta.get("doc_hash", "")), emb
+                )
+            )
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -142,9 +148,7 @@ class Index:
             self.client.delete_collection(name)  # debris of an earlier failed attempt
         except Exception:
             pass
-        return self.client.create_collection(
-            name, metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
+        return self.client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
 
     def write(self, collection: Any, rows: list[StoredChunk]) -> None:
         batch = max(1, min(1000, int(self.client.get_max_batch_size())))

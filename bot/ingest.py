@@ -68,8 +68,10 @@ def _units(settings: Settings, model: str) -> tuple[list, dict[tuple[str, str], 
         units[(doc.id, "en")] = (doc_hash(doc.content_hash, model), lambda doc=doc: chunk_document(doc))
         sp = spanish.get(doc.id)
         if sp and spanish_chunks(doc, sp):
-            units[(doc.id, "es")] = (doc_hash(f"{doc.content_hash}|es:{sp.content_hash}", model),
-                                     lambda doc=doc, sp=sp: spanish_chunks(doc, sp))
+            units[(doc.id, "es")] = (
+                doc_hash(f"{doc.content_hash}|es:{sp.content_hash}", model),
+                lambda doc=doc, sp=sp: spanish_chunks(doc, sp),
+            )
     return docs, units
 
 
@@ -111,15 +113,31 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     dropped_spanish = any(key not in units for key in old)
 
     if not to_encode and not removed and not dropped_spanish and index.exists():
-        precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress)  # no-op when cached
-        report = IngestReport(len(docs), len(rows), 0, 0, 0, unchanged, 0,
-                              time.perf_counter() - started, index.version, switched=False)
+        precompute_vectors(
+            encoder, _english(rows), settings.data_dir / "cache", progress
+        )  # no-op when cached
+        report = IngestReport(
+            len(docs),
+            len(rows),
+            0,
+            0,
+            0,
+            unchanged,
+            0,
+            time.perf_counter() - started,
+            index.version,
+            switched=False,
+        )
         log.info("ingest: nothing changed")
         return report
 
     encoded = 0
-    bar = tqdm(total=sum(len(c) for _, c in to_encode), desc="Embedding", unit="chunk",
-               disable=not progress or not to_encode)
+    bar = tqdm(
+        total=sum(len(c) for _, c in to_encode),
+        desc="Embedding",
+        unit="chunk",
+        disable=not progress or not to_encode,
+    )
     for h, chunks in to_encode:
         vectors = encoder.encode([embedding_text(c) for c in chunks])
         rows.extend(StoredChunk(c, h, v.tolist()) for c, v in zip(chunks, vectors))
@@ -140,8 +158,19 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     # The composer's sentence and heading vectors depend only on the index: encode them now,
     # under this progress bar, into the cache beside the index, not at the first server start.
     precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress)
-    report = IngestReport(len(docs), len(rows), added, updated, removed, unchanged, encoded,
-                          time.perf_counter() - started, version, switched=True, spanish_updated=spanish_updated)
+    report = IngestReport(
+        len(docs),
+        len(rows),
+        added,
+        updated,
+        removed,
+        unchanged,
+        encoded,
+        time.perf_counter() - started,
+        version,
+        switched=True,
+        spanish_updated=spanish_updated,
+    )
     log.info("ingest: %s", report.summary())
     return report
 

@@ -67,7 +67,7 @@ def conversation_windows(user_turns: list[str]) -> list[str]:
     if len(text) <= WINDOW_CHARS:
         return [text]
     ends = range(len(text), WINDOW_CHARS - 1, -WINDOW_STEP)
-    windows = [text[max(0, e - WINDOW_CHARS):e] for e in ends][: MAX_WINDOWS - 1]
+    windows = [text[max(0, e - WINDOW_CHARS) : e] for e in ends][: MAX_WINDOWS - 1]
     return windows + [text[:WINDOW_CHARS]]
 
 
@@ -107,17 +107,22 @@ class IntentHead:
         weights, card = model_dir / "router.safetensors", model_dir / "card.md"
         meta_path = model_dir / "router.json"
         if not weights.is_file() or not meta_path.is_file():
-            raise IntentModelError(f"{model_dir}: router.safetensors / router.json missing; run `kratom-qa router train`")
+            raise IntentModelError(
+                f"{model_dir}: router.safetensors / router.json missing; run `kratom-qa router train`"
+            )
         expected, actual = card_checksum(card), file_sha256(weights)
         if expected != actual:
             raise IntentModelError(
                 f"{weights}: checksum {actual[:12]}… does not match card.md ({expected[:12]}…); "
-                "the artefact is corrupt or was changed by hand: retrain with `kratom-qa router train`")
+                "the artefact is corrupt or was changed by hand: retrain with `kratom-qa router train`"
+            )
         try:
             self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
             state = load_file(str(weights))
         except Exception as exc:  # noqa: BLE001 (any unreadable artefact gets the same clear error)
-            raise IntentModelError(f"{weights}: unreadable ({exc}); retrain with `kratom-qa router train`") from None
+            raise IntentModelError(
+                f"{weights}: unreadable ({exc}); retrain with `kratom-qa router train`"
+            ) from None
         self.split = int(self.meta["split"])
         self.routes = tuple(self.meta["routes"])
         self.temperature = float(self.meta["temperature"])
@@ -125,8 +130,12 @@ class IntentHead:
         self.layers = torch.nn.ModuleList(copy.deepcopy(layers[i]) for i in range(self.split, len(layers)))
         head = torch.nn.Linear(bert.config.hidden_size, len(self.routes))
         try:
-            self.layers.load_state_dict({k[len("layers."):]: v.float() for k, v in state.items() if k.startswith("layers.")})
-            head.load_state_dict({k[len("head."):]: v.float() for k, v in state.items() if k.startswith("head.")})
+            self.layers.load_state_dict(
+                {k[len("layers.") :]: v.float() for k, v in state.items() if k.startswith("layers.")}
+            )
+            head.load_state_dict(
+                {k[len("head.") :]: v.float() for k, v in state.items() if k.startswith("head.")}
+            )
         except (RuntimeError, KeyError) as exc:
             raise IntentModelError(f"{weights}: does not fit the base model ({exc}); retrain") from None
         self.head = head

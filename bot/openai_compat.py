@@ -40,13 +40,16 @@ class ParamError(Exception):
 
 # --- request checks ----------------------------------------------------------------------
 
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_type(body: dict, name: str, ok: Callable[[object], bool], expected: str) -> None:
     if name in body and body[name] is not None and not ok(body[name]):
-        raise ParamError(f"{name} must be {expected}; got {json.dumps(body[name])[:40]}", name, "invalid_type")
+        raise ParamError(
+            f"{name} must be {expected}; got {json.dumps(body[name])[:40]}", name, "invalid_type"
+        )
 
 
 def _check_range(body: dict, name: str, low: float, high: float) -> None:
@@ -62,7 +65,9 @@ def _max_tokens(body: dict, *names: str) -> int | None:
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ParamError(f"{name} must be a positive integer; got {json.dumps(value)[:40]}", name, "invalid_type")
+            raise ParamError(
+                f"{name} must be a positive integer; got {json.dumps(value)[:40]}", name, "invalid_type"
+            )
         return value
     return None
 
@@ -75,15 +80,22 @@ def _check_common(body: dict) -> None:
     _check_range(body, "presence_penalty", -2, 2)
     _check_range(body, "frequency_penalty", -2, 2)
     _check_type(body, "seed", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
-    _check_type(body, "stop", lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
-                "a string or a list of strings")
+    _check_type(
+        body,
+        "stop",
+        lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
+        "a string or a list of strings",
+    )
     _check_type(body, "user", lambda v: isinstance(v, str), "a string")
     _check_type(body, "metadata", lambda v: isinstance(v, dict), "an object")
     _check_type(body, "tools", lambda v: isinstance(v, list), "a list")
     choice = body.get("tool_choice")
     if choice is not None and choice not in ("auto", "none"):
-        raise ParamError("this model has no tools and never calls one; tool_choice may only be \"auto\" or \"none\"",
-                         "tool_choice", "unsupported_value")
+        raise ParamError(
+            'this model has no tools and never calls one; tool_choice may only be "auto" or "none"',
+            "tool_choice",
+            "unsupported_value",
+        )
 
 
 def _check_format(fmt: object, param: str) -> None:
@@ -93,8 +105,10 @@ def _check_format(fmt: object, param: str) -> None:
     if kind == "text":
         return
     if kind in ("json_object", "json_schema"):
-        raise ParamError(f"{param} {kind!r} is not supported: replies are cited Markdown text", param, "unsupported_value")
-    raise ParamError(f"{param} must be an object with type \"text\"", param, "invalid_type")
+        raise ParamError(
+            f"{param} {kind!r} is not supported: replies are cited Markdown text", param, "unsupported_value"
+        )
+    raise ParamError(f'{param} must be an object with type "text"', param, "invalid_type")
 
 
 def _text_of(content: object, where: str) -> str:
@@ -104,15 +118,23 @@ def _text_of(content: object, where: str) -> str:
         texts = []
         for j, part in enumerate(content):
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
-                raise ParamError(f"{where}[{j}] must be an object with a type", f"{where}[{j}]", "invalid_type")
+                raise ParamError(
+                    f"{where}[{j}] must be an object with a type", f"{where}[{j}]", "invalid_type"
+                )
             if part["type"] in ("text", "input_text", "output_text"):
                 if not isinstance(part.get("text", ""), str):
-                    raise ParamError(f"{where}[{j}].text must be a string", f"{where}[{j}].text", "invalid_type")
+                    raise ParamError(
+                        f"{where}[{j}].text must be a string", f"{where}[{j}].text", "invalid_type"
+                    )
                 texts.append(part.get("text", ""))
         return " ".join(texts)
     if content is None:
-        raise ParamError(f"{where} is null: this model takes no tool calls, so every message needs its text "
-                         "(send the assistant's earlier reply as a string)", where, "invalid_value")
+        raise ParamError(
+            f"{where} is null: this model takes no tool calls, so every message needs its text "
+            "(send the assistant's earlier reply as a string)",
+            where,
+            "invalid_value",
+        )
     raise ParamError(f"{where} must be a string or a list of text parts", where, "invalid_type")
 
 
@@ -127,14 +149,25 @@ def _messages(items: object, param: str) -> list[dict]:
             raise ParamError(f"{where} must be an object with role and content", where, "invalid_type")
         role = m.get("role")
         if role == "tool" or m.get("type") in ("function_call", "function_call_output"):
-            raise ParamError(f"{where}: role \"tool\" is not supported: this model has no tools", f"{where}.role",
-                             "unsupported_value")
+            raise ParamError(
+                f'{where}: role "tool" is not supported: this model has no tools',
+                f"{where}.role",
+                "unsupported_value",
+            )
         role = ROLE_ALIASES.get(role, role)
         if role not in ("user", "assistant", "system"):
-            raise ParamError(f"{where}.role must be user, assistant, system or developer; got {json.dumps(role)[:40]}",
-                             f"{where}.role", "invalid_value")
+            raise ParamError(
+                f"{where}.role must be user, assistant, system or developer; got {json.dumps(role)[:40]}",
+                f"{where}.role",
+                "invalid_value",
+            )
         # lone surrogates become U+FFFD here, as in a turn: the tokenizer that counts usage refuses them
-        out.append({"role": role, "content": LONE_SURROGATE_RE.sub("\ufffd", _text_of(m.get("content"), f"{where}.content"))})
+        out.append(
+            {
+                "role": role,
+                "content": LONE_SURROGATE_RE.sub("\ufffd", _text_of(m.get("content"), f"{where}.content")),
+            }
+        )
     if not any(m["role"] == "user" for m in out):
         raise ParamError(f"{param} must contain at least one user message", param, "invalid_value")
     return out
@@ -148,7 +181,9 @@ class Turn:
     stream: bool
     max_tokens: int | None
     include_usage: bool
-    lang: str | None = None  # `metadata.lang`: "en" or "es" overrides the language read from the last user turn
+    lang: str | None = (
+        None  # `metadata.lang`: "en" or "es" overrides the language read from the last user turn
+    )
 
 
 REPLY_LANGS = ("en", "es")
@@ -159,8 +194,11 @@ def _lang(body: dict) -> str | None:
     meta = body.get("metadata")
     value = meta.get("lang") if isinstance(meta, dict) else None
     if value is not None and value not in REPLY_LANGS:
-        raise ParamError(f"metadata.lang must be one of {', '.join(REPLY_LANGS)}; got {json.dumps(value)[:40]}",
-                         "metadata.lang", "invalid_value")
+        raise ParamError(
+            f"metadata.lang must be one of {', '.join(REPLY_LANGS)}; got {json.dumps(value)[:40]}",
+            "metadata.lang",
+            "invalid_value",
+        )
     return value
 
 
@@ -173,14 +211,22 @@ def parse_chat_request(body: object) -> Turn:
     _check_common(body)
     _check_type(body, "n", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
     if body.get("n") not in (None, 1):
-        raise ParamError("n must be 1: the answer is extractive and deterministic, so there is one choice", "n",
-                         "unsupported_value")
+        raise ParamError(
+            "n must be 1: the answer is extractive and deterministic, so there is one choice",
+            "n",
+            "unsupported_value",
+        )
     _check_format(body.get("response_format"), "response_format")
     options = body.get("stream_options")
     _check_type(body, "stream_options", lambda v: isinstance(v, dict), "an object")
     include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
-    return Turn(_messages(body["messages"], "messages"), bool(body.get("stream")),
-                _max_tokens(body, "max_completion_tokens", "max_tokens"), include_usage, _lang(body))
+    return Turn(
+        _messages(body["messages"], "messages"),
+        bool(body.get("stream")),
+        _max_tokens(body, "max_completion_tokens", "max_tokens"),
+        include_usage,
+        _lang(body),
+    )
 
 
 def parse_responses_request(body: object) -> Turn:
@@ -196,17 +242,24 @@ def parse_responses_request(body: object) -> Turn:
     if isinstance(text, dict):
         _check_format(text.get("format"), "text.format")
     if body.get("previous_response_id") is not None:
-        raise ParamError("previous_response_id is not supported: responses are not stored; send the whole "
-                         "conversation as input", "previous_response_id", "unsupported_parameter")
+        raise ParamError(
+            "previous_response_id is not supported: responses are not stored; send the whole "
+            "conversation as input",
+            "previous_response_id",
+            "unsupported_parameter",
+        )
     raw = body["input"]
     items = [{"role": "user", "content": raw}] if isinstance(raw, str) else raw
     messages = _messages(items, "input")
     if body.get("instructions"):
         messages.insert(0, {"role": "system", "content": body["instructions"]})
-    return Turn(messages, bool(body.get("stream")), _max_tokens(body, "max_output_tokens"), False, _lang(body))
+    return Turn(
+        messages, bool(body.get("stream")), _max_tokens(body, "max_output_tokens"), False, _lang(body)
+    )
 
 
 # --- tokens and truncation ---------------------------------------------------------------
+
 
 class TokenCounter:
     """Counts with the embedding model's own tokenizer (no special tokens, no length limit)."""
@@ -232,7 +285,9 @@ class TokenCounter:
 SENTENCE_END = re.compile(r"(?<=[.!?:])(?=\s)|(?=\n)")
 
 
-def truncate(text: str, limit: int, count: Callable[[str], int], keep: Callable[[str], bool]) -> tuple[str, bool]:
+def truncate(
+    text: str, limit: int, count: Callable[[str], int], keep: Callable[[str], bool]
+) -> tuple[str, bool]:
     """At most `limit` tokens, cut at a sentence or line boundary; (text, was_cut).
 
     Lines for which `keep(line)` holds (an urgent reply's help lines) are kept whole even past
@@ -272,6 +327,7 @@ def help_line_test(reply: Reply) -> Callable[[str], bool]:
 
 # --- reply objects -----------------------------------------------------------------------
 
+
 def route_headers(reply: Reply) -> dict[str, str]:
     headers = {"x-kqa-route": reply.route}
     net = reply.safety_net
@@ -289,9 +345,11 @@ def vendor_object(reply: Reply) -> dict:
 def openai_metadata(reply: Reply) -> dict[str, str]:
     """OpenAI's `metadata` is Dict[str, str]: strings only, lists as compact JSON text."""
     compact = {"separators": (",", ":"), "ensure_ascii": False}
-    out = {"route": reply.route,
-           "citations": json.dumps([c.as_dict() for c in reply.citations], **compact),
-           "resources": json.dumps([r.as_dict() for r in reply.resources], **compact)}
+    out = {
+        "route": reply.route,
+        "citations": json.dumps([c.as_dict() for c in reply.citations], **compact),
+        "resources": json.dumps([r.as_dict() for r in reply.resources], **compact),
+    }
     net = getattr(reply, "safety_net", None)
     if net:
         out["safety_net"] = str(net)
@@ -303,8 +361,11 @@ class Answer:
 
     def __init__(self, reply: Reply, turn: Turn, count: TokenCounter):
         self.reply, self.turn = reply, turn
-        self.text, self.cut = (truncate(reply.text, turn.max_tokens, count, help_line_test(reply))
-                               if turn.max_tokens else (reply.text, False))
+        self.text, self.cut = (
+            truncate(reply.text, turn.max_tokens, count, help_line_test(reply))
+            if turn.max_tokens
+            else (reply.text, False)
+        )
         self.prompt_tokens, self.completion_tokens = count.messages(turn.messages), count(self.text)
         self.metadata, self.vendor = openai_metadata(reply), vendor_object(reply)
         self.created = int(time.time())
@@ -315,26 +376,51 @@ class Answer:
         return "length" if self.cut else "stop"
 
     def chat_usage(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
 
     # /v1/chat/completions
 
     def completion(self) -> dict:
-        return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": self.created,
-                "model": MODEL_ID, "system_fingerprint": None,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": self.text, "refusal": None},
-                             "logprobs": None, "finish_reason": self.finish_reason}],
-                "usage": self.chat_usage(), "metadata": self.metadata, "kratom_qa": self.vendor}
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": self.created,
+            "model": MODEL_ID,
+            "system_fingerprint": None,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": self.finish_reason,
+                }
+            ],
+            "usage": self.chat_usage(),
+            "metadata": self.metadata,
+            "kratom_qa": self.vendor,
+        }
 
     def completion_chunks(self, pieces: list[str]) -> Iterator[str]:
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion.chunk",
-                "created": self.created, "model": MODEL_ID, "system_fingerprint": None}
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": MODEL_ID,
+            "system_fingerprint": None,
+        }
         if self.turn.include_usage:
             base["usage"] = None
 
         def chunk(delta: dict, finish: str | None = None, **extra) -> str:
-            body = {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra}
+            body = {
+                **base,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                **extra,
+            }
             return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
         yield chunk({"role": "assistant", "content": ""}, metadata=self.metadata, kratom_qa=self.vendor)
@@ -349,23 +435,52 @@ class Answer:
 
     def response(self, status: str = "completed", text: str | None = None) -> dict:
         done = status == "completed"
-        message = {"type": "message", "id": self.message_id, "status": "completed" if done else "in_progress",
-                   "role": "assistant",
-                   "content": [{"type": "output_text", "text": self.text, "annotations": [], "logprobs": []}]}
-        return {"id": self.response_id, "object": "response", "created_at": self.created, "model": MODEL_ID,
-                "status": ("incomplete" if self.cut else "completed") if done else status,
-                "incomplete_details": {"reason": "max_output_tokens"} if done and self.cut else None,
-                "error": None, "instructions": None, "max_output_tokens": self.turn.max_tokens,
-                "output": [message] if done else [], "parallel_tool_calls": False, "temperature": None,
-                "top_p": None, "tool_choice": "auto", "tools": [], "text": {"format": {"type": "text"}},
-                "usage": {"input_tokens": self.prompt_tokens, "input_tokens_details": {"cached_tokens": 0},
-                          "output_tokens": self.completion_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-                          "total_tokens": self.prompt_tokens + self.completion_tokens} if done else None,
-                "metadata": self.metadata, "kratom_qa": self.vendor}
+        message = {
+            "type": "message",
+            "id": self.message_id,
+            "status": "completed" if done else "in_progress",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": self.text, "annotations": [], "logprobs": []}],
+        }
+        return {
+            "id": self.response_id,
+            "object": "response",
+            "created_at": self.created,
+            "model": MODEL_ID,
+            "status": ("incomplete" if self.cut else "completed") if done else status,
+            "incomplete_details": {"reason": "max_output_tokens"} if done and self.cut else None,
+            "error": None,
+            "instructions": None,
+            "max_output_tokens": self.turn.max_tokens,
+            "output": [message] if done else [],
+            "parallel_tool_calls": False,
+            "temperature": None,
+            "top_p": None,
+            "tool_choice": "auto",
+            "tools": [],
+            "text": {"format": {"type": "text"}},
+            "usage": {
+                "input_tokens": self.prompt_tokens,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": self.completion_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+            }
+            if done
+            else None,
+            "metadata": self.metadata,
+            "kratom_qa": self.vendor,
+        }
 
     def response_events(self, pieces: list[str]) -> Iterator[str]:
         seq = iter(range(1_000_000))
-        item = {"type": "message", "id": self.message_id, "status": "in_progress", "role": "assistant", "content": []}
+        item = {
+            "type": "message",
+            "id": self.message_id,
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
         part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
         where = {"item_id": self.message_id, "output_index": 0, "content_index": 0}
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 
-
 FOLLOW_UP_RE = re.compile(
     r"^\s*(and|also|but|so|what about|how about|what if|y|pero|entonces|qu[eé] tal|y (si|el|la|los|las))\b"
     r"|\b(it|its|it's|that|this|those|these|they|them|eso|esto|ese|esa)\b",
     re.IGNORECASE,
 )
-SUBJECT_RE = re.compile(r"kr[a-z]*t[ou]m|kratum|krat\b|7[\s-]?oh|mitragyn|ketum|kakuam|opms|maeng", re.IGNORECASE)
+SUBJECT_RE = re.compile(
+    r"kr[a-z]*t[ou]m|kratum|krat\b|7[\s-]?oh|mitragyn|ketum|kakuam|opms|maeng", re.IGNORECASE
+)
 
 
 VAGUE = frozenset(
@@ -50,7 +51,9 @@ def build_query(user_turns: list[str]) -> str:
         return last
     if content and not re.search(r"\b(?:that|this|it|those|eso|esto)\b", last, re.IGNORECASE):
         subject = "" if names_subject else _subject(turns[:-1])
-        return f"{subject} {last}".strip()  # "and what about the liver?" -> "kratom and what about the liver?"
+        return (
+            f"{subject} {last}".strip()
+        )  # "and what about the liver?" -> "kratom and what about the liver?"
     if not names_subject or leans_back:
         return f"{previous} {last}"
     return last

@@ -41,7 +41,7 @@ def body_parts(reply: Reply) -> list[str]:
 
 
 def source_line(c: Citation) -> str:
-    return f"{c.number}. {c.publisher}. \"{c.title}\" ({c.year}). {c.url}"
+    return f'{c.number}. {c.publisher}. "{c.title}" ({c.year}). {c.url}'
 
 
 def sources_block(heading: str, citations: list[Citation]) -> str:
@@ -60,18 +60,20 @@ def message_text(reply: Reply) -> str:
 
 def banner_html(reply: Reply) -> str:
     links = " · ".join(
-        f"{html.escape(r.label)}: <a href=\"tel:{html.escape(r.tel)}\">{html.escape(r.number)}</a>"
+        f'{html.escape(r.label)}: <a href="tel:{html.escape(r.tel)}">{html.escape(r.number)}</a>'
         for r in reply.resources
     )
-    return f"<div class=\"kqa-urgent\" role=\"alert\">🚨 {html.escape(reply.banner)} — {links}</div>\n\n"
+    return f'<div class="kqa-urgent" role="alert">🚨 {html.escape(reply.banner)} — {links}</div>\n\n'
 
 
 def chat_markdown(reply: Reply) -> str:
     """Markdown for the chat window: escaped text, our banner, sources as links."""
     out = html.escape("\n\n".join(body_parts(reply)), quote=False)
     if reply.citations:
-        lines = [f"{c.number}. {html.escape(c.publisher)}. [{html.escape(c.title)}]({c.url}) ({c.year})"
-                 for c in reply.citations]
+        lines = [
+            f"{c.number}. {html.escape(c.publisher)}. [{html.escape(c.title)}]({c.url}) ({c.year})"
+            for c in reply.citations
+        ]
         out += f"\n\n**{html.escape(reply.sources_heading)}**\n" + "\n".join(lines)
     if reply.disclaimer:
         out += "\n\n_" + html.escape(reply.disclaimer, quote=False) + "_"
@@ -85,7 +87,9 @@ def terminal(reply: Reply) -> str:
     answer cites them ([-] for a passage no sentence came from)."""
     rules = [r.rule for r in reply.reasons if isinstance(r, RuleHit)] or ["no rule fired"]
     vote = next((r for r in reply.reasons if isinstance(r, ModelVote)), None)
-    probs = "   model: " + " ".join(f"{k}={v:.2f}" for k, v in vote.probs.items() if v >= 0.01) if vote else ""
+    probs = (
+        "   model: " + " ".join(f"{k}={v:.2f}" for k, v in vote.probs.items() if v >= 0.01) if vote else ""
+    )
     net = f"   safety net: {reply.safety_net}" if reply.safety_net else ""
     out = [f"route: {reply.route}{net}   rules: {', '.join(rules)}{probs}", "", message_text(reply)]
     if reply.passages:
@@ -119,5 +123,7 @@ def as_json(reply: Reply) -> dict:
         "banner": reply.banner or None,
         "disclaimer": reply.disclaimer or None,
         "reasons": [r.public() for r in reply.reasons],
-        "passages": [{"chunk_id": p.chunk.chunk_id, "similarity": round(p.similarity, 3)} for p in reply.passages],
+        "passages": [
+            {"chunk_id": p.chunk.chunk_id, "similarity": round(p.similarity, 3)} for p in reply.passages
+        ],
     }  # no timings: the same question gets the same object from any process (tests/test_scale_out.py)

@@ -44,7 +44,9 @@ class Retriever:
     Both see the same index; the pointer is re-checked every 30 s so another process's ingest
     is picked up."""
 
-    def __init__(self, index: Index, encoder: Encoder, top_k: int = 5, floor: float = 0.3, dense: str = "memory"):
+    def __init__(
+        self, index: Index, encoder: Encoder, top_k: int = 5, floor: float = 0.3, dense: str = "memory"
+    ):
         self.index, self.encoder, self.top_k, self.floor, self.dense = index, encoder, top_k, floor, dense
         self._lock = threading.Lock()
         self.load()
@@ -68,16 +70,23 @@ class Retriever:
             )
             self.bm25 = BM25Okapi([tokenize(embedding_text(c)) for c in self.chunks]) if rows else None
             self.store = (
-                Chroma(client=self.index.client, collection_name=self.index.active_name,
-                       embedding_function=self.encoder)
-                if rows else None
+                Chroma(
+                    client=self.index.client,
+                    collection_name=self.index.active_name,
+                    embedding_function=self.encoder,
+                )
+                if rows
+                else None
             )
 
     def stats(self) -> dict[str, int]:
         """The index this retriever serves: version, documents and chunks."""
         with self._lock:
-            return {"index_version": self.version, "documents": len({c.doc_id for c in self.chunks}),
-                    "chunks": len(self.chunks)}
+            return {
+                "index_version": self.version,
+                "documents": len({c.doc_id for c in self.chunks}),
+                "chunks": len(self.chunks),
+            }
 
     def _maybe_reload(self) -> None:
         if time.monotonic() - self.checked_at < RELOAD_CHECK_SECONDS:

@@ -18,16 +18,20 @@ def _fmt(m: dict) -> str:
 
 
 def _metric_rows(report: dict) -> list[str]:
-    rows = ["| split | scorer | accuracy | emergency R | crisis R | dosing R | decline R | answerable refused | answer w/ safety net |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| split | scorer | accuracy | emergency R | crisis R | dosing R | decline R | answerable refused | answer w/ safety net |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for split, res in report.items():
         for scorer in ("router", "model_only"):
             m = res.get(scorer)
             if not m:
                 continue
-            rows.append(f"| {split} | {scorer} | {_fmt(m['accuracy'])} | {_fmt(m['recall_emergency'])} | {_fmt(m['recall_crisis'])} | "
-                        f"{_fmt(m['recall_dosing_refusal'])} | {_fmt(m['recall_decline'])} | {_fmt(m['answer_refused'])} | "
-                        f"{_fmt(m.get('answer_safety_net', {}))} |")
+            rows.append(
+                f"| {split} | {scorer} | {_fmt(m['accuracy'])} | {_fmt(m['recall_emergency'])} | {_fmt(m['recall_crisis'])} | "
+                f"{_fmt(m['recall_dosing_refusal'])} | {_fmt(m['recall_decline'])} | {_fmt(m['answer_refused'])} | "
+                f"{_fmt(m.get('answer_safety_net', {}))} |"
+            )
     return rows
 
 
@@ -60,43 +64,68 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         c = Counter(it.route for it in items)
         multi = sum(len(it.turns) > 1 for it in items)
         es = sum(it.lang == "es" for it in items)
-        lines.append(f"| {name} | {len(items)} | " + " | ".join(str(c[r]) for r in ROUTE_ORDER)
-                     + f" | {multi} | {es} | {len({it.batch for it in items})} |")
+        lines.append(
+            f"| {name} | {len(items)} | "
+            + " | ".join(str(c[r]) for r in ROUTE_ORDER)
+            + f" | {multi} | {es} | {len({it.batch for it in items})} |"
+        )
     facets = Counter((it.facet, it.route) for items in splits.values() for it in items)
-    lines += ["", "<details><summary>Items per facet (all splits)</summary>", "", "| facet | route | items |", "|---|---|---|"]
+    lines += [
+        "",
+        "<details><summary>Items per facet (all splits)</summary>",
+        "",
+        "| facet | route | items |",
+        "|---|---|---|",
+    ]
     lines += [f"| {f} | {r} | {n} |" for (f, r), n in sorted(facets.items())]
-    lines += ["", "</details>", "",
-              "## Metrics (95% Wilson intervals)",
-              "",
-              "`router` = what serves: the model's thresholded route, the kept floor rules and the conversation "
-              "state, replayed turn by turn as a chat does; "
-              "`model_only` = the model alone. Recall counts an acceptable route as correct. "
-              "Answerable refused = answer items routed elsewhere.",
-              "", *_metric_rows(summary["report"]), "",
-              "## Decisions made on the calibration split",
-              "",
-              f"- Temperature: {meta['temperature']}.",
-              "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
-              "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
-              "x0.5 and harmless questions refused x1, with at most 5% of answerable questions refused: "
-              + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items()) + ".",
-              "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
-              + ", ".join(f"{r} >= {t:.4f}" for r, t in meta["safety_net_band"].items()) + ".",
-              f"- State: after an emergency reply the emergency stays the route until the user says it is over, or the "
-              f"model's emergency probability on the whole conversation falls below {meta.get('state_clear_below', 0.0)} "
-              "(chosen by the same weighted cost; metrics replay each conversation turn by turn).",
-              "- Floor rules kept by measured lift (items fixed / broken on calibration): "
-              + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none") + ".",
-              "", "## Reliability (calibration, top route)", "",
-              "| confidence bin | items | mean confidence | accuracy |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "</details>",
+        "",
+        "## Metrics (95% Wilson intervals)",
+        "",
+        "`router` = what serves: the model's thresholded route, the kept floor rules and the conversation "
+        "state, replayed turn by turn as a chat does; "
+        "`model_only` = the model alone. Recall counts an acceptable route as correct. "
+        "Answerable refused = answer items routed elsewhere.",
+        "",
+        *_metric_rows(summary["report"]),
+        "",
+        "## Decisions made on the calibration split",
+        "",
+        f"- Temperature: {meta['temperature']}.",
+        "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
+        "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
+        "x0.5 and harmless questions refused x1, with at most 5% of answerable questions refused: "
+        + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items())
+        + ".",
+        "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
+        + ", ".join(f"{r} >= {t:.4f}" for r, t in meta["safety_net_band"].items())
+        + ".",
+        f"- State: after an emergency reply the emergency stays the route until the user says it is over, or the "
+        f"model's emergency probability on the whole conversation falls below {meta.get('state_clear_below', 0.0)} "
+        "(chosen by the same weighted cost; metrics replay each conversation turn by turn).",
+        "- Floor rules kept by measured lift (items fixed / broken on calibration): "
+        + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none")
+        + ".",
+        "",
+        "## Reliability (calibration, top route)",
+        "",
+        "| confidence bin | items | mean confidence | accuracy |",
+        "|---|---|---|---|",
+    ]
     for row in summary["report"]["calibration"]["reliability"]:
         lines.append(f"| {row['bin']} | {row['n']} | {row['confidence']:.3f} | {row['accuracy']:.3f} |")
-    lines += ["", "## Limits", "",
-              "- Trained on writing by the team's blind writers, not real user logs; slang and regions they did not "
-              "write are weaker.",
-              "- English and Spanish only. Other languages fall to the rule floor and the model's guess.",
-              "- The input window is 256 word pieces; a very long conversation keeps its most recent turns.",
-              "- Calibration thresholds rest on a few hundred urgent items per route: the 0.99 target has wide "
-              "intervals; see the blind-split rows for the honest figure.",
-              ""]
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "- Trained on writing by the team's blind writers, not real user logs; slang and regions they did not "
+        "write are weaker.",
+        "- English and Spanish only. Other languages fall to the rule floor and the model's guess.",
+        "- The input window is 256 word pieces; a very long conversation keeps its most recent turns.",
+        "- Calibration thresholds rest on a few hundred urgent items per route: the 0.99 target has wide "
+        "intervals; see the blind-split rows for the honest figure.",
+        "",
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")

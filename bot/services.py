@@ -76,22 +76,31 @@ class Services:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.encoder, self.settings.top_k, self.settings.relevance_floor,
-                         dense=self.settings.dense_search)
+        return Retriever(
+            self.index,
+            self.encoder,
+            self.settings.top_k,
+            self.settings.relevance_floor,
+            dense=self.settings.dense_search,
+        )
 
     @cached_property
     def spanish(self):
         """Spanish retrieval over the same index (bot/spanish.py)."""
         from bot.spanish import SpanishSearch, load_glossary
 
-        return SpanishSearch(self.retriever, load_glossary(str(self.settings.corpus_dir / "glossary_es.yaml")),
-                             self.settings.top_k, cache_dir=self.settings.data_dir / "cache")
+        return SpanishSearch(
+            self.retriever,
+            load_glossary(str(self.settings.corpus_dir / "glossary_es.yaml")),
+            self.settings.top_k,
+            cache_dir=self.settings.data_dir / "cache",
+        )
 
     @cached_property
     def policy(self) -> Policy:
         return load_policy(self.settings.policy_path)
 
-    def warm(self, step=None) -> "Services":
+    def warm(self, step=None) -> Services:
         """Load everything a turn needs now, not on the first user's turn.
 
         `step(label)`, when given, is a context manager around each stage (the CLI prints them)."""
@@ -111,8 +120,13 @@ class Services:
     def composer(self):
         from bot.compose import ExtractiveComposer
 
-        return ExtractiveComposer(self.encoder, self.retriever.chunks, self.settings.data_dir / "cache",
-                                  self.settings.answer_words, progress=self.progress)
+        return ExtractiveComposer(
+            self.encoder,
+            self.retriever.chunks,
+            self.settings.data_dir / "cache",
+            self.settings.answer_words,
+            progress=self.progress,
+        )
 
     @cached_property
     def safety_facts(self):
@@ -122,6 +136,7 @@ class Services:
         passages = self.retriever.search(question, vector)
         if not passages:
             return None
-        draft = self.composer.invoke({"question": question, "vector": vector, "passages": passages,
-                                      "words": 60})
+        draft = self.composer.invoke(
+            {"question": question, "vector": vector, "passages": passages, "words": 60}
+        )
         return draft if draft else None

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
         description="Dense ranking: exact cosine over the vectors loaded from Chroma (memory) or a Chroma query per turn",
     )
     encode_workers: int = Field(
-        1, ge=1, le=64, description="Query-encoding threads; >1 runs batches side by side on one torch thread each (serve sets it to the core count)"
+        1,
+        ge=1,
+        le=64,
+        description="Query-encoding threads; >1 runs batches side by side on one torch thread each (serve sets it to the core count)",
     )
     relevance_floor: float = Field(
         0.30, ge=0.0, le=1.0, description="Minimum cosine similarity of the best passage to answer"
@@ -74,13 +77,22 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Proxy addresses whose X-Forwarded-For names the client (rate limits); empty = trust none",
     )
-    queue_max_size: int = Field(64, ge=1, le=10000, description="Web-chat events waiting in Gradio's queue before new ones get 503")
-    session_idle_minutes: int = Field(15, ge=1, description="A web-chat session's values are forgotten after this long idle")
+    queue_max_size: int = Field(
+        64, ge=1, le=10000, description="Web-chat events waiting in Gradio's queue before new ones get 503"
+    )
+    session_idle_minutes: int = Field(
+        15, ge=1, description="A web-chat session's values are forgotten after this long idle"
+    )
     feedback_max_bytes: int = Field(
-        10 * 1024 * 1024, ge=4096, description="feedback.jsonl is rotated to feedback.jsonl.1 beyond this size"
+        10 * 1024 * 1024,
+        ge=4096,
+        description="feedback.jsonl is rotated to feedback.jsonl.1 beyond this size",
     )
     request_timeout_seconds: float = Field(
-        10.0, gt=0, le=300, description="A request whose head or body is not all sent within this long is dropped (408 or closed)"
+        10.0,
+        gt=0,
+        le=300,
+        description="A request whose head or body is not all sent within this long is dropped (408 or closed)",
     )
     max_message_chars: int = Field(2000, ge=50, description="Longest accepted user message")
     max_turns: int = Field(40, ge=1, description="Most messages accepted in one conversation")
@@ -121,7 +133,8 @@ def load_settings(**overrides: object) -> Settings:
             lines.append(f"{var}={err.get('input')!r}: {err['msg']}")
         names = ", ".join(line.split("=", 1)[0] for line in lines)
         raise SettingsError(
-            "Invalid settings:\n  " + "\n  ".join(lines)
+            "Invalid settings:\n  "
+            + "\n  ".join(lines)
             + f"\nHint: fix or unset {names} (in the environment or .env); the README's Configuration table lists every setting."
         ) from None
 
@@ -138,7 +151,10 @@ def unknown_variables(environ: dict[str, str]) -> list[str]:
     out = []
     for name in sorted(n for n in environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in known):
         guess = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
-        out.append(f"{name} is not a kratom-qa setting and is ignored" + (f"; did you mean {guess[0]}?" if guess else ""))
+        out.append(
+            f"{name} is not a kratom-qa setting and is ignored"
+            + (f"; did you mean {guess[0]}?" if guess else "")
+        )
     return out
 
 

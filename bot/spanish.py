@@ -28,10 +28,20 @@ from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
-from bot.embedding import cached_vectors
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
-from bot.focus import (CAVEAT_ONLY_RE, DANGLING_RE, METADATA_RE, PAIN_RE, TOO_MUCH_RE, Focus, action_topics, addresses,
-                       detect_foci, is_dose_evidence)
+from bot.embedding import cached_vectors
+from bot.focus import (
+    CAVEAT_ONLY_RE,
+    DANGLING_RE,
+    METADATA_RE,
+    PAIN_RE,
+    TOO_MUCH_RE,
+    Focus,
+    action_topics,
+    addresses,
+    detect_foci,
+    is_dose_evidence,
+)
 from bot.retrieval import RRF_K, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import detect_lang
@@ -42,14 +52,18 @@ STEMMER = snowballstemmer.stemmer("spanish")
 EN_STEMMER = snowballstemmer.stemmer("english")  # the bridge's English words meet the English text stemmed
 _STEM_LOCK = threading.Lock()  # the pure-Python Snowball stemmer keeps state between calls
 WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-ES_STOPWORDS = frozenset(strip_accents(w) for w in (
-    "a al algo algun alguna algunos ante antes como con contra cual cuales cuando de del desde donde "
-    "durante e el ella ellas ellos en entre era eran es esa esas ese eso esos esta estan estas este esto "
-    "estos fue fueron ha han hay la las le les lo los mas me mi mis mucho muy ni no nos o otra otro para "
-    "pero poco por porque que quien se sea ser si sin sobre son su sus tambien te tiene tienen todo tu tus "
-    "un una unas uno unos y ya yo usted ustedes eh pues oye bueno verdad cierto acaso alguien puedo puede "
-    "pueden hace hacer qué cómo cuánto cuánta cuántos cuántas dónde cuál vos sos ahi aqui asi entonces "
-    "tengo tenes tenés quiero saber sabes decir dice dicen favor hola gracias").split())
+ES_STOPWORDS = frozenset(
+    strip_accents(w)
+    for w in (
+        "a al algo algun alguna algunos ante antes como con contra cual cuales cuando de del desde donde "
+        "durante e el ella ellas ellos en entre era eran es esa esas ese eso esos esta estan estas este esto "
+        "estos fue fueron ha han hay la las le les lo los mas me mi mis mucho muy ni no nos o otra otro para "
+        "pero poco por porque que quien se sea ser si sin sobre son su sus tambien te tiene tienen todo tu tus "
+        "un una unas uno unos y ya yo usted ustedes eh pues oye bueno verdad cierto acaso alguien puedo puede "
+        "pueden hace hacer qué cómo cuánto cuánta cuántos cuántas dónde cuál vos sos ahi aqui asi entonces "
+        "tengo tenes tenés quiero saber sabes decir dice dicen favor hola gracias"
+    ).split()
+)
 
 
 def fold(text: str) -> str:
@@ -67,7 +81,11 @@ def stem(word: str) -> str:
 
 
 def stems(text: str, drop_stopwords: bool = True) -> list[str]:
-    return [stem(w) for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text))) if not (drop_stopwords and w in ES_STOPWORDS)]
+    return [
+        stem(w)
+        for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))
+        if not (drop_stopwords and w in ES_STOPWORDS)
+    ]
 
 
 def tokenize_en_stems(text: str) -> list[str]:
@@ -89,7 +107,7 @@ class Glossary:
     lengths: dict[tuple[str, ...], int]  # each key's length in letters
 
     @classmethod
-    def load(cls, path: Path) -> "Glossary":
+    def load(cls, path: Path) -> Glossary:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
         terms, lengths = {}, {}
         for key, english in ((raw or {}).get("terms") or {}).items():
@@ -108,7 +126,7 @@ class Glossary:
         out, i = [], 0
         while i < len(word_stems):
             for n in range(min(longest, len(word_stems) - i), 0, -1):
-                key = tuple(word_stems[i:i + n])
+                key = tuple(word_stems[i : i + n])
                 hit = self.terms.get(key)
                 if hit and (n > 1 or len(words[i]) >= self.lengths[key] - 2):
                     out.append(hit)
@@ -155,8 +173,14 @@ MODE_WEIGHTS = {"bm25_es": 1.0, "dense_es": 0.5, "bridge_bm25_en": 1.0, "dense_e
 class SpanishSearch:
     """Documents for a Spanish question, returned as their Spanish lines (Passage per line)."""
 
-    def __init__(self, retriever: Retriever, glossary: Glossary, top_k: int = 5, modes: tuple[str, ...] = DEFAULT_MODES,
-                 cache_dir: Path | None = None):
+    def __init__(
+        self,
+        retriever: Retriever,
+        glossary: Glossary,
+        top_k: int = 5,
+        modes: tuple[str, ...] = DEFAULT_MODES,
+        cache_dir: Path | None = None,
+    ):
         self.retriever, self.glossary, self.top_k, self.modes = retriever, glossary, top_k, modes
         self.cache_dir = cache_dir
         self._covering: dict[tuple, set[str]] = {}
@@ -170,16 +194,22 @@ class SpanishSearch:
                 return
             self.chunks: list[Chunk] = list(r.es_chunks)
             self.matrix = r.es_matrix
-            self.bm25 = BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
-            self.en_bm25 = BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
+            self.bm25 = (
+                BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
+            )
+            self.en_bm25 = (
+                BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
+            )
             self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
             self._covering = {}
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
-            self.quotable = [not (sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin))
-                             for c in self.chunks]
+            self.quotable = [
+                not (sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin))
+                for c in self.chunks
+            ]
             # Section headings, embedded once per index (cached on disk): a section leads an answer
             # when its heading is close to the question, as in the English composer.
             headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
@@ -190,7 +220,9 @@ class SpanishSearch:
                 self.by_doc.setdefault(c.doc_id, []).append(i)
             self._version = r.version
 
-    def rankings(self, query: str, vector: np.ndarray, modes: tuple[str, ...] = MODES, n: int = 20) -> dict[str, list[str]]:
+    def rankings(
+        self, query: str, vector: np.ndarray, modes: tuple[str, ...] = MODES, n: int = 20
+    ) -> dict[str, list[str]]:
         """Each mode's document ranking (`search` fuses its modes; bench/spanish_retrieval.py measures all)."""
         self.retriever._maybe_reload()
         self._load()
@@ -205,7 +237,9 @@ class SpanishSearch:
             out["dense_es"] = self.es_docs.ranking(self.matrix @ vector, n, positive=False)
         if "bridge_bm25_en" in modes and self.en_bm25:
             en_tokens = tokenize_en_stems(english_of(self.glossary, query))  # the subject alone ranks nothing
-            out["bridge_bm25_en"] = self.en_docs.ranking(self.en_bm25.get_scores(en_tokens), n) if en_tokens else []
+            out["bridge_bm25_en"] = (
+                self.en_docs.ranking(self.en_bm25.get_scores(en_tokens), n) if en_tokens else []
+            )
         if "dense_en" in modes and len(r.chunks):
             out["dense_en"] = self.en_docs.ranking(r.matrix @ vector, n, positive=False)
         return out
@@ -220,7 +254,7 @@ class SpanishSearch:
         foci = detect_foci(english_of(self.glossary, query))
         if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
-            near = fused[:2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
+            near = fused[: 2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
             if not covering & set(docs):
                 docs += [d for d in dict.fromkeys(near) if d in covering and d not in docs][:2]
         out = self.passages_of(docs, vector)
@@ -231,7 +265,9 @@ class SpanishSearch:
         near = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
         return out if near else []
 
-    def fused(self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None) -> list[str]:
+    def fused(
+        self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None
+    ) -> list[str]:
         """Documents with Spanish lines, best first: the modes' rankings fused by weighted reciprocal rank."""
         rankings = rankings if rankings is not None else self.rankings(query, vector, self.modes)
         fused: dict[str, float] = {}
@@ -244,14 +280,19 @@ class SpanishSearch:
         """Documents whose English text (any section, not only the translated lines) addresses a focus."""
         key = (self.retriever.version, tuple(f.name for f in foci))
         if key not in self._covering:
-            self._covering[key] = {c.doc_id for c in self.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)}
+            self._covering[key] = {
+                c.doc_id for c in self.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)
+            }
         return self._covering[key]
 
     def passages_of(self, doc_ids: list[str], vector: np.ndarray) -> list[Passage]:
         """Each document's Spanish lines as passages, in the order given."""
         n = len(doc_ids)
-        return [Passage(self.chunks[i], score=float(n - rank), similarity=float(self.matrix[i] @ vector))
-                for rank, d in enumerate(doc_ids) for i in self.by_doc.get(d, [])]
+        return [
+            Passage(self.chunks[i], score=float(n - rank), similarity=float(self.matrix[i] @ vector))
+            for rank, d in enumerate(doc_ids)
+            for i in self.by_doc.get(d, [])
+        ]
 
     def row(self, chunk_id: str) -> int:
         return self._rows[chunk_id]
@@ -265,8 +306,14 @@ class SpanishSearch:
 
     def invoke(self, request: dict) -> Draft:
         """The composer's request ({question, vector, passages, last, lines}) answered from the Spanish lines."""
-        return compose_spanish(self, request["question"], request["last"], request["vector"], request["passages"],
-                               request["lines"])
+        return compose_spanish(
+            self,
+            request["question"],
+            request["last"],
+            request["vector"],
+            request["passages"],
+            request["lines"],
+        )
 
 
 @lru_cache(maxsize=4)
@@ -277,30 +324,53 @@ def load_glossary(path: str) -> Glossary:
 # ---- the Spanish answer ------------------------------------------------------------------
 
 FOCUS_LABELS_ES = {
-    "alcohol": "el alcohol", "benzodiazepines": "las benzodiacepinas", "drug_test": "las pruebas de drogas",
-    "buprenorphine": "la buprenorfina (Suboxone)", "breastfeeding": "la lactancia",
-    "withdrawal_duration": "cuánto dura la abstinencia", "antidepressants": "los antidepresivos",
-    "caffeine": "la cafeína", "gabapentin": "la gabapentina", "tramadol": "el tramadol", "kava": "la kava",
-    "sexual": "la disfunción eréctil o la salud sexual", "fertility": "la fertilidad", "sports": "el deporte y los atletas",
-    "pets": "las mascotas", "uk": "el Reino Unido", "australia": "Australia", "canada": "Canadá", "europe": "Europa",
-    "who": "la OMS", "deaths": "las muertes", "liver": "el hígado", "heart": "el corazón", "kidney": "los riñones",
-    "seizure": "las convulsiones", "pregnancy": "el embarazo", "salmonella": "la salmonela",
-    "heavy_metals": "los metales pesados", "cannabis": "el cannabis",
+    "alcohol": "el alcohol",
+    "benzodiazepines": "las benzodiacepinas",
+    "drug_test": "las pruebas de drogas",
+    "buprenorphine": "la buprenorfina (Suboxone)",
+    "breastfeeding": "la lactancia",
+    "withdrawal_duration": "cuánto dura la abstinencia",
+    "antidepressants": "los antidepresivos",
+    "caffeine": "la cafeína",
+    "gabapentin": "la gabapentina",
+    "tramadol": "el tramadol",
+    "kava": "la kava",
+    "sexual": "la disfunción eréctil o la salud sexual",
+    "fertility": "la fertilidad",
+    "sports": "el deporte y los atletas",
+    "pets": "las mascotas",
+    "uk": "el Reino Unido",
+    "australia": "Australia",
+    "canada": "Canadá",
+    "europe": "Europa",
+    "who": "la OMS",
+    "deaths": "las muertes",
+    "liver": "el hígado",
+    "heart": "el corazón",
+    "kidney": "los riñones",
+    "seizure": "las convulsiones",
+    "pregnancy": "el embarazo",
+    "salmonella": "la salmonela",
+    "heavy_metals": "los metales pesados",
+    "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
 HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
 # "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
-HOW_TO_ES_RE = re.compile(r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
-                          r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
-                          r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b")
-NALOXONE_ES_RE = re.compile(r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
-                            r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b")
+HOW_TO_ES_RE = re.compile(
+    r"\b(?:que (?:hago|hacemos|debo hacer|puedo hacer|se hace)|a quien (?:llamo|llamar|acudo)|"
+    r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
+    r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b"
+)
+NALOXONE_ES_RE = re.compile(
+    r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
+    r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b"
+)
 
 
 def _line_kind(chunk: Chunk) -> str:
     return "bottom_line" if "#es-b" in chunk.chunk_id else "key_fact"
-
 
 
 @dataclass(frozen=True)
@@ -318,8 +388,14 @@ def _standalone(twin: str) -> bool:
     return not METADATA_RE.search(twin) and not DANGLING_RE.search(YES_NO_RE.sub("", twin))
 
 
-def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.ndarray, passages: list[Passage],
-                    lines: dict[str, str]) -> Draft:
+def compose_spanish(
+    search: SpanishSearch,
+    question: str,
+    last: str,
+    vector: np.ndarray,
+    passages: list[Passage],
+    lines: dict[str, str],
+) -> Draft:
     """The English answer's shape from Spanish lines only. Focus, action topics and dose-evidence are
     read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
     English twin, and shown in Spanish under its document's citation."""
@@ -351,7 +427,10 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     actions: list[str] = []
     how_to = not dose and topics and (HOW_TO_ES_RE.search(fold(last)) or NALOXONE_ES_RE.search(fold(last)))
     if how_to and NALOXONE_ES_RE.search(fold(last)) and "overdose" in topics:
-        topics = ["overdose", *[t for t in topics if t != "overdose"]]  # "¿sirve el Narcan?": give it, call 911
+        topics = [
+            "overdose",
+            *[t for t in topics if t != "overdose"],
+        ]  # "¿sirve el Narcan?": give it, call 911
     if how_to and lines.get(f"action_{topics[0]}"):
         lead.append(lines[f"action_{topics[0]}"])  # "¿cómo lo dejo?": the advice leads, the facts follow
         topics = topics[1:2]
@@ -361,10 +440,16 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         def heading_score(ln: Line) -> float:
             h = search.heading_vector.get(ln.chunk.heading)
             cos = float(h @ vector) if h is not None else 0.0
-            return (cos + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0) + 0.3 * ln.passage.similarity
-                    - 0.02 * doc_order.index(ln.passage.doc_id))
+            return (
+                cos
+                + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0)
+                + 0.3 * ln.passage.similarity
+                - 0.02 * doc_order.index(ln.passage.doc_id)
+            )
 
-        candidates = [ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)]
+        candidates = [
+            ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)
+        ]
         best = max(candidates, key=heading_score, default=None)
         if best is not None and heading_score(best) >= HEADING_MIN:
             bottom = best
@@ -381,7 +466,10 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
         toks = search.text_stems[ln.row]
         if bottom and _same(search, ln, bottom, toks, search.text_stems[bottom.row]):
             continue
-        if any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen) or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC:
+        if (
+            any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen)
+            or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC
+        ):
             continue
         if METADATA_RE.search(ln.chunk.twin) or DANGLING_RE.search(ln.chunk.twin):
             continue
@@ -403,7 +491,9 @@ def compose_spanish(search: SpanishSearch, question: str, last: str, vector: np.
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 
-def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]) -> list[Line]:
+def _score_lines(
+    search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]
+) -> list[Line]:
     """The lines that may be quoted, best first: meaning, shared words, document rank."""
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=doc_rank.get)
@@ -423,7 +513,9 @@ def _score_lines(search: SpanishSearch, passages: list[Passage], q_stems: set[st
 
 
 def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
-    return float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
+    return (
+        float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
+    )
 
 
 def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
@@ -436,24 +528,43 @@ def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]
     def key(doc_id: str):
         c = groups[doc_id][0].chunk
         first = bottom is not None and bottom.passage.doc_id == doc_id
-        return (not first, not any(a in c.publisher for a in AGENCIES), -int(c.year or 0), rank.get(doc_id, 99))
+        return (
+            not first,
+            not any(a in c.publisher for a in AGENCIES),
+            -int(c.year or 0),
+            rank.get(doc_id, 99),
+        )
 
     return [ln for d in sorted(groups, key=key) for ln in sorted(groups[d], key=lambda x: x.chunk.chunk_id)]
 
 
-def _render(bottom: Line | None, facts: list[Line], lead: list[str], after: list[str], actions: list[str],
-            passages: list[Passage], lines: dict[str, str], not_covered: str = "", facts_heading: str = "") -> Draft:
+def _render(
+    bottom: Line | None,
+    facts: list[Line],
+    lead: list[str],
+    after: list[str],
+    actions: list[str],
+    passages: list[Passage],
+    lines: dict[str, str],
+    not_covered: str = "",
+    facts_heading: str = "",
+) -> Draft:
     """The answer's parts (bot/render.py writes them, the Sources and the disclaimer in the reply's language)."""
     ordered = _group_order(facts, bottom, passages)
     used_passages = [ln.passage for ln in ([bottom] if bottom else []) + ordered]
     numbers = number_documents(used_passages)
-    return Draft(message=" ".join(lead),
-                 bottom_line=Fact(bottom.chunk.text, numbers[bottom.passage.doc_id]) if bottom else None,
-                 notes=list(after), facts_heading=facts_heading or lines["key_facts"],
-                 facts=[Fact(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ordered],
-                 actions_heading=lines["what_you_can_do"], actions=list(actions),
-                 citations=citations_for(used_passages, numbers), cited_passages=cited_passages_for(passages, numbers),
-                 not_covered=not_covered)
+    return Draft(
+        message=" ".join(lead),
+        bottom_line=Fact(bottom.chunk.text, numbers[bottom.passage.doc_id]) if bottom else None,
+        notes=list(after),
+        facts_heading=facts_heading or lines["key_facts"],
+        facts=[Fact(ln.chunk.text, numbers[ln.passage.doc_id]) for ln in ordered],
+        actions_heading=lines["what_you_can_do"],
+        actions=list(actions),
+        citations=citations_for(used_passages, numbers),
+        cited_passages=cited_passages_for(passages, numbers),
+        not_covered=not_covered,
+    )
 
 
 def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str]) -> Draft:
@@ -464,9 +575,21 @@ def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], t
     fact = []
     if focus.kind == "topic":
         fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
-    who = {"pet": lines.get("not_covered_who_pet", ""),
-           "place": lines.get("not_covered_who_law", "").format(topic=FOCUS_LABELS_ES.get(focus.name, focus.label))
-           }.get(focus.kind, lines.get("not_covered_who", ""))
+    who = {
+        "pet": lines.get("not_covered_who_pet", ""),
+        "place": lines.get("not_covered_who_law", "").format(
+            topic=FOCUS_LABELS_ES.get(focus.name, focus.label)
+        ),
+    }.get(focus.kind, lines.get("not_covered_who", ""))
     actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
-    return _render(None, fact, [head], [], [a for a in actions if a], [ln.passage for ln in fact], lines,
-                   not_covered=focus.name, facts_heading=lines["not_covered_closest"])
+    return _render(
+        None,
+        fact,
+        [head],
+        [],
+        [a for a in actions if a],
+        [ln.passage for ln in fact],
+        lines,
+        not_covered=focus.name,
+        facts_heading=lines["not_covered_closest"],
+    )

@@ -40,7 +40,7 @@ class Conversation:
     messages: tuple[Message, ...]
 
     @classmethod
-    def from_openai(cls, messages: object) -> "Conversation":
+    def from_openai(cls, messages: object) -> Conversation:
         """Accept an OpenAI-style list of {role, content}; raise ValueError on a bad shape."""
         if not isinstance(messages, list) or not messages:
             raise ValueError("messages must be a non-empty list of {role, content} objects")

@@ -22,8 +22,8 @@ from bot.api import Refused
 from bot.chat import answer_turn
 from bot.embed import query_locale
 from bot.feedback import save_feedback
-from bot.services import Services
 from bot.render import chat_markdown
+from bot.services import Services
 from bot.types import replace_lone_surrogates
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ def _history_messages(history: list[dict]) -> list[dict]:
     for m in history:
         if m.get("role") in ("user", "assistant"):
             text = _text(m["content"])
-            out.append({"role": m["role"], "content": unliteral_markdown(text) if m["role"] == "user" else text})
+            out.append(
+                {"role": m["role"], "content": unliteral_markdown(text) if m["role"] == "user" else text}
+            )
     return out
 
 
@@ -128,12 +130,19 @@ def build_ui(services: Services) -> gr.Blocks:
 
     def respond(message: str, history: list[dict], meta: list[dict], request: gr.Request):
         messages = _history_messages(history) + [{"role": "user", "content": _text(message)}]
-        reply = answer_turn(messages, for_locale(query_locale(request)))  # fully checked here, before anything streams
+        reply = answer_turn(
+            messages, for_locale(query_locale(request))
+        )  # fully checked here, before anything streams
         text = chat_markdown(reply)
         # Server-side record of this reply (feedback reads only this), truncated to what a rating needs.
-        item = {"route": reply.route, "doc_ids": reply.doc_ids, "index": len(history) + 1,
-                "user": _text(message)[:keep], "assistant": reply.text[:2 * keep]}
-        meta = (list(meta or []) + [item])[-settings.max_turns:]
+        item = {
+            "route": reply.route,
+            "doc_ids": reply.doc_ids,
+            "index": len(history) + 1,
+            "user": _text(message)[:keep],
+            "assistant": reply.text[: 2 * keep],
+        }
+        meta = (list(meta or []) + [item])[-settings.max_turns :]
         for end in range(STREAM_PIECE, len(text), STREAM_PIECE):
             yield text[:end], meta
             time.sleep(STREAM_PAUSE)
@@ -148,28 +157,51 @@ def build_ui(services: Services) -> gr.Blocks:
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked).lower() in ("like", "true")
         item["rated"] = True  # one rating per reply
         text = {"user": item["user"], "assistant": item["assistant"]} if share else None
-        save_feedback(feedback_path, item["route"], item["doc_ids"], "up" if liked else "down", text,
-                      max_bytes=settings.feedback_max_bytes)
+        save_feedback(
+            feedback_path,
+            item["route"],
+            item["doc_ids"],
+            "up" if liked else "down",
+            text,
+            max_bytes=settings.feedback_max_bytes,
+        )
 
     strings = functools.partial(services.policy.text, lang="en", locale=settings.locale)
     with gr.Blocks(title=strings("page_title"), analytics_enabled=False) as demo:
         gr.Markdown(header(services))
         new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0)
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
-        chatbot = gr.Chatbot(height=520, sanitize_html=True, render_markdown=True, elem_id="kqa-chat",
-                             label="kratom-qa", placeholder=strings("placeholder"))
+        chatbot = gr.Chatbot(
+            height=520,
+            sanitize_html=True,
+            render_markdown=True,
+            elem_id="kqa-chat",
+            label="kratom-qa",
+            placeholder=strings("placeholder"),
+        )
         chat = gr.ChatInterface(
-            respond, chatbot=chatbot, additional_inputs=[meta], additional_outputs=[meta],
+            respond,
+            chatbot=chatbot,
+            additional_inputs=[meta],
+            additional_outputs=[meta],
             # `None` for the State: an example that carries a State value is drawn by gr.Examples,
             # which has no renderer for State (404s, an empty panel); without one the questions
             # show as clickable cards inside the empty chat, and a click asks the question.
-            examples=[[q, None] for q in EXAMPLES], run_examples_on_click=True, cache_examples=False,
-            concurrency_limit=settings.concurrency, api_name="chat", autofocus=False,
+            examples=[[q, None] for q in EXAMPLES],
+            run_examples_on_click=True,
+            cache_examples=False,
+            concurrency_limit=settings.concurrency,
+            api_name="chat",
+            autofocus=False,
         )
         # New chat: the conversation, the session's reply records and the typed text all start over.
-        new_chat.click(lambda: ([], [], [], [], ""), None,
-                       [chatbot, chat.chatbot_state, chat.chatbot_value, meta, chat.textbox],
-                       queue=False, api_visibility="private")
+        new_chat.click(
+            lambda: ([], [], [], [], ""),
+            None,
+            [chatbot, chat.chatbot_state, chat.chatbot_value, meta, chat.textbox],
+            queue=False,
+            api_visibility="private",
+        )
         share = gr.Checkbox(value=False, label=strings("feedback_share"))
         chatbot.like(on_feedback, [meta, share], None)
     show_user_text_literally(chat, demo)
@@ -178,7 +210,12 @@ def build_ui(services: Services) -> gr.Blocks:
 
 # ---- the gate: what Gradio may be asked, checked before Gradio sees it -------------------------
 
-REFUSED_PATHS = ("/gradio_api/upload", "/gradio_api/proxy=", "/gradio_api/file=http", "/gradio_api/run-history")
+REFUSED_PATHS = (
+    "/gradio_api/upload",
+    "/gradio_api/proxy=",
+    "/gradio_api/file=http",
+    "/gradio_api/run-history",
+)
 EVENT_PATH = re.compile(r"^/gradio_api/(?:queue/join|(run|api|call)/([\w-]+))/?$")
 ROLES = ("user", "assistant", "system")
 
@@ -207,7 +244,8 @@ def history_problem(value: object) -> str | None:
             return f"history[{i}] must be an object with role user, assistant or system"
         content = m.get("content")
         if not isinstance(content, list) or not all(
-            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            for p in content
         ):
             return f"history[{i}].content must be a list of text parts"
     return None
@@ -318,10 +356,12 @@ def _expire_sessions_forever(demo: gr.Blocks, idle_seconds: float, every: float 
 # reply scrolled to its end still shows where to get help.
 # Escape inside the panel's chat asks the host page's /embed.js to close the panel (a key press
 # inside an iframe never reaches the host page).
-EMBED_HEAD = ("<script>if (new URLSearchParams(location.search).has('embed') && window.parent !== window) {"
-              " document.documentElement.classList.add('kqa-embed');"
-              " document.addEventListener('keydown', function (e) {"
-              " if (e.key === 'Escape') window.parent.postMessage({kqa: 'close'}, '*'); }, true); }</script>")
+EMBED_HEAD = (
+    "<script>if (new URLSearchParams(location.search).has('embed') && window.parent !== window) {"
+    " document.documentElement.classList.add('kqa-embed');"
+    " document.addEventListener('keydown', function (e) {"
+    " if (e.key === 'Escape') window.parent.postMessage({kqa: 'close'}, '*'); }, true); }</script>"
+)
 EMBED_CSS = """
 .kqa-urgent { position: sticky; top: 0; z-index: 5; }
 html.kqa-embed footer { display: none !important; }
@@ -333,8 +373,17 @@ def mount_ui(app: FastAPI, demo: gr.Blocks, services: Services) -> FastAPI:
     settings = services.settings
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_max_size)
     demo.state_session_capacity = settings.queue_max_size * 10  # oldest sessions go first beyond this
-    app = gr.mount_gradio_app(app, demo, path="/", css=CSS + EMBED_CSS, head=EMBED_HEAD, footer_links=["api"], show_error=False,
-                              run_history=False, blocked_paths=[str(settings.data_dir.resolve())])
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        css=CSS + EMBED_CSS,
+        head=EMBED_HEAD,
+        footer_links=["api"],
+        show_error=False,
+        run_history=False,
+        blocked_paths=[str(settings.data_dir.resolve())],
+    )
     # mount_gradio_app leaves has_launched False, and Gradio skips its file allow-list checks
     # until an app has launched: without this, a message naming a path makes Gradio serve that file.
     demo.has_launched = True

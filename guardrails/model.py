@@ -20,7 +20,7 @@ class ModelVote:
     neighbours: tuple[tuple[str, str, float], ...] = ()  # (example id, route, cosine)
 
     @staticmethod
-    def merge(votes: list["ModelVote"]) -> "ModelVote":
+    def merge(votes: list[ModelVote]) -> ModelVote:
         """One vote from the model's readings of a turn (bot/intent.py classifier_inputs): the
         first reading's vote, with each urgent route's probability raised to its highest in any."""
         first = votes[0]
@@ -28,8 +28,13 @@ class ModelVote:
         return ModelVote(probs, first.neighbours)
 
     def public(self) -> dict[str, object]:
-        return {"source": "model", "probs": {r: round(p, 4) for r, p in self.probs.items()},
-                "neighbours": [{"example": i, "route": r, "similarity": round(s, 3)} for i, r, s in self.neighbours]}
+        return {
+            "source": "model",
+            "probs": {r: round(p, 4) for r, p in self.probs.items()},
+            "neighbours": [
+                {"example": i, "route": r, "similarity": round(s, 3)} for i, r, s in self.neighbours
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,9 @@ class ModelPolicy:
     thresholds: dict[str, float]
     band: dict[str, float] = field(default_factory=dict)  # lower edge of the safety-net band, urgent routes
     floor_keep: frozenset[str] | None = None  # None: every rule is kept (no trained model yet)
-    clear_below: float = 0.0  # a live emergency is over once the model's emergency probability falls below this
+    clear_below: float = (
+        0.0  # a live emergency is over once the model's emergency probability falls below this
+    )
 
     def cleared(self, vote: ModelVote | None) -> bool:
         """The whole conversation no longer reads as an emergency to the model."""

@@ -76,7 +76,9 @@ def is_past(text: str) -> bool:
     return bool(PAST.search(text)) and not NOW.search(text)
 
 
-ACTUAL = re.compile(r"\b(?:not (?:a |really )?hypothetical\w*|for real|this is real|it'?s (?:me|real|happening)|its me|no es (?:hipotetico|un ejemplo)|es real|soy yo)\b")
+ACTUAL = re.compile(
+    r"\b(?:not (?:a |really )?hypothetical\w*|for real|this is real|it'?s (?:me|real|happening)|its me|no es (?:hipotetico|un ejemplo)|es real|soy yo)\b"
+)
 
 
 def is_general(text: str) -> bool:
@@ -87,7 +89,11 @@ def is_general(text: str) -> bool:
         return False
     hypothetical = re.search(
         r"\b(?:if|when|whether) (?:someone|somebody|a person|people|you|u|one|anyone)\b|\bsigns?|symptoms?\b|\bhypothetical|"
-        r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|" + DECLARED + "|"
+        r"\bif i (?:took|take|were to|did|had|ate|swallowed)\b|\bwhat (?:would|could) happen\b|"
+        + DECLARED
+        + "|"
         r"\bfor (?:a|my|the) (?:screenplay|script|novel|story|book|movie|film|scene|play|show|game|character)\b|"
-        r"\b(?:escribe|cuento|historia|novela|personaje)\b", text)
+        r"\b(?:escribe|cuento|historia|novela|personaje)\b",
+        text,
+    )
     return bool(hypothetical) or not PERSONAL.search(text)

@@ -11,31 +11,100 @@ from __future__ import annotations
 import re
 import unicodedata
 
-CONFUSABLES = str.maketrans({
-    # Cyrillic
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
-    "ѕ": "s", "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ԁ": "d", "ɡ": "g", "һ": "h",
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
-    "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
-    # Greek
-    "α": "a", "ο": "o", "ρ": "p", "ε": "e", "κ": "k", "ν": "v", "τ": "t", "ι": "i", "υ": "u",
-    "Α": "A", "Β": "B", "Ε": "E", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T",
-    "Χ": "X", "Ι": "I",
-    # punctuation look-alikes
-    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-",
-})
-INVISIBLE_RE = re.compile(r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "к": "k",
+        "м": "m",
+        "т": "t",
+        "н": "h",
+        "в": "b",
+        "ԁ": "d",
+        "ɡ": "g",
+        "һ": "h",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "Х": "X",
+        "І": "I",
+        "Ј": "J",
+        "Ѕ": "S",
+        # Greek
+        "α": "a",
+        "ο": "o",
+        "ρ": "p",
+        "ε": "e",
+        "κ": "k",
+        "ν": "v",
+        "τ": "t",
+        "ι": "i",
+        "υ": "u",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Χ": "X",
+        "Ι": "I",
+        # punctuation look-alikes
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+    }
+)
+INVISIBLE_RE = re.compile(
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "@": "a", "$": "s"})
 LEET_WORD_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[0134@$5])[a-z0134@$5]{3,}\b")
 SPACED_RE = re.compile(r"\b(?:[a-z][ .]){3,}[a-z]\b")
 WS_RE = re.compile(r"\s+")
 # Texting shorthand, expanded so rules see words ("his lips r blue" -> "his lips are blue").
-SHORTHAND = [(re.compile(p), r) for p, r in (
-    (r"\br\b", "are"), (r"\bu\b", "you"), (r"\bur\b", "your"), (r"\b(?:bc|cuz|coz|bcuz)\b", "because"),
-    (r"\bw/o\b", "without"), (r"\bw/", "with "), (r"\bpls+\b|\bplz+\b", "please"), (r"\bsmth\b", "something"),
-    (r"\bq\b", "que"), (r"\bxq\b|\bpq\b", "porque"), (r"\bx favor\b", "por favor"), (r"\btmb\b", "tambien"),
-)]
+SHORTHAND = [
+    (re.compile(p), r)
+    for p, r in (
+        (r"\br\b", "are"),
+        (r"\bu\b", "you"),
+        (r"\bur\b", "your"),
+        (r"\b(?:bc|cuz|coz|bcuz)\b", "because"),
+        (r"\bw/o\b", "without"),
+        (r"\bw/", "with "),
+        (r"\bpls+\b|\bplz+\b", "please"),
+        (r"\bsmth\b", "something"),
+        (r"\bq\b", "que"),
+        (r"\bxq\b|\bpq\b", "porque"),
+        (r"\bx favor\b", "por favor"),
+        (r"\btmb\b", "tambien"),
+    )
+]
 
 
 def strip_accents(text: str) -> str:

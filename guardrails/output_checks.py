@@ -22,7 +22,9 @@ UNSAFE_CLAIM_RE = re.compile(
 )
 NEGATION_NEAR_RE = re.compile(
     r"\b(?:not|no|never|isn'?t|aren'?t|nor|without|unproven|lack\w*|cannot|can'?t|rejected|reject\w*|denied|disputed|"
-    r"claims?|claimed|marketed|advertis\w*|myth|false(?:ly)?|misleading|unsupported|warn\w*)\b", re.IGNORECASE)
+    r"claims?|claimed|marketed|advertis\w*|myth|false(?:ly)?|misleading|unsupported|warn\w*)\b",
+    re.IGNORECASE,
+)
 # Text written at the assistant, not about kratom: instructions planted in a document.
 INSTRUCTION_RE = re.compile(
     r"\b(?:system|sistema|assistant|asistente|developer|admin)\s*:|"
@@ -33,8 +35,10 @@ INSTRUCTION_RE = re.compile(
     r"\broute (?:every|all|each|this)\b|\bnever mention (?:911|988|poison)",
     re.IGNORECASE,
 )
-MARKUP_RE = re.compile(r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>|<\s*(?:script|img|iframe|svg|object|embed)\b|javascript\s*:|\bon[a-z]+\s*=",
-                       re.IGNORECASE)
+MARKUP_RE = re.compile(
+    r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?>|<\s*(?:script|img|iframe|svg|object|embed)\b|javascript\s*:|\bon[a-z]+\s*=",
+    re.IGNORECASE,
+)
 LINK_RE = re.compile(r"\bwww\.|\bhttps?://|\b[a-z0-9-]+\.(?:com|shop|store|biz)\b", re.IGNORECASE)
 
 
@@ -54,7 +58,7 @@ def _normalise(text: str) -> str:
 
 
 def unsupported_claim(sentence: str) -> bool:
-    """"Kratom is safe / approved / effective" said without a negation or attribution."""
+    """ "Kratom is safe / approved / effective" said without a negation or attribution."""
     return bool(UNSAFE_CLAIM_RE.search(sentence)) and not NEGATION_NEAR_RE.search(sentence)
 
 

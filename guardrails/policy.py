@@ -15,11 +15,33 @@ from guardrails.model import ModelPolicy
 ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 LANGS = ("en", "es")
 RESOURCE_KEYS = ("emergency", "poison", "crisis", "helpline")
-REQUIRED_TEMPLATES = ("emergency", "crisis", "dosing_refusal", "decline", "not_covered", "fallback",
-                      "input_error", "disclaimer", "safety_net_emergency", "safety_net_crisis")
-UI_STRINGS = ("page_title", "header_title", "header_note", "placeholder", "feedback_share", "banner_emergency",
-              "banner_crisis", "sources", "sources_say", "key_facts", "what_you_can_do", "not_covered_focus",
-              "not_covered_closest")
+REQUIRED_TEMPLATES = (
+    "emergency",
+    "crisis",
+    "dosing_refusal",
+    "decline",
+    "not_covered",
+    "fallback",
+    "input_error",
+    "disclaimer",
+    "safety_net_emergency",
+    "safety_net_crisis",
+)
+UI_STRINGS = (
+    "page_title",
+    "header_title",
+    "header_note",
+    "placeholder",
+    "feedback_share",
+    "banner_emergency",
+    "banner_crisis",
+    "sources",
+    "sources_say",
+    "key_facts",
+    "what_you_can_do",
+    "not_covered_focus",
+    "not_covered_closest",
+)
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
 
@@ -51,7 +73,9 @@ class Policy:
     model: ModelPolicy
     input_problems: dict[str, dict[str, str]] = field(default_factory=dict)
     strings: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> lang -> text
-    locale_strings: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # locale -> name -> lang -> text
+    locale_strings: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=dict
+    )  # locale -> name -> lang -> text
     house_lines: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> lang -> text
 
     def resources(self, route: str, locale: str) -> list[Resource]:
@@ -176,13 +200,17 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     sample = {k: "x" for k in RESOURCE_KEYS} | {"why": "x"}
     for name in REQUIRED_TEMPLATES:
         for lang in LANGS:
-            text = _need(_need(templates, name, dict, path, "templates."), lang, str, path, f"templates.{name}.")
+            text = _need(
+                _need(templates, name, dict, path, "templates."), lang, str, path, f"templates.{name}."
+            )
             try:
                 text.format(**sample)
             except (KeyError, IndexError, ValueError) as exc:
                 raise PolicyError(path, f"templates.{name}.{lang}", f"unknown placeholder {exc}") from None
             if find_amounts(text):
-                raise PolicyError(path, f"templates.{name}.{lang}", f"contains an amount: {find_amounts(text)}")
+                raise PolicyError(
+                    path, f"templates.{name}.{lang}", f"contains an amount: {find_amounts(text)}"
+                )
     pointers = raw.get("decline_pointers") or {}
     for name, by_lang in pointers.items():
         for lang in LANGS:
@@ -191,11 +219,19 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     input_problems = _need(raw, "input_problems", dict, path, "")
     for key in ("too_many_turns", "too_long", "empty"):
         for lang in LANGS:
-            text = _need(_need(input_problems, key, dict, path, "input_problems."), lang, str, path, f"input_problems.{key}.")
+            text = _need(
+                _need(input_problems, key, dict, path, "input_problems."),
+                lang,
+                str,
+                path,
+                f"input_problems.{key}.",
+            )
             try:
                 text.format(limit=1)
             except (KeyError, IndexError, ValueError) as exc:
-                raise PolicyError(path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}") from None
+                raise PolicyError(
+                    path, f"input_problems.{key}.{lang}", f"unknown placeholder {exc}"
+                ) from None
     strings = _by_lang(raw.get("strings"), "strings", path, LANGS)
     for name in UI_STRINGS:
         _need(strings, name, dict, path, "strings.")
@@ -209,9 +245,22 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                 raise PolicyError(path, f"locale_strings.{loc}.{name}", "overrides no string in `strings`")
     house_lines = _by_lang(raw.get("house_lines"), "house_lines", path, ("en",))
     model_dir, model = _model_policy(raw, path)
-    return Policy(path, routes, default_locale, locales, {k: list(v or []) for k, v in route_resources.items()},
-                  aliases, templates, pointers, model_dir, model, input_problems=input_problems, strings=strings,
-                  locale_strings=locale_strings, house_lines=house_lines)
+    return Policy(
+        path,
+        routes,
+        default_locale,
+        locales,
+        {k: list(v or []) for k, v in route_resources.items()},
+        aliases,
+        templates,
+        pointers,
+        model_dir,
+        model,
+        input_problems=input_problems,
+        strings=strings,
+        locale_strings=locale_strings,
+        house_lines=house_lines,
+    )
 
 
 def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
@@ -231,9 +280,13 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
         keep = frozenset(str(r) for r in meta.get("floor_keep", []))
         clear = float(meta.get("state_clear_below", 0.0))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise PolicyError(meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`") from None
+        raise PolicyError(
+            meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`"
+        ) from None
     for route, t in (spec.get("thresholds") or {}).items():
         if route not in ROUTES[:4] or not isinstance(t, (int, float)) or not 0 < t <= 1:
-            raise PolicyError(path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1")
+            raise PolicyError(
+                path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1"
+            )
         thresholds[str(route)] = float(t)
     return model_dir, ModelPolicy(thresholds, band, keep, clear)

@@ -12,4 +12,3 @@ def render_reply(policy: Policy, route: str, lang: str, locale: str, decline_kin
         pointer = policy.decline_pointers[decline_kind]
         text += "\n\n" + pointer.get(lang, pointer["en"]).format(**policy.numbers(locale))
     return text
-

@@ -46,16 +46,24 @@ INTENT_AHEAD = re.compile(
     r"ready to|tonight i'?ll|i'?ll|quiero|pienso|pensando|voy a|esta noche|manana)\b"
 )
 UNRESOLVED_ONLY = {"emergency.unresponsive", "emergency.large_amount"}
-DRUG_TEST_CONTEXT = re.compile(r"\b(?:drug|urine|pee|hair|ua|tox) (?:test|screen)|\bantidoping|\bprueba de drogas|\bdoping\b|\btests?\b|\burine\b|\bpee\b|\bin (?:my|your|his|her) system\b|\borina\b")
-DRUG_TEST_EVADE = re.compile(r"\b(?:pass|beat|cheat|fool|flush|get past|trick|not show|won'?t show|not come up|clean out|pasar|pasarlo|pasarla|enganar|que no salga|no salga|limpi\w*|sacar|eliminar|quitar)\b")
-GREETING = re.compile(r"^(?:hi|hello|hey|hola|buenas|good (?:morning|evening|night)|thanks|thank you|gracias|ok|okay)\b[\s!.,]*(?:\w+[\s!.,]*){0,3}$")
+DRUG_TEST_CONTEXT = re.compile(
+    r"\b(?:drug|urine|pee|hair|ua|tox) (?:test|screen)|\bantidoping|\bprueba de drogas|\bdoping\b|\btests?\b|\burine\b|\bpee\b|\bin (?:my|your|his|her) system\b|\borina\b"
+)
+DRUG_TEST_EVADE = re.compile(
+    r"\b(?:pass|beat|cheat|fool|flush|get past|trick|not show|won'?t show|not come up|clean out|pasar|pasarlo|pasarla|enganar|que no salga|no salga|limpi\w*|sacar|eliminar|quitar)\b"
+)
+GREETING = re.compile(
+    r"^(?:hi|hello|hey|hola|buenas|good (?:morning|evening|night)|thanks|thank you|gracias|ok|okay)\b[\s!.,]*(?:\w+[\s!.,]*){0,3}$"
+)
 YELLOW = re.compile(r"\b(?:yellow|jaundic\w*|amarill\w*)\b")
 SEVERE_BELLY = re.compile(
     r"\b(?:severe|bad|terrible|intense|horrible|sharp|awful|worst|so bad|really bad|doubled over|can'?t stand|muy fuerte|fuerte|no se puede ni parar|insoportable)\b[^.?!]{0,40}\b(?:pain|ache|hurts|dolor|duele)|"
     r"\b(?:pain|ache|hurts|dolor|duele)\b[^.?!]{0,40}\b(?:severe|bad|terrible|intense|horrible|so bad|doubled over|can'?t stand|muy fuerte|fuerte|no se puede ni parar|insoportable)\b"
 )
 BASE64_RE = re.compile(r"\b[A-Za-z0-9+/]{16,}={0,2}")
-INTERACTION_WORDS = re.compile(r"\b(?:interact\w*|mix\w*|combin\w*|together|along with|with (?:it|kratom|7oh)|mezcl\w*|con (?:el )?kratom|junto)\b")
+INTERACTION_WORDS = re.compile(
+    r"\b(?:interact\w*|mix\w*|combin\w*|together|along with|with (?:it|kratom|7oh)|mezcl\w*|con (?:el )?kratom|junto)\b"
+)
 SHORT_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|y|or)\b")
 
 
@@ -111,7 +119,9 @@ def _emergency_in(turn: str) -> tuple[list[str], str | None]:
             continue
         if negation.is_past(clause):
             why = why or "past"
-        elif not urgent_somewhere and (negation.is_general(clause) or (negation.is_general(text) and not negation.NOW.search(clause))):
+        elif not urgent_somewhere and (
+            negation.is_general(clause) or (negation.is_general(text) and not negation.NOW.search(clause))
+        ):
             why = why or "general"
         else:
             live += [i for i in ids if i not in live]
@@ -137,12 +147,14 @@ def _emergency(turns: list[str], found: list, reasons: list) -> bool:
         for j in range(last_i - 1, max(-1, last_i - 1 - CARRY_EMERGENCY_TURNS), -1):
             earlier, _ = _emergency_in(turns[j])
             if earlier:
-                if not any(negation.is_negated(t) or negation.is_past(t) for t in turns[j + 1:]):
+                if not any(negation.is_negated(t) or negation.is_past(t) for t in turns[j + 1 :]):
                     found += [RuleHit(i, j, carried=True) for i in earlier]
                 break
     recent = turns[-CARRY_EMERGENCY_TURNS:]
     if not found and any(YELLOW.search(t) for t in recent) and any(SEVERE_BELLY.search(t) for t in recent):
-        if not any(negation.is_negated(t) or negation.is_past(t) or negation.is_general(t) for t in recent[-1:]):
+        if not any(
+            negation.is_negated(t) or negation.is_past(t) or negation.is_general(t) for t in recent[-1:]
+        ):
             found.append(RuleHit("emergency.liver_acute", last_i, across_turns=True))
     return negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
 
@@ -152,10 +164,14 @@ def _crisis(turns: list[str], found: list, reasons: list) -> None:
         ids = hits(crisis.RULES, t)
         if not ids or CRISIS_NEGATED.search(t):
             continue
-        if CAUSAL_QUESTION.search(t) and "crisis.on_purpose" not in ids and not re.search(r"\b(?:i|me|my|quiero|yo)\b", t):
+        if (
+            CAUSAL_QUESTION.search(t)
+            and "crisis.on_purpose" not in ids
+            and not re.search(r"\b(?:i|me|my|quiero|yo)\b", t)
+        ):
             reasons += [Suppressed(i, "general", j) for i in ids]
             continue
-        if any(CRISIS_NEGATED.search(x) for x in turns[j + 1:]):
+        if any(CRISIS_NEGATED.search(x) for x in turns[j + 1 :]):
             continue
         found += [RuleHit(i, j) for i in ids]
 
@@ -163,10 +179,18 @@ def _crisis(turns: list[str], found: list, reasons: list) -> None:
 def _dosing(turns: list[str], found: list) -> None:
     last_i, last = len(turns) - 1, turns[-1]
     ids = hits(dosing.RULES, last)
-    if ids and (re.search(dosing.DOSE_CONCEPT, last) or re.search(dosing.DOSE_CLAIM, last)) and not re.search(dosing.PERSONAL_ASK, last):
+    if (
+        ids
+        and (re.search(dosing.DOSE_CONCEPT, last) or re.search(dosing.DOSE_CLAIM, last))
+        and not re.search(dosing.PERSONAL_ASK, last)
+    ):
         ids = []  # "why is there no safe dose?" asks about the idea, not for an amount
-    if not ids and find_amounts(last) and re.search(dosing.AMOUNT_ASK, last) and not re.search(r"\b(?:is that why|was that why|why)\b", last) and (
-        re.search(r"\b(?:i|me|my|he|him|his|she|her|we|us|they|them|yo|mi|el|ella)\b", last)
+    if (
+        not ids
+        and find_amounts(last)
+        and re.search(dosing.AMOUNT_ASK, last)
+        and not re.search(r"\b(?:is that why|was that why|why)\b", last)
+        and (re.search(r"\b(?:i|me|my|he|him|his|she|her|we|us|they|them|yo|mi|el|ella)\b", last))
     ):
         ids = ["dosing.amount_question"]
     found += [RuleHit(i, last_i) for i in ids]
@@ -178,7 +202,11 @@ def _dosing(turns: list[str], found: list) -> None:
     asks = re.search(dosing.ELLIPTIC_ASK, last) or re.search(dosing.FOLLOW_UP_ASK, last)
     if asks and (context or earlier):
         found.append(RuleHit("dosing.split_over_turns", last_i))
-    elif earlier and hits(dosing.RULES, turns[-2]) and ("?" not in last or (len(last.split()) <= 8 and SHORT_FOLLOW_UP.search(last))):
+    elif (
+        earlier
+        and hits(dosing.RULES, turns[-2])
+        and ("?" not in last or (len(last.split()) <= 8 and SHORT_FOLLOW_UP.search(last)))
+    ):
         found.append(RuleHit("dosing.continued", last_i))
 
 
@@ -193,16 +221,31 @@ def _decline(turns: list[str], found: list) -> None:
     whole = " ".join(turns)
     about_kratom = decline.SUBSTANCE_RE.search(whole)
     last_about_kratom = decline.SUBSTANCE_RE.search(last)
-    if (decline.OTHER_MEDICAL_RE.search(last) and not last_about_kratom and not INTERACTION_WORDS.search(last)
-            and not SHORT_FOLLOW_UP.search(last) and not decline.IN_SCOPE_RE.search(last)):
+    if (
+        decline.OTHER_MEDICAL_RE.search(last)
+        and not last_about_kratom
+        and not INTERACTION_WORDS.search(last)
+        and not SHORT_FOLLOW_UP.search(last)
+        and not decline.IN_SCOPE_RE.search(last)
+    ):
         found.append(RuleHit("decline.other_medical", last_i))
-    elif (not about_kratom and not decline.IN_SCOPE_RE.search(whole) and not GREETING.match(last)
-          and not re.search(crisis.DISTRESS, whole)):
-        kind = "other_medical" if decline.HEALTH_RE.search(whole) or decline.OTHER_MEDICAL_RE.search(whole) else "off_topic"
+    elif (
+        not about_kratom
+        and not decline.IN_SCOPE_RE.search(whole)
+        and not GREETING.match(last)
+        and not re.search(crisis.DISTRESS, whole)
+    ):
+        kind = (
+            "other_medical"
+            if decline.HEALTH_RE.search(whole) or decline.OTHER_MEDICAL_RE.search(whole)
+            else "off_topic"
+        )
         found.append(RuleHit(f"decline.{kind}", last_i))
 
 
-def _floor(user_turns: list[str], policy: Policy) -> tuple[list[str], dict[str, list[RuleHit]], list[Suppressed], bool]:
+def _floor(
+    user_turns: list[str], policy: Policy
+) -> tuple[list[str], dict[str, list[RuleHit]], list[Suppressed], bool]:
     """The rule floor alone: (normalised turns, hits per route, suppressed hits, last turn settled)."""
     turns = [normalize(_decoded(t), policy.aliases) for t in user_turns]
     turns = [t for t in turns if t.strip()] or [""]
@@ -226,8 +269,9 @@ def floor_hits(user_turns: list[str], policy: Policy) -> list[tuple[str, str]]:
     return [(r, h.rule) for r in ROUTES for h in found[r]]
 
 
-def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = None,
-                live: str | None = None) -> Decision:
+def check_input(
+    user_turns: list[str], policy: Policy, vote: ModelVote | None = None, live: str | None = None
+) -> Decision:
     """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
     ROUTES order wins. `live` is the urgent route of the bot's previous reply: an emergency stays
     the route until the last turn says it is over ("he's awake now", "the ambulance took her");
@@ -254,7 +298,9 @@ def check_input(user_turns: list[str], policy: Policy, vote: ModelVote | None = 
             softened = "emergency"
             model_route = policy.model.route(ModelVote(vote.probs | {"emergency": 0.0}))
         if model_route != "answer":
-            found[model_route].append(RuleHit(f"model.{model_route}", p=round(vote.probs.get(model_route, 0.0), 4)))
+            found[model_route].append(
+                RuleHit(f"model.{model_route}", p=round(vote.probs.get(model_route, 0.0), 4))
+            )
     if live == "emergency" and not found["emergency"]:
         if negation.NEGATED.search(turns[-1]) or policy.model.cleared(vote):
             reasons.append(Suppressed("state.emergency_live", "resolved"))

@@ -70,7 +70,9 @@ def chroma_server(tmp_path_factory):
     log = open(path / "server.log", "w")
     proc = subprocess.Popen(
         [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path / "data")],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
         wait_until_responds(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60, proc=proc)

@@ -32,8 +32,14 @@ def wait_until_responds(url: str, timeout: float = 60.0, proc=None) -> None:
 class RunningServer:
     """`kratom-qa serve` in a subprocess on 127.0.0.1:<free port>, with its log captured."""
 
-    def __init__(self, data_dir, env: dict | None = None, port: int | None = None, args: list[str] | None = None,
-                 wait: bool = True):
+    def __init__(
+        self,
+        data_dir,
+        env: dict | None = None,
+        port: int | None = None,
+        args: list[str] | None = None,
+        wait: bool = True,
+    ):
         import os
         import subprocess
         import sys
@@ -42,10 +48,19 @@ class RunningServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = f"{data_dir}/server-{self.port}.log"
         self._log = open(self.log_path, "w")
-        full_env = {**os.environ, "KQA_DATA_DIR": str(data_dir), "KQA_HOST": "127.0.0.1",
-                    "KQA_PORT": str(self.port), **(env or {})}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", *(args or [])], stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=full_env)
+        full_env = {
+            **os.environ,
+            "KQA_DATA_DIR": str(data_dir),
+            "KQA_HOST": "127.0.0.1",
+            "KQA_PORT": str(self.port),
+            **(env or {}),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", *(args or [])],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
         if not wait:
             return
         try:
@@ -87,7 +102,7 @@ class ChatScript:
         self.messages: list[dict] = []
         self.reply = None
 
-    def user(self, text: str) -> "ChatScript":
+    def user(self, text: str) -> ChatScript:
         from bot.chat import answer_turn
 
         self.messages.append({"role": "user", "content": text})
@@ -95,13 +110,16 @@ class ChatScript:
         self.messages.append({"role": "assistant", "content": self.reply.text})
         return self
 
-    def expect_route(self, route: str) -> "ChatScript":
-        rules = [r.public().get("rule") or r.public().get("suppressed") for r in self.reply.reasons
-                 if "rule" in r.public() or "suppressed" in r.public()]
+    def expect_route(self, route: str) -> ChatScript:
+        rules = [
+            r.public().get("rule") or r.public().get("suppressed")
+            for r in self.reply.reasons
+            if "rule" in r.public() or "suppressed" in r.public()
+        ]
         assert self.reply.route == route, f"expected {route}, got {self.reply.route} (reasons: {rules})"
         return self
 
-    def expect_text(self, *needles: str) -> "ChatScript":
+    def expect_text(self, *needles: str) -> ChatScript:
         for needle in needles:
             assert needle in self.reply.text, f"{needle!r} not in reply: {self.reply.text[:300]!r}"
         return self

@@ -1,6 +1,5 @@
 """Answers a worried person can use (#12): bottom line first, on the question, honest about gaps."""
 
-
 import re
 
 import pytest
@@ -23,20 +22,32 @@ def ask(services, *turns):
     return reply
 
 
-@pytest.mark.parametrize("question, focus", [
-    ("Is it safe to drink alcohol with kratom?", "alcohol"), ("what about benzos like xanax", "benzodiazepines"),
-    ("will kratom show up on my work drug test", "drug_test"), ("can suboxone help me get off kratom", "buprenorphine"),
-    ("is kratom legal in the UK", "uk"), ("my dog ate some kratom", "pets"), ("can I breastfeed after kratom", "breastfeeding"),
-    ("how long does kratom withdrawal last", "withdrawal_duration")])
+@pytest.mark.parametrize(
+    "question, focus",
+    [
+        ("Is it safe to drink alcohol with kratom?", "alcohol"),
+        ("what about benzos like xanax", "benzodiazepines"),
+        ("will kratom show up on my work drug test", "drug_test"),
+        ("can suboxone help me get off kratom", "buprenorphine"),
+        ("is kratom legal in the UK", "uk"),
+        ("my dog ate some kratom", "pets"),
+        ("can I breastfeed after kratom", "breastfeeding"),
+        ("how long does kratom withdrawal last", "withdrawal_duration"),
+    ],
+)
 def test_focus_is_detected(question, focus):
     assert focus in [f.name for f in detect_foci(question)]
 
 
 def test_a_shared_word_does_not_address_the_focus():
     alcohol = next(f for f in detect_foci("kratom and alcohol"))
-    assert not addresses(alcohol, "In a 2021 report in Drug and Alcohol Dependence, researchers described 11 cases.")
+    assert not addresses(
+        alcohol, "In a 2021 report in Drug and Alcohol Dependence, researchers described 11 cases."
+    )
     test = next(f for f in detect_foci("does kratom show up on a drug test"))
-    assert not addresses(test, "Standard forensic toxicology tests after death do not routinely screen for kratom.")
+    assert not addresses(
+        test, "Standard forensic toxicology tests after death do not routinely screen for kratom."
+    )
     assert addresses(test, "The federal workplace drug testing panel set by HHS does not include kratom.")
 
 
@@ -46,8 +57,16 @@ def test_dangling_sentences_are_recognised():
     assert not DANGLING_RE.search("The DEA says kratom use can lead to addiction.")
 
 
-@pytest.mark.parametrize("q", ["is there a safe dose of kratom?", "kratom for chronic pain dosage", "kratom dosage for chronic pain",
-                               "KRATOM DOSAGE FOR CHRONIC PAIN", "what's a safe amount of kratom?"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "is there a safe dose of kratom?",
+        "kratom for chronic pain dosage",
+        "kratom dosage for chronic pain",
+        "KRATOM DOSAGE FOR CHRONIC PAIN",
+        "what's a safe amount of kratom?",
+    ],
+)
 def test_dose_evidence_questions_get_one_answer(services, q):
     assert is_dose_evidence(q)
     reply = ask(services, q)
@@ -56,7 +75,11 @@ def test_dose_evidence_questions_get_one_answer(services, q):
     # it opens with the same bottom line, says why, says what to do, and never gives a number
     assert reply.route in ("answer", "dosing_refusal")
     assert reply.text.startswith(NO_SAFE_DOSE), reply.text[:120]
-    assert "pharmacist" in reply.text and re.search(r"\bvar(y|ies)\b", reply.text) and "1-800-662-4357" in reply.text
+    assert (
+        "pharmacist" in reply.text
+        and re.search(r"\bvar(y|ies)\b", reply.text)
+        and "1-800-662-4357" in reply.text
+    )
 
 
 @pytest.mark.parametrize("q", ["how much kratom is too much?", "How much 7-OH is too much?"])
@@ -68,8 +91,11 @@ def test_how_much_is_too_much_adds_what_to_do_in_an_overdose(services, q):
 
 def test_the_overdose_line_states_no_uncited_fact_about_naloxone(services):
     from guardrails.policy import load_policy
+
     line = load_policy().lines("en", "US")["action_overdose"]
-    assert "does no harm" not in line and "not harm" not in line  # CDC's finding is shown cited, from its passage
+    assert (
+        "does no harm" not in line and "not harm" not in line
+    )  # CDC's finding is shown cited, from its passage
 
 
 def test_uncovered_focus_is_named_not_padded(services):
@@ -88,7 +114,9 @@ def test_answer_leads_with_a_cited_bottom_line_then_key_facts(services):
     reply = ask(services, "Can kratom damage your liver?")
     first = reply.text.splitlines()[0]
     assert "liver" in first.lower() and first.endswith("[1]") and reply.bottom_line.number == 1
-    assert reply.facts_heading == "Key facts" and reply.text.index("**Key facts**") < reply.text.index("**Sources**")
+    assert reply.facts_heading == "Key facts" and reply.text.index("**Key facts**") < reply.text.index(
+        "**Sources**"
+    )
     assert 1 <= len(reply.facts) <= 5
 
 
@@ -105,8 +133,11 @@ def test_answer_set_schema_and_size():
 
 def test_answer_shape_metrics_on_a_made_up_reply():
     item = Item("x", ["q"], "answer", bottom_line_any=["liver"], focus="liver")
-    cited = [("Kratom has been linked to liver injury.", 1), ("Another 17.8% had jaundice.", 2),
-             ("Kratom has been linked to liver injury in case reports.", 1)]
+    cited = [
+        ("Kratom has been linked to liver injury.", 1),
+        ("Another 17.8% had jaundice.", 2),
+        ("Kratom has been linked to liver injury in case reports.", 1),
+    ]
     shape = answer_shape(item, [s for s, _ in cited], cited)
     assert shape["bottom_line_ok"] and shape["focus_ok"]
     assert shape["dangling_sentences"] == 1 and shape["repeated_facts"] == 1

@@ -84,11 +84,16 @@ def test_unresponsive_friend_is_an_emergency_with_911_first(client):
 
 
 def test_emergency_spread_over_two_turns_is_still_an_emergency(client):
-    out = chat(client, {"messages": [
-        {"role": "user", "content": "my friend took a lot of kratom"},
-        {"role": "assistant", "content": "..."},
-        {"role": "user", "content": "he won't wake up"},
-    ]})
+    out = chat(
+        client,
+        {
+            "messages": [
+                {"role": "user", "content": "my friend took a lot of kratom"},
+                {"role": "assistant", "content": "..."},
+                {"role": "user", "content": "he won't wake up"},
+            ]
+        },
+    )
     assert out["route"] == "emergency"
     assert "911" in out["answer"].splitlines()[0]
 
@@ -101,9 +106,20 @@ def test_spanish_emergency_is_answered_in_spanish(client):
 
 
 def test_openai_content_parts_are_read_as_text(client):
-    out = chat(client, {"messages": [{"role": "user", "content": [
-        {"type": "text", "text": EMERGENCY}, {"type": "image_url", "image_url": {"url": "https://x.invalid/a.png"}},
-    ]}]})
+    out = chat(
+        client,
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": EMERGENCY},
+                        {"type": "image_url", "image_url": {"url": "https://x.invalid/a.png"}},
+                    ],
+                }
+            ]
+        },
+    )
     assert out["route"] == "emergency"
 
 
@@ -122,18 +138,24 @@ def test_invalid_utf8_body_gets_400_not_500(client):
     assert_json_error(post_raw(client, b'{"messages": [{"role": "user", "content": "\xff\xfe"}]}'), 400)
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param({}, id="messages_missing"),
-    pytest.param({"messages": "hello"}, id="messages_not_a_list"),
-    pytest.param({"messages": [{"role": "robot", "content": "hi"}]}, id="role_robot"),
-    pytest.param({"messages": [{"role": "user", "content": 42}]}, id="content_a_number"),
-    pytest.param({"messages": []}, id="empty_messages"),
-    pytest.param({"messages": [None]}, id="message_null"),
-    pytest.param({"messages": [{"role": "user"}]}, id="content_missing"),
-    pytest.param({"messages": [{"role": "assistant", "content": "hi"}]}, id="no_user_message"),
-    pytest.param({"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}, id="content_part_text_a_number"),
-    pytest.param([], id="body_a_list"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="messages_missing"),
+        pytest.param({"messages": "hello"}, id="messages_not_a_list"),
+        pytest.param({"messages": [{"role": "robot", "content": "hi"}]}, id="role_robot"),
+        pytest.param({"messages": [{"role": "user", "content": 42}]}, id="content_a_number"),
+        pytest.param({"messages": []}, id="empty_messages"),
+        pytest.param({"messages": [None]}, id="message_null"),
+        pytest.param({"messages": [{"role": "user"}]}, id="content_missing"),
+        pytest.param({"messages": [{"role": "assistant", "content": "hi"}]}, id="no_user_message"),
+        pytest.param(
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+            id="content_part_text_a_number",
+        ),
+        pytest.param([], id="body_a_list"),
+    ],
+)
 @pytest.mark.parametrize("path,status", [("/api/chat", 422), ("/v1/chat/completions", 400)])
 def test_invalid_request_gets_4xx_json_error_not_500(client, path, status, body):
     assert_json_error(client.post(path, json=body), status)  # OpenAI clients expect 400
@@ -154,7 +176,7 @@ def test_300kb_chunked_body_without_length_gets_413(client):
 
     def pieces():
         for i in range(0, len(body), 16_384):
-            yield body[i:i + 16_384]
+            yield body[i : i + 16_384]
 
     r = client.post("/api/chat", content=pieces(), headers={"content-type": "application/json"})
     assert "content-length" not in r.request.headers
@@ -163,7 +185,9 @@ def test_300kb_chunked_body_without_length_gets_413(client):
 
 def test_small_chunked_body_is_still_answered(client):
     body = json.dumps(user(EMERGENCY)).encode()
-    r = client.post("/api/chat", content=iter([body[:10], body[10:]]), headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/chat", content=iter([body[:10], body[10:]]), headers={"content-type": "application/json"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["route"] == "emergency"
 
@@ -209,8 +233,9 @@ def test_chat_page_sends_csp_frame_ancestors(client):
 
 def start_server(tmp_path_factory, services, name: str, env: dict) -> RunningServer:
     """A separate server reusing the session's index; its log lives in a fresh tmp dir."""
-    return RunningServer(tmp_path_factory.mktemp(name),
-                         env={"KQA_DATA_DIR": str(services.settings.data_dir), **env})
+    return RunningServer(
+        tmp_path_factory.mktemp(name), env={"KQA_DATA_DIR": str(services.settings.data_dir), **env}
+    )
 
 
 @pytest.mark.slow
@@ -241,9 +266,15 @@ def cors_server(tmp_path_factory, services):
 
 
 def preflight(url: str, origin: str) -> httpx.Response:
-    return httpx.options(url + "/api/chat", timeout=60, headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    return httpx.options(
+        url + "/api/chat",
+        timeout=60,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
 
 
 @pytest.mark.slow
@@ -263,8 +294,12 @@ def test_cors_preflight_from_other_origin_is_not_allowed(cors_server):
 
 @pytest.mark.slow
 def test_cors_post_from_allowed_origin_gets_allow_origin(cors_server):
-    r = httpx.post(cors_server.url + "/api/chat", json=user(EMERGENCY), timeout=120,
-                   headers={"Origin": "https://health.example"})
+    r = httpx.post(
+        cors_server.url + "/api/chat",
+        json=user(EMERGENCY),
+        timeout=120,
+        headers={"Origin": "https://health.example"},
+    )
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "https://health.example"
 
@@ -279,7 +314,11 @@ def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
     import httpx
 
     r = httpx.get(server.url + "/api/chat")
-    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed" and r.headers["allow"] == "POST"
+    assert (
+        r.status_code == 405
+        and r.json()["error"]["code"] == "method_not_allowed"
+        and r.headers["allow"] == "POST"
+    )
     r = httpx.post(server.url + "/v1/nothing-here", json={})
     assert r.status_code == 404 and "error" in r.json()
     assert httpx.get(server.url + "/v1/models").status_code == 200
@@ -290,8 +329,11 @@ def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
 
 @pytest.mark.slow
 def test_serve_eval_lifts_the_rate_limit(tmp_path_factory, services):
-    srv = RunningServer(tmp_path_factory.mktemp("evalmode"), args=["--eval"],
-                        env={"KQA_DATA_DIR": str(services.settings.data_dir), "KQA_RATE_LIMIT_PER_MINUTE": "2"})
+    srv = RunningServer(
+        tmp_path_factory.mktemp("evalmode"),
+        args=["--eval"],
+        env={"KQA_DATA_DIR": str(services.settings.data_dir), "KQA_RATE_LIMIT_PER_MINUTE": "2"},
+    )
     try:
         with httpx.Client(base_url=srv.url, timeout=120) as c:
             statuses = [c.post("/v1/chat/completions", json=user(EMERGENCY)).status_code for _ in range(5)]

@@ -22,8 +22,14 @@ from tests.helpers import RunningServer
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 EXAMPLES = REPO_ROOT / "examples"
 REPLY_TIMEOUT_MS = 90_000
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>[click](javascript:window.__xss=3)'
@@ -44,8 +50,9 @@ def sites(services):
     origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     srv = None
     try:
-        srv = RunningServer(services.settings.data_dir,
-                            env={"KQA_ALLOWED_ORIGINS": origin, "KQA_RATE_LIMIT_PER_MINUTE": "0"})
+        srv = RunningServer(
+            services.settings.data_dir, env={"KQA_ALLOWED_ORIGINS": origin, "KQA_RATE_LIMIT_PER_MINUTE": "0"}
+        )
         yield origin, srv
     finally:
         if srv is not None:
@@ -202,7 +209,9 @@ def test_embedded_chat_shows_markup_in_messages_inertly(embedded):
 
 def test_users_own_message_is_shown_as_typed(embedded):
     """Issue #18: the user's Markdown or HTML stays text in their bubble (no image request, no live link)."""
-    typed = "![pixel](http://127.0.0.1:9/pixel.png) [live](https://example.com) <b>bold</b> https://example.com"
+    typed = (
+        "![pixel](http://127.0.0.1:9/pixel.png) [live](https://example.com) <b>bold</b> https://example.com"
+    )
     embedded.ask(typed)
     mine = embedded.user_messages().last
     assert mine.locator("img, a, b").count() == 0, mine.inner_html()
@@ -275,8 +284,9 @@ def test_chat_refuses_to_be_embedded_by_a_host_not_listed(browser, sites):
     context.route("**/*", _loopback_only)
     try:
         page = context.new_page()
-        with page.expect_response(lambda r: r.url == srv.url + "/" and r.request.resource_type == "document",
-                                  timeout=60_000) as document:
+        with page.expect_response(
+            lambda r: r.url == srv.url + "/" and r.request.resource_type == "document", timeout=60_000
+        ) as document:
             page.goto(f"{other}/embed.html?chat={quote(srv.url + '/', safe='')}")
         assert other not in (document.value.header_value("content-security-policy") or "")
         frame = page.locator("#kqa-frame").element_handle().content_frame()
@@ -289,6 +299,7 @@ def test_chat_refuses_to_be_embedded_by_a_host_not_listed(browser, sites):
 
 # ---- /embed.js: one script tag, a floating button, the chat in a panel (issue #15) ----------
 
+
 class Widget:
     """examples/widget.html: a host page whose only integration is the /embed.js script tag."""
 
@@ -300,7 +311,9 @@ class Widget:
         self.console: list[str] = []
         self.page.on("console", lambda m: self.console.append(m.text))
         with self.page.expect_response(lambda r: r.url.endswith("/embed.js"), timeout=60_000) as script:
-            self.page.goto(f"{host_origin}/widget.html?chat={quote(chat_url.rstrip('/') + '/', safe='')}{query}")
+            self.page.goto(
+                f"{host_origin}/widget.html?chat={quote(chat_url.rstrip('/') + '/', safe='')}{query}"
+            )
         self.script = script.value
         self.button = self.page.locator("#kqa-embed-button")
         self.panel = self.page.locator("#kqa-embed-panel")

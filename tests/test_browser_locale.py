@@ -17,7 +17,9 @@ def uk_page(services):
     from playwright.sync_api import sync_playwright
 
     require(CHROMIUM.exists(), "Debian's chromium is not installed (/usr/bin/chromium; `make chromium`)")
-    srv = RunningServer(services.settings.data_dir, env={"KQA_LOCALE": "UK", "KQA_RATE_LIMIT_PER_MINUTE": "0"})
+    srv = RunningServer(
+        services.settings.data_dir, env={"KQA_LOCALE": "UK", "KQA_RATE_LIMIT_PER_MINUTE": "0"}
+    )
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

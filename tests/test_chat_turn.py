@@ -28,7 +28,9 @@ def test_liver_question_gets_cited_sentences_and_sources(services):
     reply = ask(services, "Can kratom damage your liver?")
     assert reply.route == "answer"
     assert "[1]" in reply.text and "**Sources**" in reply.text and "not medical advice" in reply.text
-    assert reply.citations and all(c.url.startswith("https://") and c.publisher and c.year for c in reply.citations)
+    assert reply.citations and all(
+        c.url.startswith("https://") and c.publisher and c.year for c in reply.citations
+    )
     assert any("liver" in c.title.lower() or c.doc_id.startswith("livertox") for c in reply.citations)
 
 
@@ -75,8 +77,9 @@ def test_every_answer_sentence_is_found_in_a_cited_passage(services):
         uncited = [reply.message, *reply.notes, reply.facts_heading, reply.actions_heading, *reply.actions]
         for line in uncited:  # what is left must be policy text (headings, house lines), never source text
             line = line.strip(" -*:")
-            assert not line or any(line in text or text in line for text in _policy_lines(services)), \
+            assert not line or any(line in text or text in line for text in _policy_lines(services)), (
                 f"uncited text in {item['id']}: {line}"
+            )
     assert checked > 100
 
 
@@ -89,9 +92,13 @@ def test_a_turn_encodes_the_query_exactly_once(services):
 
 
 def test_follow_up_questions_use_the_conversation(services):
-    conv = Conversation.from_openai([{"role": "user", "content": "is kratom legal in the US?"},
-                                     {"role": "assistant", "content": "..."},
-                                     {"role": "user", "content": "and what about the liver?"}])
+    conv = Conversation.from_openai(
+        [
+            {"role": "user", "content": "is kratom legal in the US?"},
+            {"role": "assistant", "content": "..."},
+            {"role": "user", "content": "and what about the liver?"},
+        ]
+    )
     query = build_query(conv.user_turns)
     assert "kratom" in query and "liver" in query
     reply = ask(services, "is kratom legal in the US?", "and what about the liver?")
@@ -109,8 +116,14 @@ def test_nothing_relevant_means_not_covered_instead_of_weak_matches(services, mo
 
 
 def test_malformed_messages_raise_input_error(services):
-    for bad in (None, [], "hello", [{"role": "robot", "content": "x"}], [{"role": "user", "content": 5}],
-                [{"role": "assistant", "content": "only me"}]):
+    for bad in (
+        None,
+        [],
+        "hello",
+        [{"role": "robot", "content": "x"}],
+        [{"role": "user", "content": 5}],
+        [{"role": "assistant", "content": "only me"}],
+    ):
         with pytest.raises(InputError):
             answer_turn(bad, services)
 
@@ -127,9 +140,14 @@ def uk(services):
     return Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
 
 
-@pytest.mark.parametrize("question", ["what should I do if someone overdoses on kratom?",
-                                      "my toddler swallowed some kratom powder, what do I do?",
-                                      "How do I quit kratom?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what should I do if someone overdoses on kratom?",
+        "my toddler swallowed some kratom powder, what do I do?",
+        "How do I quit kratom?",
+    ],
+)
 def test_uk_replies_give_uk_numbers_and_never_911(uk, question):
     reply = ask(uk, question)
     assert not [n for n in ("911", "1-800-222-1222", "1-800-662-4357") if n in reply.text], reply.text

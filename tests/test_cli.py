@@ -9,8 +9,12 @@ from bot.settings import REPO_ROOT
 
 def run(*args, env=None, timeout=300):
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})}, timeout=timeout,
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
     )
 
 
@@ -75,6 +79,7 @@ def test_settings_prints_every_setting():
 
 # ---- serve start-up (issue #15) ----------------------------------------------------------
 
+
 def test_serve_on_a_busy_port_says_so_before_loading_and_names_the_fix(tmp_path):
     import socket
 
@@ -102,8 +107,15 @@ def test_serve_prints_each_step_and_the_url_only_once_listening(services):
         srv.wait_for_log("chat on http://", timeout=300)
         assert httpx.get(srv.url + "/healthz", timeout=10).status_code == 200
         log = srv.log()
-        steps = ["Loading the embedding model", "Checking the index", "Loading the index and the router model",
-                 "Loading the answer composer", "Loading the Spanish lines", "Building the web chat", "Ready in"]
+        steps = [
+            "Loading the embedding model",
+            "Checking the index",
+            "Loading the index and the router model",
+            "Loading the answer composer",
+            "Loading the Spanish lines",
+            "Building the web chat",
+            "Ready in",
+        ]
         positions = [log.index(s) for s in steps]
         assert positions == sorted(positions), log
         assert log.count("done in") == len(steps) - 1, log

@@ -75,7 +75,7 @@ def test_audit_flags_stale_review_and_unknown_topic(tmp_path):
     dst = corpus / "documents" / src.name
     old = (date.today() - timedelta(days=400)).isoformat()
     text = src.read_text(encoding="utf-8")
-    text, n_reviewed = re.subn(r'(?m)^reviewed: .*$', f'reviewed: "{old}"', text, count=1)
+    text, n_reviewed = re.subn(r"(?m)^reviewed: .*$", f'reviewed: "{old}"', text, count=1)
     text, n_topics = re.subn(r"(?m)^topics: \[", "topics: [made-up-topic, ", text, count=1)
     assert n_reviewed == n_topics == 1
     dst.write_text(text, encoding="utf-8")
@@ -117,6 +117,7 @@ def test_audit_flags_doi_url_that_does_not_match_doi_field(tmp_path):
 
 
 # --- Claims (corpus v2): every number, date, count or legal action is backed by a claim ---
+
 
 def _one_doc_corpus(tmp_path: Path, name: str, edit) -> Path:
     """A corpus holding one real document, changed by `edit(text) -> text`."""
@@ -172,21 +173,31 @@ def test_plain_sentences_need_no_claim(sentence):
 def test_audit_fails_a_document_with_an_unclaimed_numeric_sentence(tmp_path):
     name = "ahmad-dilin-liver-2021.md"
     added = "The DILIN team later reported 37 more kratom cases in 2024."
-    corpus = _one_doc_corpus(tmp_path, name, lambda t: t.replace("\n## Key facts", f"\n{added}\n\n## Key facts", 1))
+    corpus = _one_doc_corpus(
+        tmp_path, name, lambda t: t.replace("\n## Key facts", f"\n{added}\n\n## Key facts", 1)
+    )
     problems = _audit(tmp_path, corpus)
-    assert any(name in p and "unclaimed sentence" in p and "37 more kratom cases" in p for p in problems), problems
+    assert any(name in p and "unclaimed sentence" in p and "37 more kratom cases" in p for p in problems), (
+        problems
+    )
 
 
 def test_audit_fails_a_claim_without_locator(tmp_path):
     name = "ahmad-dilin-liver-2021.md"
-    corpus = _one_doc_corpus(tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)locator: ".*"$', r'\1locator: ""', t, count=1))
+    corpus = _one_doc_corpus(
+        tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)locator: ".*"$', r'\1locator: ""', t, count=1)
+    )
     problems = _audit(tmp_path, corpus)
     assert any(name in p and "no locator" in p for p in problems), problems
 
 
 def test_audit_fails_a_claim_whose_text_is_not_in_the_body(tmp_path):
     name = "ahmad-dilin-liver-2021.md"
-    corpus = _one_doc_corpus(tmp_path, name, lambda t: re.sub(r'(?m)^(\s+- )text: ".*"$', r'\1text: "a sentence no one wrote"', t, count=1))
+    corpus = _one_doc_corpus(
+        tmp_path,
+        name,
+        lambda t: re.sub(r'(?m)^(\s+- )text: ".*"$', r'\1text: "a sentence no one wrote"', t, count=1),
+    )
     problems = _audit(tmp_path, corpus)
     assert any(name in p and "not found in the document body" in p for p in problems), problems
 
@@ -205,7 +216,9 @@ def test_audit_accepts_the_same_legal_status_document_checked_recently(tmp_path)
     name = "dea-notice-of-intent-2016.md"
     recent = (date.today() - timedelta(days=10)).isoformat()
     corpus = _one_doc_corpus(
-        tmp_path, name, lambda t: re.sub(r'(?m)^(\s+)checked: "\d{4}-\d{2}-\d{2}', rf'\1checked: "{recent}', t)
+        tmp_path,
+        name,
+        lambda t: re.sub(r'(?m)^(\s+)checked: "\d{4}-\d{2}-\d{2}', rf'\1checked: "{recent}', t),
     )
     assert not [p for p in _audit(tmp_path, corpus) if name in p and "legal status" in p]
 
@@ -223,7 +236,9 @@ def test_review_dates_are_honest(corpus_docs):
         d.id for d in corpus_docs if d.review_method.startswith("not re-checked") and d.reviewed != v1
     ]
     assert stale_marked_new == []
-    undated_or_old = [(d.id, c.text) for d in corpus_docs for c in d.claims if not c.checked_on or c.checked_on < v1]
+    undated_or_old = [
+        (d.id, c.text) for d in corpus_docs for c in d.claims if not c.checked_on or c.checked_on < v1
+    ]
     assert undated_or_old == []
 
 

@@ -19,10 +19,22 @@ DOC = "cdc-naloxone"
 
 SPANISH = {  # written for this test, faithful to cdc-naloxone's English lines
     "sections": [
-        ("Resumen", "Los CDC describen la naloxona como un medicamento seguro que puede revertir una sobredosis de opioides si se da a tiempo."),
-        ("¿Qué es la naloxona y cómo funciona?", "Según los CDC, la naloxona revierte rápido una sobredosis de opioides porque bloquea sus efectos."),
-        ("¿Cómo reconozco una sobredosis de opioides?", "Los CDC mencionan pupilas muy pequeñas, quedarse dormido o desmayarse y respiración lenta y superficial."),
-        ("¿Qué hago si creo que alguien tuvo una sobredosis?", "Los CDC aconsejan dar naloxona, pedir ayuda de emergencia y quedarse con la persona."),
+        (
+            "Resumen",
+            "Los CDC describen la naloxona como un medicamento seguro que puede revertir una sobredosis de opioides si se da a tiempo.",
+        ),
+        (
+            "¿Qué es la naloxona y cómo funciona?",
+            "Según los CDC, la naloxona revierte rápido una sobredosis de opioides porque bloquea sus efectos.",
+        ),
+        (
+            "¿Cómo reconozco una sobredosis de opioides?",
+            "Los CDC mencionan pupilas muy pequeñas, quedarse dormido o desmayarse y respiración lenta y superficial.",
+        ),
+        (
+            "¿Qué hago si creo que alguien tuvo una sobredosis?",
+            "Los CDC aconsejan dar naloxona, pedir ayuda de emergencia y quedarse con la persona.",
+        ),
     ],
     "key_facts": [
         "Según los CDC, la naloxona puede revertir una sobredosis de opioides como la heroína o el fentanilo si se da a tiempo.",
@@ -48,7 +60,9 @@ def spanish_corpus(tmp_path: Path, edit=None) -> Path:
         fact["es"] = line
     if edit:
         edit(raw)
-    (corpus / "es" / f"{DOC}.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (corpus / "es" / f"{DOC}.yaml").write_text(
+        yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return corpus
 
 
@@ -85,8 +99,9 @@ def test_a_spanish_file_for_no_document_is_refused_by_name(tmp_path):
     assert "no-such-document" in _audit(tmp_path, corpus)[0]
 
 
-@pytest.mark.parametrize("field,value,why", [("lang", "en", "lang"), ("sections", "text", "sections"),
-                                             ("extra", 1, "extra")])
+@pytest.mark.parametrize(
+    "field,value,why", [("lang", "en", "lang"), ("sections", "text", "sections"), ("extra", 1, "extra")]
+)
 def test_a_malformed_spanish_file_is_refused_naming_the_field(tmp_path, field, value, why):
     def spoil(raw):
         raw[field] = value
@@ -100,8 +115,12 @@ def test_a_stale_translation_is_reported_per_line_and_never_shown(tmp_path):
     corpus = spanish_corpus(tmp_path)
     doc_path = corpus / "documents" / f"{DOC}.md"
     old = "CDC says naloxone will not harm someone whose overdose is not caused by opioids."
-    doc_path.write_text(doc_path.read_text(encoding="utf-8").replace(old, "CDC says naloxone does not harm a person whose overdose is not from opioids."),
-                        encoding="utf-8")
+    doc_path.write_text(
+        doc_path.read_text(encoding="utf-8").replace(
+            old, "CDC says naloxone does not harm a person whose overdose is not from opioids."
+        ),
+        encoding="utf-8",
+    )
     problems = [p for p in _audit(tmp_path, corpus) if "/es/" in p]
     assert any("key_facts[2]: stale translation" in p for p in problems), problems
     assert any("has no Spanish pairing" in p and "does not harm a person" in p for p in problems), problems
@@ -123,10 +142,14 @@ def test_a_number_the_english_line_lacks_is_an_error(tmp_path):
 
 def test_a_dose_like_amount_in_spanish_is_an_error(tmp_path):
     def add_amount(raw):
-        raw["key_facts"][1]["es"] = "La naloxona viene en aerosol nasal; algunos toman dos cucharaditas de kratom."
+        raw["key_facts"][1]["es"] = (
+            "La naloxona viene en aerosol nasal; algunos toman dos cucharaditas de kratom."
+        )
 
     corpus = spanish_corpus(tmp_path, add_amount)
-    assert any("key_facts[1]: dose-like amount" in p and "dos cucharaditas" in p for p in _audit(tmp_path, corpus))
+    assert any(
+        "key_facts[1]: dose-like amount" in p and "dos cucharaditas" in p for p in _audit(tmp_path, corpus)
+    )
 
 
 def test_english_lines_without_spanish_text_are_reported(tmp_path):
@@ -136,7 +159,11 @@ def test_english_lines_without_spanish_text_are_reported(tmp_path):
 
     corpus = spanish_corpus(tmp_path, blank)
     problems = [p for p in _audit(tmp_path, corpus) if UNTRANSLATED in p]
-    assert len(problems) == 2 and any("key_facts[3]" in p for p in problems) and any("sections[2]" in p for p in problems)
+    assert (
+        len(problems) == 2
+        and any("key_facts[3]" in p for p in problems)
+        and any("sections[2]" in p for p in problems)
+    )
 
 
 def test_a_missing_spanish_file_and_an_unchecked_one_are_reported(tmp_path):

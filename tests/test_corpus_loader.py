@@ -36,8 +36,14 @@ def test_broken_corpus_is_refused_naming_file_and_field(rule):
 
 def test_every_rejection_rule_has_a_broken_corpus():
     assert set(RULES) >= {
-        "unknown_source_type", "host_not_allowed", "missing_citation", "missing_title",
-        "malformed_date", "duplicate_id", "empty_body", "malformed_claims",
+        "unknown_source_type",
+        "host_not_allowed",
+        "missing_citation",
+        "missing_title",
+        "malformed_date",
+        "duplicate_id",
+        "empty_body",
+        "malformed_claims",
     }
 
 

@@ -22,7 +22,11 @@ def test_every_cli_command_in_the_readme_exists():
 
 def test_readme_gives_exactly_the_two_make_commands_and_ci_runs_the_test_one():
     block = README.split("## Two commands", 1)[1].split("```", 2)[1]
-    lines = [ln.split("#")[0].strip() for ln in block.splitlines() if ln.split("#")[0].strip() and not ln.startswith("bash")]
+    lines = [
+        ln.split("#")[0].strip()
+        for ln in block.splitlines()
+        if ln.split("#")[0].strip() and not ln.startswith("bash")
+    ]
     assert lines == ["make chat", "make test"]
     ci = (REPO_ROOT / ".ci" / "run").read_text()
     assert "make test" in ci

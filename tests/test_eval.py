@@ -13,8 +13,21 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.evaluate import (PREDICTED, ROUTES, TABLE_KEYS, DatasetError, Item, check_gate, corpus_texts, evaluate,
-                          http_target, in_process_target, load_dataset, load_gate, write_reports)
+from bot.evaluate import (
+    PREDICTED,
+    ROUTES,
+    TABLE_KEYS,
+    DatasetError,
+    Item,
+    check_gate,
+    corpus_texts,
+    evaluate,
+    http_target,
+    in_process_target,
+    load_dataset,
+    load_gate,
+    write_reports,
+)
 from bot.settings import REPO_ROOT
 
 DATA = REPO_ROOT / "tests" / "data"
@@ -33,12 +46,28 @@ BAD_DATASETS = {
     "unknown_field.jsonl": (2, "expected_rout"),
     "empty.jsonl": (0, "-"),
 }
-EXTRA_WORDS = {"invalid_json.jsonl": "JSON", "duplicate_id.jsonl": "duplicate", "unknown_field.jsonl": "unknown field",
-               "bad_regex.jsonl": "regex", "empty.jsonl": "empty", "unknown_acceptable_route.jsonl": "panic"}
+EXTRA_WORDS = {
+    "invalid_json.jsonl": "JSON",
+    "duplicate_id.jsonl": "duplicate",
+    "unknown_field.jsonl": "unknown field",
+    "bad_regex.jsonl": "regex",
+    "empty.jsonl": "empty",
+    "unknown_acceptable_route.jsonl": "panic",
+}
 
 # ~10 varied items: every route, acceptable_routes, a 2- and a 3-turn conversation, expected_docs.
-SLICE_IDS = ["dA-0001", "dA-0031", "dA-0058", "dA-0068", "dB-0014", "dB-0091", "dB-0023", "dA-0199", "dA-0201",
-             "ret-c1-002"]
+SLICE_IDS = [
+    "dA-0001",
+    "dA-0031",
+    "dA-0058",
+    "dA-0068",
+    "dB-0014",
+    "dB-0091",
+    "dB-0023",
+    "dA-0199",
+    "dA-0201",
+    "ret-c1-002",
+]
 HTTP_SLICE_IDS = SLICE_IDS + ["dA-0033", "dA-0200", "dB-0024", "dB-0092", "dB-0095"]
 SOURCES = ["devset_a.jsonl", "devset_b.jsonl", "retrieval_questions.jsonl"]
 
@@ -59,8 +88,14 @@ def write_slice(path: Path, ids: list[str]) -> Path:
 
 
 def run_cli(*args, env=None, timeout=600):
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=REPO_ROOT,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 class Recorder:
@@ -116,6 +151,7 @@ def row_of(report, item_id):
 
 # ---- dataset validation ----------------------------------------------------------------
 
+
 def test_every_rule_has_a_broken_example_file():
     assert sorted(p.name for p in BAD.glob("*.jsonl")) == sorted(BAD_DATASETS)
 
@@ -158,18 +194,27 @@ def test_missing_dataset_file_is_a_dataset_error_not_a_traceback(tmp_path, capsy
 
 def test_list_fields_must_hold_strings(tmp_path):
     bad = tmp_path / "mention.jsonl"
-    bad.write_text('{"id": "x", "turns": ["hi"], "expected_route": "answer", "must_mention_any": ["ok", 3]}\n')
+    bad.write_text(
+        '{"id": "x", "turns": ["hi"], "expected_route": "answer", "must_mention_any": ["ok", 3]}\n'
+    )
     with pytest.raises(DatasetError, match=r"mention.jsonl:1: field 'must_mention_any'"):
         load_dataset(bad)
 
 
 def test_team_datasets_are_valid():
-    for name in ["devset_a.jsonl", "devset_b.jsonl", "holdout.jsonl", "holdout2.jsonl", "redteam.jsonl",
-                 "retrieval_questions.jsonl"]:
+    for name in [
+        "devset_a.jsonl",
+        "devset_b.jsonl",
+        "holdout.jsonl",
+        "holdout2.jsonl",
+        "redteam.jsonl",
+        "retrieval_questions.jsonl",
+    ]:
         assert load_dataset(DATA / name)
 
 
 # ---- an in-process run on a small slice ------------------------------------------------
+
 
 def test_summary_reports_every_table_metric(slice_run, slice_items):
     report, _ = slice_run
@@ -208,14 +253,17 @@ def test_multi_turn_items_are_played_turn_by_turn(slice_run, slice_items):
         assert len(calls) == len(item.turns) >= 2
         for k, (messages, _) in enumerate(calls):
             assert [m["role"] for m in messages] == ["user", "assistant"] * k + ["user"]
-            assert [m["content"] for m in messages if m["role"] == "user"] == item.turns[:k + 1]
+            assert [m["content"] for m in messages if m["role"] == "user"] == item.turns[: k + 1]
             # every earlier bot reply is fed back as the assistant turn
-            assert [m["content"] for m in messages if m["role"] == "assistant"] == [r.text for _, r in calls[:k]]
+            assert [m["content"] for m in messages if m["role"] == "assistant"] == [
+                r.text for _, r in calls[:k]
+            ]
         # the last reply is the one judged
         assert row_of(report, item_id)["route"] == calls[-1][1].route
 
 
 # ---- the metrics measure what they claim -----------------------------------------------
+
 
 def test_a_wrong_route_lowers_accuracy_and_is_listed_with_its_reasons(services, slice_items, documents):
     items = [by_id(slice_items, i) for i in ("dA-0001", "dA-0199", "dB-0014")]
@@ -229,7 +277,9 @@ def test_a_wrong_route_lowers_accuracy_and_is_listed_with_its_reasons(services, 
     failure = next(f for f in wrong["failures"] if f["id"] == "dA-0199")
     assert failure["expected"] == "answer" and failure["route"] == "decline"
     assert failure["checks"]["route_ok"] is False
-    assert failure["reasons"] and any("retrieval" in r or r.get("source") == "model" for r in failure["reasons"])
+    assert failure["reasons"] and any(
+        "retrieval" in r or r.get("source") == "model" for r in failure["reasons"]
+    )
     assert failure["conversation"] == [{"role": "user", "content": items[1].turns[0]}]
 
 
@@ -259,15 +309,20 @@ def test_a_cited_sentence_not_in_the_document_lowers_groundedness(services, slic
 
 def test_a_citation_to_an_unknown_document_is_invalid(services, slice_items, documents):
     item = by_id(slice_items, "dA-0201")
-    bad = tamper(in_process_target(services), item.turns[0],
-                 citations=lambda r: [{**c, "doc_id": "no-such-doc"} for c in r.citations])
+    bad = tamper(
+        in_process_target(services),
+        item.turns[0],
+        citations=lambda r: [{**c, "doc_id": "no-such-doc"} for c in r.citations],
+    )
     report = evaluate([item], bad, documents, progress=False)
     assert report["summary"]["citation_validity"] == 0.0 and report["failures"]
 
 
 def test_a_reply_without_a_known_route_counts_as_a_miss(services, slice_items, documents):
     item = by_id(slice_items, "dA-0001")  # emergency
-    report = evaluate([item], tamper(in_process_target(services), item.turns[0], route="?"), documents, progress=False)
+    report = evaluate(
+        [item], tamper(in_process_target(services), item.turns[0], route="?"), documents, progress=False
+    )
     s = report["summary"]
     assert s["confusion"]["emergency"]["other"] == 1
     assert sum(v for row in s["confusion"].values() for v in row.values()) == 1
@@ -277,11 +332,16 @@ def test_a_reply_without_a_known_route_counts_as_a_miss(services, slice_items, d
 
 # ---- reports ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tampered_report(services, slice_items, documents):
     item = by_id(slice_items, "dA-0199")
-    target = tamper(in_process_target(services), item.turns[0], route="decline",
-                    text=lambda r: "<script>alert('x')</script> " + r.text)
+    target = tamper(
+        in_process_target(services),
+        item.turns[0],
+        route="decline",
+        text=lambda r: "<script>alert('x')</script> " + r.text,
+    )
     return evaluate([item, by_id(slice_items, "dA-0031")], target, documents, progress=False)
 
 
@@ -310,10 +370,13 @@ def test_html_report_has_heatmap_and_failure_rows_and_escapes_replies(tampered_r
 
 # ---- the gate --------------------------------------------------------------------------
 
+
 def test_check_gate_reports_min_and_max_misses_and_nothing_when_met():
     summary = {"route_accuracy": 0.8, "amount_leaks": 2, "retrieval_hit_at_k": None}
-    misses = check_gate(summary, {"route_accuracy": {"min": 0.9}, "amount_leaks": {"max": 0},
-                                  "retrieval_hit_at_k": {"min": 0.9}})
+    misses = check_gate(
+        summary,
+        {"route_accuracy": {"min": 0.9}, "amount_leaks": {"max": 0}, "retrieval_hit_at_k": {"min": 0.9}},
+    )
     assert len(misses) == 2
     assert any(m.startswith("route_accuracy") and "<" in m for m in misses)
     assert any(m.startswith("amount_leaks") and ">" in m for m in misses)
@@ -325,15 +388,19 @@ def test_the_ci_gate_file_loads():
     assert gate["emergency_recall"] == {"min": 0.98} and gate["amount_leaks"] == {"max": 0}
 
 
-@pytest.mark.parametrize("text", [
-    "- route_accuracy\n",
-    "route_accuracy: 0.9\n",
-    "route_accuracy: {minimum: 0.9}\n",
-    "route_accuracy: {}\n",
-    "route_acuracy: {min: 0.9}\n",
-    "route_accuracy: {min: high}\n",
-    "route_accuracy: {min: 0.9\n",
-], ids=["list", "bare-number", "unknown-bound", "no-bound", "misspelt-metric", "non-numeric", "bad-yaml"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- route_accuracy\n",
+        "route_accuracy: 0.9\n",
+        "route_accuracy: {minimum: 0.9}\n",
+        "route_accuracy: {}\n",
+        "route_acuracy: {min: 0.9}\n",
+        "route_accuracy: {min: high}\n",
+        "route_accuracy: {min: 0.9\n",
+    ],
+    ids=["list", "bare-number", "unknown-bound", "no-bound", "misspelt-metric", "non-numeric", "bad-yaml"],
+)
 def test_malformed_gate_file_is_rejected(text, tmp_path, capsys):
     gate = tmp_path / "gate.yaml"
     gate.write_text(text, encoding="utf-8")
@@ -365,6 +432,7 @@ def test_cli_gate_exits_1_on_a_miss_and_0_when_met(services, tmp_path):
 
 # ---- in-process and HTTP agree ---------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_same_routes_in_process_and_over_http(services, server, documents, tmp_path):
     items = load_dataset(write_slice(tmp_path / "http.jsonl", HTTP_SLICE_IDS))
@@ -379,14 +447,29 @@ def test_same_routes_in_process_and_over_http(services, server, documents, tmp_p
 
 # ---- the CI gate -----------------------------------------------------------------------
 
-CI_DATASETS = ["devset_a.jsonl", "devset_b.jsonl", "holdout.jsonl", "redteam.jsonl", "retrieval_questions.jsonl"]
+CI_DATASETS = [
+    "devset_a.jsonl",
+    "devset_b.jsonl",
+    "holdout.jsonl",
+    "redteam.jsonl",
+    "retrieval_questions.jsonl",
+]
 
 
 @pytest.mark.slow
 def test_ci_gate_passes_on_the_dev_sets(services, tmp_path):
     out_dir = tmp_path / "reports"
-    out = run_cli("eval", *(f"tests/data/{d}" for d in CI_DATASETS), "--gate", "tests/data/eval/gate.yaml",
-                  "--out", str(out_dir), "-q", env={"KQA_DATA_DIR": str(services.settings.data_dir)}, timeout=3600)
+    out = run_cli(
+        "eval",
+        *(f"tests/data/{d}" for d in CI_DATASETS),
+        "--gate",
+        "tests/data/eval/gate.yaml",
+        "--out",
+        str(out_dir),
+        "-q",
+        env={"KQA_DATA_DIR": str(services.settings.data_dir)},
+        timeout=3600,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "gate: passed" in out.stdout
     for d in CI_DATASETS:
@@ -396,10 +479,14 @@ def test_ci_gate_passes_on_the_dev_sets(services, tmp_path):
 
 
 OUTSIDE_SETS = {  # sets written by people who never saw the code they measure, and their gates
-    "spanish_questions": ("gate_spanish.yaml", lambda s: s["items"] >= 60 and s["reply_language_match"] == 1.0
-                          and s["false_not_covered"] == 0),  # issue #14
-    "answers_independent": ("gate_answers.yaml", lambda s: s["items"] >= 80 and s["amount_leaks"] == 0
-                            and s["groundedness"] == 1.0),  # issue #12; the issue's targets are in the gate file
+    "spanish_questions": (
+        "gate_spanish.yaml",
+        lambda s: s["items"] >= 60 and s["reply_language_match"] == 1.0 and s["false_not_covered"] == 0,
+    ),  # issue #14
+    "answers_independent": (
+        "gate_answers.yaml",
+        lambda s: s["items"] >= 80 and s["amount_leaks"] == 0 and s["groundedness"] == 1.0,
+    ),  # issue #12; the issue's targets are in the gate file
 }
 
 
@@ -408,8 +495,17 @@ OUTSIDE_SETS = {  # sets written by people who never saw the code they measure, 
 def test_ci_gate_passes_on_the_outside_sets(services, tmp_path, name):
     gate, holds = OUTSIDE_SETS[name]
     out_dir = tmp_path / "reports"
-    out = run_cli("eval", f"tests/data/{name}.jsonl", "--gate", f"tests/data/eval/{gate}",
-                  "--out", str(out_dir), "-q", env={"KQA_DATA_DIR": str(services.settings.data_dir)}, timeout=3600)
+    out = run_cli(
+        "eval",
+        f"tests/data/{name}.jsonl",
+        "--gate",
+        f"tests/data/eval/{gate}",
+        "--out",
+        str(out_dir),
+        "-q",
+        env={"KQA_DATA_DIR": str(services.settings.data_dir)},
+        timeout=3600,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert holds(json.loads((out_dir / f"{name}.json").read_text(encoding="utf-8"))["summary"])
 
@@ -417,14 +513,23 @@ def test_ci_gate_passes_on_the_outside_sets(services, tmp_path, name):
 @pytest.mark.slow
 def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
     """The trained router, through the whole bot (bot replies played back), on its calibration split."""
-    out = run_cli("eval", "tests/data/router_calibration.jsonl", "--gate", "tests/data/eval/gate_router.yaml",
-                  "--out", str(tmp_path / "reports"), "-q", env={"KQA_DATA_DIR": str(services.settings.data_dir)},
-                  timeout=3600)
+    out = run_cli(
+        "eval",
+        "tests/data/router_calibration.jsonl",
+        "--gate",
+        "tests/data/eval/gate_router.yaml",
+        "--out",
+        str(tmp_path / "reports"),
+        "-q",
+        env={"KQA_DATA_DIR": str(services.settings.data_dir)},
+        timeout=3600,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "gate: passed" in out.stdout
 
 
 # ---- locale ----------------------------------------------------------------------------
+
 
 def test_urgent_numbers_come_from_the_policy_for_the_runs_locale():
     from bot.evaluate import urgent_numbers
@@ -442,21 +547,26 @@ def test_a_uk_run_scores_uk_emergency_replies_as_giving_the_numbers(services, sl
 
     uk = Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
     item = by_id(slice_items, "dA-0001")  # emergency
-    report = evaluate([item], in_process_target(uk), documents, progress=False,
-                      urgent=urgent_numbers(uk.policy, "UK"))
+    report = evaluate(
+        [item], in_process_target(uk), documents, progress=False, urgent=urgent_numbers(uk.policy, "UK")
+    )
     assert report["rows"][0]["route"] == "emergency" and report["rows"][0]["urgent_numbers_ok"] is True
-    us_yardstick = evaluate([item], in_process_target(uk), documents, progress=False,
-                            urgent=urgent_numbers(uk.policy, "US"))
+    us_yardstick = evaluate(
+        [item], in_process_target(uk), documents, progress=False, urgent=urgent_numbers(uk.policy, "US")
+    )
     assert us_yardstick["rows"][0]["urgent_numbers_ok"] is False
 
 
 # ---- eval --url against a server that is busy or not there (issue #15) -------------------
 
+
 def test_eval_url_with_no_server_is_one_line_and_exit_3(tmp_path, capsys):
     from tests.helpers import free_port
 
     tiny = write_slice(tmp_path / "tiny.jsonl", ["dA-0001"])
-    code = main(["eval", str(tiny), "--url", f"http://127.0.0.1:{free_port()}", "-q", "--out", str(tmp_path / "r")])
+    code = main(
+        ["eval", str(tiny), "--url", f"http://127.0.0.1:{free_port()}", "-q", "--out", str(tmp_path / "r")]
+    )
     err = capsys.readouterr().err
     assert code == 3, err
     assert err.startswith("error: cannot reach http://127.0.0.1:") and "kratom-qa serve" in err
@@ -473,7 +583,9 @@ def test_eval_url_waits_out_the_rate_limit_and_shows_the_wait(services, document
     from bot.evaluate import HttpTarget
     from bot.services import Services
 
-    limited = Services(services.settings.model_copy(update={"rate_limit_per_minute": 60}), encoder=services.encoder)
+    limited = Services(
+        services.settings.model_copy(update={"rate_limit_per_minute": 60}), encoder=services.encoder
+    )
     items = load_dataset(write_slice(tmp_path / "two.jsonl", ["dA-0001", "dA-0199"]))
     with TestClient(create_app(limited, with_ui=False)) as client:
         while client.post("/v1/chat/completions", json={}).status_code != 429:

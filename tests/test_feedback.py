@@ -34,10 +34,24 @@ def test_the_chat_ui_records_a_thumbs_down_without_text(services):
 
     demo = build_ui(services)
     handler = next(fn for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") == "on_feedback").fn
-    meta = [{"route": "answer", "doc_ids": ["dea-kratom-drug-fact-sheet"], "index": 1, "user": "is kratom legal?",
-             "assistant": "It depends [1]"}]  # the session's record of the reply, as `respond` keeps it
+    meta = [
+        {
+            "route": "answer",
+            "doc_ids": ["dea-kratom-drug-fact-sheet"],
+            "index": 1,
+            "user": "is kratom legal?",
+            "assistant": "It depends [1]",
+        }
+    ]  # the session's record of the reply, as `respond` keeps it
     data = gr.LikeData(target=None, data={"index": 1, "value": "It depends [1]", "liked": False})
     handler(data, meta, False)
-    rows = [json.loads(line) for line in (services.settings.data_dir / "feedback.jsonl").read_text().splitlines()]
-    assert rows[-1] == {**rows[-1], "route": "answer", "rating": "down", "doc_ids": ["dea-kratom-drug-fact-sheet"]}
+    rows = [
+        json.loads(line) for line in (services.settings.data_dir / "feedback.jsonl").read_text().splitlines()
+    ]
+    assert rows[-1] == {
+        **rows[-1],
+        "route": "answer",
+        "rating": "down",
+        "doc_ids": ["dea-kratom-drug-fact-sheet"],
+    }
     assert "conversation" not in rows[-1]

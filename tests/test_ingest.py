@@ -14,8 +14,13 @@ from bot.retrieval import Retriever
 from bot.settings import REPO_ROOT
 from tests.conftest import make_settings
 
-SOURCES = ["fda-and-kratom", "livertox-kratom", "cdc-mmwr-poison-centers-2016",
-           "ahmad-dilin-liver-2021", "tanna-interaction-study-2023"]
+SOURCES = [
+    "fda-and-kratom",
+    "livertox-kratom",
+    "cdc-mmwr-poison-centers-2016",
+    "ahmad-dilin-liver-2021",
+    "tanna-interaction-study-2023",
+]
 
 
 class CountingEncoder:
@@ -169,10 +174,18 @@ def test_ask_updates_an_out_of_date_embedded_index_first(tmp_path, small_corpus,
     settings, enc, index = _setup(tmp_path, small_corpus, encoder)
     ingest(settings, enc, index, progress=False)
     path = small_corpus / "documents" / "livertox-kratom.md"
-    path.write_text(path.read_text() + "\n## New section\nKratom liver updates are picked up before answering.\n")
+    path.write_text(
+        path.read_text() + "\n## New section\nKratom liver updates are picked up before answering.\n"
+    )
     env = {**os.environ, "KQA_DATA_DIR": str(settings.data_dir), "KQA_CORPUS_DIR": str(small_corpus)}
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "can kratom hurt the liver?"], capture_output=True,
-                         text=True, env=env, cwd=REPO_ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "can kratom hurt the liver?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "Corpus changed; index updated" in out.stderr and "1 updated" in out.stderr
 
@@ -211,13 +224,22 @@ def test_spanish_lines_are_indexed_and_re_embedded_alone_when_edited(tmp_path, s
     before = enc.texts
     second = ingest(settings, enc, index, progress=False)
     assert enc.texts - before == lines["livertox-kratom"]  # only that document's Spanish lines
-    assert (second.spanish_updated, second.updated, second.unchanged, second.version) == (1, 0, 5, first.version + 1)
-    assert any(c.text.endswith("según LiverTox.") for c in (r.chunk for r in index.records()) if c.lang == "es")
+    assert (second.spanish_updated, second.updated, second.unchanged, second.version) == (
+        1,
+        0,
+        5,
+        first.version + 1,
+    )
+    assert any(
+        c.text.endswith("según LiverTox.") for c in (r.chunk for r in index.records()) if c.lang == "es"
+    )
     retriever = Retriever(index, encoder)
     assert retriever.es_chunks and not any(c.lang == "es" for c in retriever.chunks)
 
 
-def test_ingest_caches_the_composers_sentence_vectors_so_a_start_encodes_none(tmp_path, small_corpus, encoder):
+def test_ingest_caches_the_composers_sentence_vectors_so_a_start_encodes_none(
+    tmp_path, small_corpus, encoder
+):
     """Issue #15: sentence and heading vectors are request-independent: ingest computes them and
     caches them beside the index, so building the composer at start-up encodes nothing."""
     from bot.compose import ExtractiveComposer

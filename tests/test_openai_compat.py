@@ -53,7 +53,9 @@ def vendor(obj) -> dict:
 
 
 def ask(client: OpenAI, question: str, **kw):
-    return client.chat.completions.create(model="kratom-qa", messages=[{"role": "user", "content": question}], **kw)
+    return client.chat.completions.create(
+        model="kratom-qa", messages=[{"role": "user", "content": question}], **kw
+    )
 
 
 def user(text: str, **kw) -> dict:
@@ -65,8 +67,9 @@ def user(text: str, **kw) -> dict:
 
 @pytest.mark.parametrize("question,route", QUESTIONS)
 def test_completion_reports_the_route_in_header_metadata_and_vendor_key(client, question, route):
-    raw = client.chat.completions.with_raw_response.create(model="kratom-qa",
-                                                           messages=[{"role": "user", "content": question}])
+    raw = client.chat.completions.with_raw_response.create(
+        model="kratom-qa", messages=[{"role": "user", "content": question}]
+    )
     assert raw.headers["x-kqa-route"] == route
     resp = raw.parse()
     assert metadata(resp)["route"] == route
@@ -101,9 +104,12 @@ def test_safety_net_header_only_when_the_reply_has_one(http):
 def test_official_sdk_prints_no_warnings_for_completions_and_responses(client):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for obj in [ask(client, LIVER), *ask(client, EMERGENCY, stream=True),
-                    client.responses.create(model="kratom-qa", input=LIVER),
-                    *client.responses.create(model="kratom-qa", input=EMERGENCY, stream=True)]:
+        for obj in [
+            ask(client, LIVER),
+            *ask(client, EMERGENCY, stream=True),
+            client.responses.create(model="kratom-qa", input=LIVER),
+            *client.responses.create(model="kratom-qa", input=EMERGENCY, stream=True),
+        ]:
             obj.model_dump()
             obj.model_dump_json()
             obj.to_dict()
@@ -138,7 +144,12 @@ def test_models_list_and_retrieve(client):
 
 def test_any_requested_model_name_is_answered_by_our_own_model_id(client):
     assert ask(client, LIVER).model == "kratom-qa"
-    assert client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": LIVER}]).model == "kratom-qa"
+    assert (
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": LIVER}]
+        ).model
+        == "kratom-qa"
+    )
 
 
 @pytest.mark.parametrize("question,route", QUESTIONS)
@@ -153,7 +164,9 @@ def test_responses_endpoint_answers_like_chat_completions(client, question, rout
 
 
 def test_streamed_responses_deltas_add_up_to_the_final_text(client):
-    events = list(client.responses.create(model="kratom-qa", input=[{"role": "user", "content": LIVER}], stream=True))
+    events = list(
+        client.responses.create(model="kratom-qa", input=[{"role": "user", "content": LIVER}], stream=True)
+    )
     kinds = [e.type for e in events]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
@@ -163,8 +176,14 @@ def test_streamed_responses_deltas_add_up_to_the_final_text(client):
 
 
 def test_responses_instructions_and_developer_role_are_read_as_system(client):
-    resp = client.responses.create(model="kratom-qa", instructions="be brief", input=[
-        {"role": "developer", "content": "answer from sources"}, {"role": "user", "content": EMERGENCY}])
+    resp = client.responses.create(
+        model="kratom-qa",
+        instructions="be brief",
+        input=[
+            {"role": "developer", "content": "answer from sources"},
+            {"role": "user", "content": EMERGENCY},
+        ],
+    )
     assert metadata(resp)["route"] == "emergency"
 
 
@@ -176,8 +195,11 @@ def test_responses_max_output_tokens_makes_an_incomplete_response(client, count)
 
 def test_responses_json_schema_format_is_refused_naming_the_param(client):
     with pytest.raises(BadRequestError) as info:
-        client.responses.create(model="kratom-qa", input=LIVER, text={"format": {
-            "type": "json_schema", "name": "x", "schema": {"type": "object"}}})
+        client.responses.create(
+            model="kratom-qa",
+            input=LIVER,
+            text={"format": {"type": "json_schema", "name": "x", "schema": {"type": "object"}}},
+        )
     assert info.value.body["param"] == "text.format"
 
 
@@ -212,7 +234,9 @@ def test_max_tokens_never_cuts_an_urgent_replys_help_lines(client):
     whole = ask(client, EMERGENCY)
     resp = ask(client, EMERGENCY, max_tokens=1)
     numbers = {r["number"] for r in vendor(whole)["resources"]}
-    help_lines = [line for line in whole.choices[0].message.content.splitlines() if any(n in line for n in numbers)]
+    help_lines = [
+        line for line in whole.choices[0].message.content.splitlines() if any(n in line for n in numbers)
+    ]
     assert help_lines
     for line in help_lines:
         assert line in resp.choices[0].message.content
@@ -220,7 +244,9 @@ def test_max_tokens_never_cuts_an_urgent_replys_help_lines(client):
 
 
 def test_truncate_keeps_whole_sentences_and_protected_lines(count):
-    text = "First sentence here. Second one is longer than the first.\nCall 911 now.\nMore text after. And more."
+    text = (
+        "First sentence here. Second one is longer than the first.\nCall 911 now.\nMore text after. And more."
+    )
     cut, was_cut = truncate(text, 5, count, keep=lambda line: "911" in line)
     assert was_cut and "Call 911 now." in cut and "Second" not in cut
     assert truncate(text, 1000, count, keep=lambda line: False) == (text, False)
@@ -231,19 +257,31 @@ def test_truncate_keeps_whole_sentences_and_protected_lines(count):
 # --- honest parameters --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra,param", [
-    pytest.param({"n": 3}, "n", id="n_3"),
-    pytest.param({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
-                  "tool_choice": "required"}, "tool_choice", id="tools_required"),
-    pytest.param({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}},
-                 "response_format", id="json_schema"),
-    pytest.param({"response_format": {"type": "json_object"}}, "response_format", id="json_object"),
-    pytest.param({"temperature": "hot"}, "temperature", id="temperature_hot"),
-    pytest.param({"temperature": 7}, "temperature", id="temperature_out_of_range"),
-    pytest.param({"max_tokens": "ten"}, "max_tokens", id="max_tokens_a_string"),
-    pytest.param({"stream": "yes"}, "stream", id="stream_a_string"),
-    pytest.param({"seed": 1.5}, "seed", id="seed_a_float"),
-])
+@pytest.mark.parametrize(
+    "extra,param",
+    [
+        pytest.param({"n": 3}, "n", id="n_3"),
+        pytest.param(
+            {
+                "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+                "tool_choice": "required",
+            },
+            "tool_choice",
+            id="tools_required",
+        ),
+        pytest.param(
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}},
+            "response_format",
+            id="json_schema",
+        ),
+        pytest.param({"response_format": {"type": "json_object"}}, "response_format", id="json_object"),
+        pytest.param({"temperature": "hot"}, "temperature", id="temperature_hot"),
+        pytest.param({"temperature": 7}, "temperature", id="temperature_out_of_range"),
+        pytest.param({"max_tokens": "ten"}, "max_tokens", id="max_tokens_a_string"),
+        pytest.param({"stream": "yes"}, "stream", id="stream_a_string"),
+        pytest.param({"seed": 1.5}, "seed", id="seed_a_float"),
+    ],
+)
 def test_parameters_we_cannot_honour_get_400_naming_the_param(http, extra, param):
     r = http.post("/v1/chat/completions", json=user(LIVER, **extra))
     assert r.status_code == 400, r.text
@@ -253,22 +291,44 @@ def test_parameters_we_cannot_honour_get_400_naming_the_param(http, extra, param
 
 def test_harmless_parameters_are_accepted_and_change_nothing(client):
     plain = ask(client, LIVER).choices[0].message.content
-    tuned = ask(client, LIVER, temperature=1.3, seed=7, top_p=0.5, stop=["\n\n"], presence_penalty=1,
-                user="eval-17", tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
-                tool_choice="auto", n=1, response_format={"type": "text"})
+    tuned = ask(
+        client,
+        LIVER,
+        temperature=1.3,
+        seed=7,
+        top_p=0.5,
+        stop=["\n\n"],
+        presence_penalty=1,
+        user="eval-17",
+        tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
+        tool_choice="auto",
+        n=1,
+        response_format={"type": "text"},
+    )
     assert tuned.choices[0].message.content == plain
 
 
-@pytest.mark.parametrize("message,param", [
-    pytest.param({"role": "tool", "tool_call_id": "x", "content": "42"}, "messages[1].role", id="tool"),
-    pytest.param({"role": "assistant", "content": None,
-                  "tool_calls": [{"id": "x", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-                 "messages[1].content", id="content_null"),
-    pytest.param({"role": "robot", "content": "hi"}, "messages[1].role", id="role_robot"),
-])
+@pytest.mark.parametrize(
+    "message,param",
+    [
+        pytest.param({"role": "tool", "tool_call_id": "x", "content": "42"}, "messages[1].role", id="tool"),
+        pytest.param(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "x", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            },
+            "messages[1].content",
+            id="content_null",
+        ),
+        pytest.param({"role": "robot", "content": "hi"}, "messages[1].role", id="role_robot"),
+    ],
+)
 def test_unsupported_messages_get_400_naming_the_message(http, message, param):
-    body = {"model": "kratom-qa", "messages": [{"role": "user", "content": LIVER}, message,
-                                               {"role": "user", "content": LIVER}]}
+    body = {
+        "model": "kratom-qa",
+        "messages": [{"role": "user", "content": LIVER}, message, {"role": "user", "content": LIVER}],
+    }
     r = http.post("/v1/chat/completions", json=body)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["param"] == param
@@ -276,8 +336,13 @@ def test_unsupported_messages_get_400_naming_the_message(http, message, param):
 
 
 def test_developer_role_is_read_as_system(client):
-    resp = client.chat.completions.create(model="kratom-qa", messages=[
-        {"role": "developer", "content": "You are helpful."}, {"role": "user", "content": EMERGENCY}])
+    resp = client.chat.completions.create(
+        model="kratom-qa",
+        messages=[
+            {"role": "developer", "content": "You are helpful."},
+            {"role": "user", "content": EMERGENCY},
+        ],
+    )
     assert metadata(resp)["route"] == "emergency"
 
 
@@ -302,11 +367,16 @@ def test_trailing_slash_paths_are_handled_like_the_bare_path(http, path):
 
 
 def test_errors_have_a_string_code_and_a_param(http):
-    for r in [http.post("/v1/chat/completions", json={"model": "kratom-qa"}), http.get("/v1/chat/completions"),
-              http.post("/v1/nothing", json={})]:
+    for r in [
+        http.post("/v1/chat/completions", json={"model": "kratom-qa"}),
+        http.get("/v1/chat/completions"),
+        http.post("/v1/nothing", json={}),
+    ]:
         err = r.json()["error"]
         assert isinstance(err["code"], str) and "param" in err, err
-    assert http.post("/v1/chat/completions", json={"model": "kratom-qa"}).json()["error"]["param"] == "messages"
+    assert (
+        http.post("/v1/chat/completions", json={"model": "kratom-qa"}).json()["error"]["param"] == "messages"
+    )
 
 
 def test_sdk_raises_bad_request_with_the_param(client):
@@ -317,8 +387,10 @@ def test_sdk_raises_bad_request_with_the_param(client):
 
 def test_lone_surrogates_are_counted_and_answered_on_both_endpoints(http):
     body = json.dumps(user("is kratom legal?\ud800 \udfff"))  # ASCII escapes: JSON allows a lone surrogate
-    for path, payload in [("/v1/chat/completions", body),
-                          ("/v1/responses", json.dumps({"model": "kratom-qa", "input": "is kratom legal?\ud800"}))]:
+    for path, payload in [
+        ("/v1/chat/completions", body),
+        ("/v1/responses", json.dumps({"model": "kratom-qa", "input": "is kratom legal?\ud800"})),
+    ]:
         r = http.post(path, content=payload, headers={"content-type": "application/json"})
         assert r.status_code == 200, r.text[:300]
         assert r.headers["x-kqa-route"]

@@ -20,7 +20,10 @@ def test_a_sentence_not_in_the_cited_passage_fails():
 
 
 def test_a_citation_to_a_passage_not_retrieved_fails():
-    assert "citation_not_retrieved:2" in check_grounding([("Kratom has been linked to liver injury.", 2)], PASSAGE).problems
+    assert (
+        "citation_not_retrieved:2"
+        in check_grounding([("Kratom has been linked to liver injury.", 2)], PASSAGE).problems
+    )
 
 
 def test_an_answer_with_no_cited_sentence_fails():
@@ -29,7 +32,9 @@ def test_an_answer_with_no_cited_sentence_fails():
 
 def test_an_amount_fails_in_any_reply_and_its_sources():
     assert "amount:1" in check_output("Most people take 3-5 grams. [1]").problems
-    assert "amount:1" in check_output("Kratom is a tree. [1]", sources="1. A guide to taking 5 grams").problems
+    assert (
+        "amount:1" in check_output("Kratom is a tree. [1]", sources="1. A guide to taking 5 grams").problems
+    )
 
 
 def test_links_are_refused_outside_the_sources_list_only():
@@ -56,7 +61,10 @@ def test_a_failing_draft_is_replaced_by_the_fallback(services, monkeypatch):
 
     class Liar:
         def invoke(self, _input, config=None):
-            return Draft(bottom_line=Fact("Kratom is completely safe. Take 4 grams.", 1), cited_passages={1: "unrelated text"})
+            return Draft(
+                bottom_line=Fact("Kratom is completely safe. Take 4 grams.", 1),
+                cited_passages={1: "unrelated text"},
+            )
 
     monkeypatch.setattr(services, "composer", Liar())
     reply = answer_turn([{"role": "user", "content": "Is kratom safe for my liver?"}], services)

@@ -33,7 +33,9 @@ def test_console_script_is_declared():
 
 
 def test_importing_bot_loads_no_model():
-    code = "import sys, bot, bot.settings, bot.types; print('torch' in sys.modules, 'chromadb' in sys.modules)"
+    code = (
+        "import sys, bot, bot.settings, bot.types; print('torch' in sys.modules, 'chromadb' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
 
@@ -50,16 +52,38 @@ def wheel(tmp_path_factory) -> Path:
     for package in ("bot", "guardrails"):
         shutil.copytree(REPO_ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                    "-w", str(out), str(src)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return next(out.glob("kratom_qa-*.whl"))
 
 
 @pytest.mark.slow
 def test_the_wheel_carries_what_the_policy_and_the_router_read(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for path in ("guardrails/policy.yaml", "guardrails/floor.yaml", "guardrails/model/router.json",
-                 "guardrails/model/router.safetensors", "guardrails/model/card.md", "bot/render.py"):
+    for path in (
+        "guardrails/policy.yaml",
+        "guardrails/floor.yaml",
+        "guardrails/model/router.json",
+        "guardrails/model/router.safetensors",
+        "guardrails/model/card.md",
+        "bot/render.py",
+    ):
         assert path in names, path
 
 
@@ -87,11 +111,32 @@ def test_installed_wheel_answers_from_a_small_corpus(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
     py = env_dir / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q",
-                    str(wheel)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
     corpus = tmp_path / "corpus"
     (corpus / "documents").mkdir(parents=True)
@@ -100,16 +145,30 @@ def test_installed_wheel_answers_from_a_small_corpus(wheel, tmp_path):
         shutil.copy(REPO_ROOT / "corpus" / "documents" / name, corpus / "documents" / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KQA_", "PYTHON"))}
     env |= {"KQA_CORPUS_DIR": str(corpus), "KQA_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
-    where = subprocess.run([str(py), "-c", "import bot, guardrails; print(bot.__file__); print(guardrails.__file__)"],
-                           capture_output=True, text=True, check=True, env=env, cwd=tmp_path).stdout.split()
+    where = subprocess.run(
+        [str(py), "-c", "import bot, guardrails; print(bot.__file__); print(guardrails.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tmp_path,
+    ).stdout.split()
     assert all(Path(p).is_relative_to(env_dir) for p in where), where  # the wheel's code, not the checkout's
 
-    out = subprocess.run([str(env_dir / "bin" / "kratom-qa"), "ask", "--json", "Is kratom approved by the FDA?"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+    out = subprocess.run(
+        [str(env_dir / "bin" / "kratom-qa"), "ask", "--json", "Is kratom approved by the FDA?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     reply = json.loads(out.stdout)
     assert reply["route"] == "answer" and reply["citations"], reply
-    assert any(r.get("source") == "model" for r in reply["reasons"]), "the trained router did not load from the wheel"
+    assert any(r.get("source") == "model" for r in reply["reasons"]), (
+        "the trained router did not load from the wheel"
+    )
     assert {c["doc_id"] for c in reply["citations"]} <= {Path(n).stem for n in SMALL_CORPUS}
 
 

@@ -43,7 +43,9 @@ def test_shipped_policy_loads_with_two_locales_and_every_template():
 
 def test_uk_locale_changes_the_numbers_in_replies():
     policy = load_policy()
-    assert "999" in policy.render("emergency", "en", "UK") and "911" not in policy.render("emergency", "en", "UK")
+    assert "999" in policy.render("emergency", "en", "UK") and "911" not in policy.render(
+        "emergency", "en", "UK"
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -51,30 +53,44 @@ def test_every_chat_string_exists_per_language_with_the_locales_numbers(lang):
     policy = load_policy()
     for name in policy.strings:
         assert policy.text(name, lang, "US") and "{emergency}" not in policy.text(name, lang, "UK")
-    assert "999" in policy.text("header_note", lang, "UK") and "911" not in policy.text("header_note", lang, "UK")
+    assert "999" in policy.text("header_note", lang, "UK") and "911" not in policy.text(
+        "header_note", lang, "UK"
+    )
     uk_lines = " ".join(policy.lines("en", "UK").values())
     assert "911" not in uk_lines and "1-800-222-1222" not in uk_lines and "{topic}" in uk_lines
 
 
-@pytest.mark.parametrize("key,change", [
-    ("routes", lambda r: r.update(routes=["answer", "emergency"])),
-    ("locales.US.poison", lambda r: r["locales"]["US"].pop("poison")),
-    ("locales.UK.emergency.tel", lambda r: r["locales"]["UK"]["emergency"].update(tel="call me")),
-    ("default_locale", lambda r: r.update(default_locale="FR")),
-    ("templates.crisis.es", lambda r: r["templates"]["crisis"].pop("es")),
-    ("templates.emergency.en", lambda r: r["templates"]["emergency"].update(en="Call {ambulance}")),
-    ("templates.dosing_refusal.en", lambda r: r["templates"]["dosing_refusal"].update(en="Take 2 grams and call {helpline}")),
-    ("substance_aliases.kratom[0]", lambda r: r["substance_aliases"]["kratom"].__setitem__(0, "(unclosed")),
-    ("model.thresholds.crisis", lambda r: r["model"].update(thresholds={"crisis": 3})),
-    ("model.thresholds.answer", lambda r: r["model"].update(thresholds={"answer": 0.5})),
-    ("route_resources.panic", lambda r: r["route_resources"].update(panic=["emergency"])),
-    ("strings.sources.es", lambda r: r["strings"]["sources"].pop("es")),
-    ("strings.banner_crisis", lambda r: r["strings"].pop("banner_crisis")),
-    ("house_lines.dose_why.en", lambda r: r["house_lines"]["dose_why"].update(en="Most people take 2 grams.")),
-    ("locale_strings.FR", lambda r: r["locale_strings"].update(FR={})),
-    ("locale_strings.UK.nope", lambda r: r["locale_strings"]["UK"].update(nope={"en": "x", "es": "x"})),
-    ("locale_strings.UK.header_note.es", lambda r: r["locale_strings"]["UK"]["header_note"].pop("es")),
-])
+@pytest.mark.parametrize(
+    "key,change",
+    [
+        ("routes", lambda r: r.update(routes=["answer", "emergency"])),
+        ("locales.US.poison", lambda r: r["locales"]["US"].pop("poison")),
+        ("locales.UK.emergency.tel", lambda r: r["locales"]["UK"]["emergency"].update(tel="call me")),
+        ("default_locale", lambda r: r.update(default_locale="FR")),
+        ("templates.crisis.es", lambda r: r["templates"]["crisis"].pop("es")),
+        ("templates.emergency.en", lambda r: r["templates"]["emergency"].update(en="Call {ambulance}")),
+        (
+            "templates.dosing_refusal.en",
+            lambda r: r["templates"]["dosing_refusal"].update(en="Take 2 grams and call {helpline}"),
+        ),
+        (
+            "substance_aliases.kratom[0]",
+            lambda r: r["substance_aliases"]["kratom"].__setitem__(0, "(unclosed"),
+        ),
+        ("model.thresholds.crisis", lambda r: r["model"].update(thresholds={"crisis": 3})),
+        ("model.thresholds.answer", lambda r: r["model"].update(thresholds={"answer": 0.5})),
+        ("route_resources.panic", lambda r: r["route_resources"].update(panic=["emergency"])),
+        ("strings.sources.es", lambda r: r["strings"]["sources"].pop("es")),
+        ("strings.banner_crisis", lambda r: r["strings"].pop("banner_crisis")),
+        (
+            "house_lines.dose_why.en",
+            lambda r: r["house_lines"]["dose_why"].update(en="Most people take 2 grams."),
+        ),
+        ("locale_strings.FR", lambda r: r["locale_strings"].update(FR={})),
+        ("locale_strings.UK.nope", lambda r: r["locale_strings"]["UK"].update(nope={"en": "x", "es": "x"})),
+        ("locale_strings.UK.header_note.es", lambda r: r["locale_strings"]["UK"]["header_note"].pop("es")),
+    ],
+)
 def test_malformed_policy_is_refused_naming_the_key(policy_copy, key, change):
     _mutate(policy_copy, change)
     with pytest.raises(PolicyError) as err:
@@ -96,7 +112,12 @@ def test_bad_policy_stops_the_cli_with_a_clear_error(tmp_path):
 
     bad = tmp_path / "policy.yaml"
     bad.write_text("routes: [answer]\n")
-    out = subprocess.run([sys.executable, "-m", "bot", "ask", "is kratom legal?"], capture_output=True, text=True,
-                         env={**os.environ, "KQA_POLICY_PATH": str(bad), "KQA_DATA_DIR": str(tmp_path)}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "is kratom legal?"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KQA_POLICY_PATH": str(bad), "KQA_DATA_DIR": str(tmp_path)},
+        timeout=300,
+    )
     assert out.returncode == 2 and "policy.yaml" in out.stderr and "routes" in out.stderr
     assert "Traceback" not in out.stderr

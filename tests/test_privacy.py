@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 
 def start_server(tmp_path_factory, services, name: str, env: dict | None = None) -> RunningServer:
     """A separate server reusing the session's index; its log lives in a fresh tmp dir."""
-    return RunningServer(tmp_path_factory.mktemp(name),
-                         env={"KQA_DATA_DIR": str(services.settings.data_dir), **(env or {})})
+    return RunningServer(
+        tmp_path_factory.mktemp(name), env={"KQA_DATA_DIR": str(services.settings.data_dir), **(env or {})}
+    )
 
 
 def fragment(text: str) -> str:
@@ -28,6 +29,7 @@ def send_marked_messages(url: str) -> dict:
     """Several turns (and bad requests) that all carry MARKER; returns the replies by name."""
     replies = {}
     with httpx.Client(base_url=url, timeout=120) as c:
+
         def chat(name: str, content: str, path: str = "/api/chat") -> None:
             r = c.post(path, json={"messages": [{"role": "user", "content": content}]})
             assert r.status_code == 200, r.text
@@ -39,7 +41,9 @@ def send_marked_messages(url: str) -> dict:
         chat("too_long", f"{MARKER} is kratom safe for my liver? " + "x" * 3000)
         bad = c.post("/api/chat", json={"messages": [{"role": "robot", "content": MARKER}]})
         assert bad.status_code == 422
-        bad = c.post("/api/chat", content=f'{{"messages": "{MARKER}', headers={"content-type": "application/json"})
+        bad = c.post(
+            "/api/chat", content=f'{{"messages": "{MARKER}', headers={"content-type": "application/json"}
+        )
         assert bad.status_code == 400
     assert replies["answer"]["route"] == "answer" and replies["answer"]["citations"]
     assert replies["emergency"]["route"] == "emergency"

@@ -20,8 +20,16 @@ QUESTIONS_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
 # Corpus v2: questions on the topics added for issue #13 (legal-by-place, drug-testing, ...).
 QUESTIONS_V2_PATH = REPO_ROOT / "tests" / "data" / "retrieval_questions_v2.jsonl"
 V2_TOPICS = {
-    "legal-by-place", "drug-testing", "quitting-treatment", "interactions", "pregnancy-breastfeeding",
-    "pediatric-exposure", "7-oh", "overdose-naloxone", "prevalence-use-disorder", "seizures-enforcement",
+    "legal-by-place",
+    "drug-testing",
+    "quitting-treatment",
+    "interactions",
+    "pregnancy-breastfeeding",
+    "pediatric-exposure",
+    "7-oh",
+    "overdose-naloxone",
+    "prevalence-use-disorder",
+    "seizures-enforcement",
 }
 
 
@@ -78,7 +86,9 @@ def test_top5_contains_a_document_on_the_question_topic(results, topics_of):
     print(f"\ntopic hit@{K}: {rate:.3f} ({len(QUESTIONS) - len(misses)}/{len(QUESTIONS)})")
     if misses:
         print("topic misses:\n" + "\n".join(misses))
-    assert rate >= MIN_TOPIC_HIT_RATE, f"topic hit@{K} {rate:.3f} < {MIN_TOPIC_HIT_RATE}:\n" + "\n".join(misses)
+    assert rate >= MIN_TOPIC_HIT_RATE, f"topic hit@{K} {rate:.3f} < {MIN_TOPIC_HIT_RATE}:\n" + "\n".join(
+        misses
+    )
 
 
 def test_expected_docs_hit_at_5_is_reported(results):

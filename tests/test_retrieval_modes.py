@@ -5,8 +5,14 @@ import threading
 from bot.batching import BatchingEncoder
 from bot.retrieval import Retriever
 
-QUESTIONS = ["Is kratom approved by the FDA?", "can kratom hurt my liver", "kratom withdrawal symptoms",
-             "is kratom legal in the united states", "kratom and pregnancy", "salmonella in kratom products"]
+QUESTIONS = [
+    "Is kratom approved by the FDA?",
+    "can kratom hurt my liver",
+    "kratom withdrawal symptoms",
+    "is kratom legal in the united states",
+    "kratom and pregnancy",
+    "salmonella in kratom products",
+]
 
 
 def test_memory_and_chroma_dense_rankings_agree(services):

@@ -31,8 +31,14 @@ def test_training_writes_an_artefact_its_card_vouches_for_and_that_loads(trained
     [vote] = head.votes(hidden, mask)
     assert abs(sum(vote.probs.values()) - 1) < 1e-4 and vote.neighbours
     card = (model / "card.md").read_text()
-    for section in ("## Data", "## Metrics (95% Wilson intervals)", "## Decisions made on the calibration split",
-                    "## Reliability", "## Limits", "kratom-qa router train"):
+    for section in (
+        "## Data",
+        "## Metrics (95% Wilson intervals)",
+        "## Decisions made on the calibration split",
+        "## Reliability",
+        "## Limits",
+        "kratom-qa router train",
+    ):
         assert section in card
 
 
@@ -50,7 +56,9 @@ def test_splits_follow_batches_and_never_share_a_batch():
     seen: dict[str, str] = {}
     for name, items in shipped.items():
         for it in items:
-            assert seen.setdefault(it.batch, name) == name, f"batch {it.batch} is in {seen[it.batch]} and {name}"
+            assert seen.setdefault(it.batch, name) == name, (
+                f"batch {it.batch} is in {seen[it.batch]} and {name}"
+            )
     assert len(shipped["blind"]) >= 600 and sum(len(v) for v in shipped.values()) >= 5000
 
 
@@ -81,7 +89,9 @@ def test_thresholds_trade_misses_against_refusals_and_cap_refusals():
     import numpy as np
 
     # emergencies score 0.3-0.9; harmless questions 0.0-0.25: a threshold near 0.3 catches all, refuses none
-    items, probs = _items([("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", p) for p in (0.0, 0.1, 0.2, 0.25)] * 5)
+    items, probs = _items(
+        [("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", p) for p in (0.0, 0.1, 0.2, 0.25)] * 5
+    )
     t = choose_thresholds(items, np.array(probs))
     routes = ["emergency" if p[0] >= t["emergency"] else "answer" for p in probs]
     m = metrics(items, routes)

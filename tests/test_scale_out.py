@@ -10,16 +10,25 @@ from tests.helpers import RunningServer
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-QUESTIONS = ["Can kratom damage your liver?", "Is kratom legal in the US?", "how many grams should I take",
-             "my friend took kratom and won't wake up", "¿el kratom causa adicción?"]
+QUESTIONS = [
+    "Can kratom damage your liver?",
+    "Is kratom legal in the US?",
+    "how many grams should I take",
+    "my friend took kratom and won't wake up",
+    "¿el kratom causa adicción?",
+]
 
 
 def test_two_app_processes_share_one_chroma_server(tmp_path, chroma_server, encoder):
     host, port = chroma_server
     settings = make_settings(tmp_path / "ingest", chroma_host=host, chroma_port=port, collection="kqa-scale")
     ingest(settings, encoder, open_index(settings), progress=False)
-    env = {"KQA_CHROMA_HOST": host, "KQA_CHROMA_PORT": str(port), "KQA_COLLECTION": "kqa-scale",
-           "KQA_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        "KQA_CHROMA_HOST": host,
+        "KQA_CHROMA_PORT": str(port),
+        "KQA_COLLECTION": "kqa-scale",
+        "KQA_RATE_LIMIT_PER_MINUTE": "0",
+    }
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     a = RunningServer(tmp_path / "a", env=env)
@@ -33,7 +42,9 @@ def test_two_app_processes_share_one_chroma_server(tmp_path, chroma_server, enco
                 assert ra == rb, q
             health = httpx.get(a.url + "/healthz").json()
             assert health["chunks"] > 0 and health == httpx.get(b.url + "/healthz").json()
-            assert not (tmp_path / "a" / "chroma").exists()  # served from the Chroma server, not a local store
+            assert not (
+                tmp_path / "a" / "chroma"
+            ).exists()  # served from the Chroma server, not a local store
         finally:
             b.stop()
     finally:

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -31,7 +30,10 @@ RATE = 30  # POSTs per client per minute on this module's server
 ORIGIN = "http://127.0.0.1:9"  # the one site allowed to embed the chat
 MARKER = "okapi-marker-5521"
 FILE_HISTORY = [  # issue #18's reproduction: a chat message naming a file on the server
-    {"role": "user", "content": [{"type": "file", "file": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}}]},
+    {
+        "role": "user",
+        "content": [{"type": "file", "file": {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}}],
+    },
     {"role": "assistant", "content": [{"type": "text", "text": "x"}]},
     {"role": "user", "content": [{"type": "text", "text": "Is kratom legal?"}]},
 ]
@@ -43,13 +45,22 @@ def secure(tmp_path_factory, services):
     """The server, its data dir and Gradio's cache dir."""
     root = tmp_path_factory.mktemp("security")
     data = root / "data"
-    shutil.copytree(services.settings.data_dir, data, ignore=shutil.ignore_patterns("*.log", "feedback.jsonl*"))
+    shutil.copytree(
+        services.settings.data_dir, data, ignore=shutil.ignore_patterns("*.log", "feedback.jsonl*")
+    )
     gradio_tmp = root / "gradio"
-    srv = RunningServer(data, env={
-        "KQA_RATE_LIMIT_PER_MINUTE": str(RATE), "KQA_ALLOWED_ORIGINS": ORIGIN, "KQA_CONCURRENCY": "2",
-        "KQA_QUEUE_MAX_SIZE": "4", "KQA_REQUEST_TIMEOUT_SECONDS": "2", "KQA_FEEDBACK_MAX_BYTES": "65536",
-        "GRADIO_TEMP_DIR": str(gradio_tmp),
-    })
+    srv = RunningServer(
+        data,
+        env={
+            "KQA_RATE_LIMIT_PER_MINUTE": str(RATE),
+            "KQA_ALLOWED_ORIGINS": ORIGIN,
+            "KQA_CONCURRENCY": "2",
+            "KQA_QUEUE_MAX_SIZE": "4",
+            "KQA_REQUEST_TIMEOUT_SECONDS": "2",
+            "KQA_FEEDBACK_MAX_BYTES": "65536",
+            "GRADIO_TEMP_DIR": str(gradio_tmp),
+        },
+    )
     srv.data_dir, srv.gradio_tmp = data, gradio_tmp
     yield srv
     srv.stop()
@@ -58,7 +69,9 @@ def secure(tmp_path_factory, services):
 def client(server, **kwargs) -> httpx.Client:
     """A client on a loopback address no other test uses (its own rate-limit bucket)."""
     address = f"127.0.0.{next(_addresses)}"
-    return httpx.Client(base_url=server.url, timeout=60, transport=httpx.HTTPTransport(local_address=address), **kwargs)
+    return httpx.Client(
+        base_url=server.url, timeout=60, transport=httpx.HTTPTransport(local_address=address), **kwargs
+    )
 
 
 @pytest.fixture()
@@ -69,8 +82,12 @@ def c(secure):
 
 def post_json(c: httpx.Client, path: str, payload: object, **kwargs) -> httpx.Response:
     """POST with `json.dumps` (ASCII escapes), so a lone surrogate travels as JSON allows."""
-    return c.post(path, content=json.dumps(payload), headers={"content-type": "application/json", **kwargs.pop("headers", {})},
-                  **kwargs)
+    return c.post(
+        path,
+        content=json.dumps(payload),
+        headers={"content-type": "application/json", **kwargs.pop("headers", {})},
+        **kwargs,
+    )
 
 
 def assert_json_error(r: httpx.Response, *statuses: int) -> dict:
@@ -80,6 +97,7 @@ def assert_json_error(r: httpx.Response, *statuses: int) -> dict:
 
 
 # ---- Gradio, over plain HTTP -------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def events(secure) -> dict:
@@ -91,8 +109,11 @@ def events(secure) -> dict:
 
 
 def join(c: httpx.Client, fn_index: int, data: list, session: str, **extra) -> httpx.Response:
-    return post_json(c, "/gradio_api/queue/join",
-                     {"fn_index": fn_index, "data": data, "session_hash": session, "event_data": None, **extra})
+    return post_json(
+        c,
+        "/gradio_api/queue/join",
+        {"fn_index": fn_index, "data": data, "session_hash": session, "event_data": None, **extra},
+    )
 
 
 def run_event(c: httpx.Client, fn_index: int, data: list, session: str, **extra) -> dict:
@@ -116,6 +137,7 @@ def chat_turn(c: httpx.Client, events: dict, text: str, session: str) -> dict:
 
 
 # ---- 1. Critical: no file reads through chat messages -------------------------------------------
+
 
 def test_file_paths_in_a_chat_message_are_refused_on_every_event(secure, c, events):
     takers = {name: spec for name, spec in events.items() if {"chatbot", "state"} & set(spec[1])}
@@ -154,6 +176,7 @@ def test_gradio_own_file_checks_are_active(services):
 
 
 # ---- 2. A lone surrogate is cleaned at the edge and never fails anyone's turn -------------------
+
 
 @pytest.mark.parametrize("path", ["/api/chat", "/v1/chat/completions"])
 def test_lone_surrogate_gets_a_normal_reply_from_the_api(c, path):
@@ -196,6 +219,7 @@ def test_one_bad_text_in_a_batch_fails_only_its_own_turn(encoder):
 
 # ---- 3. Gradio POSTs are rate-limited and the queue is bounded ----------------------------------
 
+
 def test_gradio_queue_joins_are_rate_limited_per_client(c, events):
     fn_index, inputs = events["lambda_1"]  # a queued event with no inputs: the cheapest to flood
     codes = [join(c, fn_index, [], f"flood-{i}").status_code for i in range(RATE + 15)]
@@ -211,8 +235,17 @@ def test_gradio_queue_is_bounded(secure, events):
     clients = [client(secure) for _ in range(24)]
     try:
         with ThreadPoolExecutor(len(clients)) as pool:
-            codes = list(pool.map(lambda ic: join(ic[1], fn_index, ["what is kratom? " * 20, None, None][: len(inputs)],
-                                                  f"burst-{ic[0]}").status_code, enumerate(clients)))
+            codes = list(
+                pool.map(
+                    lambda ic: join(
+                        ic[1],
+                        fn_index,
+                        ["what is kratom? " * 20, None, None][: len(inputs)],
+                        f"burst-{ic[0]}",
+                    ).status_code,
+                    enumerate(clients),
+                )
+            )
     finally:
         for cl in clients:
             cl.close()
@@ -221,8 +254,17 @@ def test_gradio_queue_is_bounded(secure, events):
 
 # ---- 4. Size caps on every route; sessions keep only what a turn needs ---------------------------
 
-@pytest.mark.parametrize("path", ["/gradio_api/queue/join", "/gradio_api/run/chat", "/gradio_api/call/chat",
-                                  "/api/chat", "/gradio_api/component_server"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/gradio_api/queue/join",
+        "/gradio_api/run/chat",
+        "/gradio_api/call/chat",
+        "/api/chat",
+        "/gradio_api/component_server",
+    ],
+)
 def test_ten_mib_request_is_refused_413(c, events, path):
     big = "kratom " * (10 * 1024 * 1024 // 7)
     payload = {"fn_index": events["chat"][0], "session_hash": "big", "data": [big, None, None]}
@@ -258,14 +300,17 @@ def test_session_keeps_a_truncated_record_and_idle_sessions_expire(services):
 
 # ---- 5. Feedback is built from server-side state only ------------------------------------------
 
+
 def test_feedback_saves_the_servers_reply_not_the_clients(secure, c, events):
     path = secure.data_dir / "feedback.jsonl"
     session = "feedback"
     done = chat_turn(c, events, "is kratom legal?", session)
     assert done["success"]
     like_index, like_inputs = events["on_feedback"]
-    forged = [{"role": "user", "content": [{"type": "text", "text": MARKER}]},
-              {"role": "assistant", "content": [{"type": "text", "text": MARKER * 12_000}]}]
+    forged = [
+        {"role": "user", "content": [{"type": "text", "text": MARKER}]},
+        {"role": "assistant", "content": [{"type": "text", "text": MARKER * 12_000}]},
+    ]
     before = path.stat().st_size if path.exists() else 0
     like = {"index": 1, "value": MARKER, "liked": True}
     codes = []
@@ -291,7 +336,14 @@ def test_feedback_file_is_rotated_past_its_cap(tmp_path):
 
     path = tmp_path / "feedback.jsonl"
     for _ in range(200):
-        save_feedback(path, "answer", ["doc"], "up", {"user": "u" * 20_000, "assistant": "a" * 20_000}, max_bytes=64 * 1024)
+        save_feedback(
+            path,
+            "answer",
+            ["doc"],
+            "up",
+            {"user": "u" * 20_000, "assistant": "a" * 20_000},
+            max_bytes=64 * 1024,
+        )
     assert path.stat().st_size <= 64 * 1024
     assert (tmp_path / "feedback.jsonl.1").stat().st_size <= 64 * 1024
     assert len(list(tmp_path.iterdir())) == 2
@@ -299,11 +351,18 @@ def test_feedback_file_is_rotated_past_its_cap(tmp_path):
 
 # ---- 6. X-Forwarded-For does not choose the rate-limit key; keys expire ---------------------------
 
+
 def test_x_forwarded_for_does_not_bypass_the_rate_limit(secure):
     """From 127.0.0.1, which uvicorn trusted by default (no other test here POSTs from it)."""
-    with httpx.Client(base_url=secure.url, timeout=60, transport=httpx.HTTPTransport(local_address="127.0.0.1")) as c:
-        codes = [post_json(c, "/api/chat", {}, headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"}).status_code
-                 for i in range(RATE + 10)]
+    with httpx.Client(
+        base_url=secure.url, timeout=60, transport=httpx.HTTPTransport(local_address="127.0.0.1")
+    ) as c:
+        codes = [
+            post_json(
+                c, "/api/chat", {}, headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"}
+            ).status_code
+            for i in range(RATE + 10)
+        ]
     assert codes[:RATE] == [422] * RATE and set(codes[RATE:]) == {429}, codes
 
 
@@ -322,6 +381,7 @@ def test_rate_limiter_forgets_idle_clients_and_stays_bounded():
 
 
 # ---- 7. Headers on every reply, CORS, errors, timeouts, index errors, healthz, user bubble ------
+
 
 def test_413_and_429_carry_cors_and_security_headers(secure):
     with client(secure, headers={"Origin": ORIGIN}) as cl:
@@ -355,15 +415,23 @@ def test_malformed_gradio_events_get_a_4xx_without_internals_or_logged_text(secu
         assert_json_error(r, 422)
         assert "object at 0x" not in r.text and MARKER not in r.text
     history_index, _ = events["lambda"]  # takes the chatbot's history
-    for history in ([{"role": "user", "content": {"nested": MARKER}}], [{"role": MARKER, "content": "x"}], MARKER):
+    for history in (
+        [{"role": "user", "content": {"nested": MARKER}}],
+        [{"role": MARKER, "content": "x"}],
+        MARKER,
+    ):
         r = join(c, history_index, [history], "malformed")
         assert_json_error(r, 422)
         assert "object at 0x" not in r.text and MARKER not in r.text
     undo_index, undo_inputs = events["_pop_last_user_message_1"]
-    r = join(c, undo_index, [[{"role": "user", "content": [{"type": "text", "text": 5}]}, MARKER]], "malformed")
+    r = join(
+        c, undo_index, [[{"role": "user", "content": [{"type": "text", "text": 5}]}, MARKER]], "malformed"
+    )
     assert_json_error(r, 422)
     for path in ("/gradio_api/queue/join", "/gradio_api/run/chat"):
-        assert_json_error(c.post(path, content=b"{not json", headers={"content-type": "application/json"}), 400, 422)
+        assert_json_error(
+            c.post(path, content=b"{not json", headers={"content-type": "application/json"}), 400, 422
+        )
     time.sleep(0.5)
     assert MARKER not in secure.log()
 
@@ -382,18 +450,27 @@ def test_idle_and_half_sent_connections_are_closed(secure):
 
     assert closed_within(b"", 6)  # never sends anything
     assert closed_within(b"POST /api/chat HTTP/1.1\r\nHost: x\r\n", 6)  # half-sent head
-    assert closed_within(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", 6)  # half-sent body
+    assert closed_within(
+        b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", 6
+    )  # half-sent body
 
 
 def test_corrupt_index_stops_serve_with_one_error_line(tmp_path):
     chroma = tmp_path / "chroma"
     chroma.mkdir()
     (chroma / "chroma.sqlite3").write_bytes(b"this is not a database" * 200)
-    out = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(free_port())], capture_output=True,
-                         text=True, timeout=180, env={**os.environ, "KQA_DATA_DIR": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "KQA_DATA_DIR": str(tmp_path)},
+    )
     assert out.returncode == 2, out.stderr[-2000:]
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith("error: ")]  # start-up steps print before it, then one error line
+    errors = [
+        ln for ln in lines if ln.startswith("error: ")
+    ]  # start-up steps print before it, then one error line
     assert len(errors) == 1 and lines[-1] == errors[0] and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert "kratom-qa ingest" in errors[0] and str(chroma) in errors[0]
 
@@ -406,7 +483,9 @@ def test_healthz_reports_the_index_answers_come_from(secure, c):
     index = open_index(Settings(_env_file=None, data_dir=secure.data_dir))
     stats = index.stats()
     # the last step of an ingest in another process: the pointer moves to a new version
-    index.switch(stats["collection"], stats["version"] + 1, stats["documents"], stats["chunks"], stats["model"])
+    index.switch(
+        stats["collection"], stats["version"] + 1, stats["documents"], stats["chunks"], stats["model"]
+    )
     now = c.get("/healthz").json()
     assert now["index_version"] == served["index_version"] == stats["version"]
     assert now["index_pending_version"] == stats["version"] + 1

@@ -45,6 +45,7 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch):
 
 # ---- issue #15: forgiving and explicit settings -------------------------------------------
 
+
 def test_locale_is_accepted_in_any_case(monkeypatch):
     monkeypatch.setenv("KQA_LOCALE", "uk")
     monkeypatch.setenv("KQA_LOG_LEVEL", "debug")

@@ -13,6 +13,7 @@ from bot.settings import REPO_ROOT
 from bot.spanish import Glossary, tokenize_es
 from guardrails.amounts import find_amounts
 
+
 def ask(services, *turns: str, lang: str | None = None):
     messages: list[dict] = []
     reply = None
@@ -38,7 +39,9 @@ def assert_spanish_answer(reply, spanish_text) -> None:
     docs = {c.number: c.doc_id for c in reply.citations}
     for fact in reply.cited:
         assert fact.text in spanish_text[docs[fact.number]], fact
-    assert "**Fuentes**" in reply.text and "**Sources**" not in reply.text  # the renderer, in the reply's language
+    assert (
+        "**Fuentes**" in reply.text and "**Sources**" not in reply.text
+    )  # the renderer, in the reply's language
     assert reply.disclaimer.startswith("Información educativa") and find_amounts(reply.text) == []
 
 
@@ -50,7 +53,9 @@ def test_spanish_words_are_stemmed_and_accent_folded():
 
 def test_glossary_bridges_phrases_to_the_corpus_english(tmp_path):
     path = tmp_path / "g.yaml"
-    path.write_text("terms:\n  prueba de drogas: drug test\n  hígado: liver\n  prueba: test\n", encoding="utf-8")
+    path.write_text(
+        "terms:\n  prueba de drogas: drug test\n  hígado: liver\n  prueba: test\n", encoding="utf-8"
+    )
     g = Glossary.load(path)
     assert g.english("¿Sale en una prueba de drogas del trabajo?") == "drug test"  # the longest phrase wins
     assert g.english("me duele el HIGADO") == "liver"
@@ -74,7 +79,9 @@ def test_spanish_pregnancy_question_is_answered_not_called_uncovered(services, s
     assert_spanish_answer(reply, spanish_text)
     assert "no cubren" not in reply.text
     assert reply.actions and f"**{reply.actions_heading}**" in reply.text  # pregnancy is an action topic
-    assert {"wright-prenatal-kratom-review-2021", "eldridge-neonatal-2018", "murthy-neonatal-2019"} & set(reply.doc_ids)
+    assert {"wright-prenatal-kratom-review-2021", "eldridge-neonatal-2018", "murthy-neonatal-2019"} & set(
+        reply.doc_ids
+    )
 
 
 def test_what_is_kratom_in_spanish_gets_a_spanish_answer(services, spanish_text):
@@ -118,10 +125,14 @@ def test_api_lang_override_on_api_chat_and_openai_metadata(server):
         body = {"messages": [{"role": "user", "content": "Can kratom damage your liver?"}], "lang": "es"}
         out = client.post("/api/chat", json=body).json()
         assert out["lang"] == "es" and reply_lang(out["answer"]) == "es"
-        r = client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": body["messages"],
-                                                      "metadata": {"lang": "es"}})
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": "kratom-qa", "messages": body["messages"], "metadata": {"lang": "es"}},
+        )
         assert r.status_code == 200 and reply_lang(r.json()["choices"][0]["message"]["content"]) == "es"
-        r = client.post("/v1/chat/completions", json={"model": "kratom-qa", "messages": body["messages"],
-                                                      "metadata": {"lang": "fr"}})
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": "kratom-qa", "messages": body["messages"], "metadata": {"lang": "fr"}},
+        )
         assert r.status_code == 400 and r.json()["error"]["param"] == "metadata.lang"
         assert client.post("/api/chat", json={**body, "lang": "fr"}).status_code == 422

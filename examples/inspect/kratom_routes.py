@@ -21,8 +21,11 @@ CASES = Path(__file__).with_name("cases.jsonl")
 def route_matches():
     async def score(state: TaskState, target: Target) -> Score:
         route = (state.output.metadata or {}).get("route")
-        return Score(value=CORRECT if route == target.text else INCORRECT, answer=route,
-                     explanation=f"route {route}, expected {target.text}")
+        return Score(
+            value=CORRECT if route == target.text else INCORRECT,
+            answer=route,
+            explanation=f"route {route}, expected {target.text}",
+        )
 
     return score
 
