@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from guardrails.amounts import AMOUNT_RE
 from guardrails.policy import Policy, load_policy
+from guardrails.routes import ROUTES
 
-ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 PREDICTED = (
     *ROUTES,
     "other",

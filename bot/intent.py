@@ -25,7 +25,6 @@ import numpy as np
 
 from guardrails.model import ModelVote
 
-ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 TURN_MARK = " [SEP] "
 MAX_CONVERSATION_CHARS = 1200
 MODEL_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "model"

@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.intent import MODEL_DIR, ROUTES, classifier_inputs, conversation_text, file_sha256
+from bot.intent import MODEL_DIR, classifier_inputs, conversation_text, file_sha256
 from guardrails.model import URGENT, ModelPolicy, ModelVote
 from guardrails.normalize import clean
 from guardrails.router import check_input
+from guardrails.routes import ROUTES
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "data"
 URGENT_RECALL = 0.99

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-Route = Literal["emergency", "crisis", "dosing_refusal", "decline", "answer"]
-ROUTES: tuple[str, ...] = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
+from guardrails.routes import ROUTES, Route  # noqa: F401  (re-exported)
+
 Role = Literal["user", "assistant", "system"]
 
 

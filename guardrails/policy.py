@@ -11,8 +11,8 @@ import yaml
 
 from guardrails.amounts import find_amounts
 from guardrails.model import ModelPolicy
+from guardrails.routes import ROUTES
 
-ROUTES = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 LANGS = ("en", "es")
 RESOURCE_KEYS = ("emergency", "poison", "crisis", "helpline")
 REQUIRED_TEMPLATES = (
