@@ -26,7 +26,7 @@ def save_feedback(
 ) -> dict:
     if rating not in ("up", "down"):
         raise ValueError("rating must be 'up' or 'down'")
-    row = {
+    row: dict[str, object] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "route": str(route)[:40],
         "doc_ids": [str(d)[:200] for d in doc_ids][:20],

@@ -30,7 +30,7 @@ def make_client(settings: Settings) -> Any:
     if settings.uses_server:
         try:
             return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                host=settings.chroma_host or "", port=settings.chroma_port, settings=chroma_settings
             )
         except Exception as exc:
             raise IndexError_(

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation errors into one clear message per variable."""
     try:
-        return Settings(**overrides)
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates each value
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
