@@ -84,6 +84,8 @@ def show_user_text_literally(chat: gr.ChatInterface, demo: gr.Blocks) -> None:
     original = chat._append_message_to_history
 
     def append(message, history, role="user"):
+        if message is None:  # an API call on a fresh session: its saved message State is still empty
+            message = ""
         if role == "user" and isinstance(message, str):
             message = literal_markdown(message)
         return original(message, history, role)
@@ -303,6 +305,10 @@ def gradio_gate(demo: gr.Blocks):
         for block, value in zip(inputs, data):
             if isinstance(block, gr.Chatbot):
                 problem = history_problem(value)
+            elif isinstance(block, gr.Dataset):  # the examples: Gradio indexes its samples with the value
+                count = len(block.samples or [])
+                ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < count
+                problem = None if ok else f"an example is chosen by its index, 0 to {count - 1}"
             elif isinstance(block, gr.Textbox):
                 problem = None if value is None or isinstance(value, str) else "a text input must be a string"
             else:

@@ -297,3 +297,27 @@ def test_every_gradio_event_without_its_event_data_is_refused_not_a_500(server):
             server.url + "/gradio_api/run/chat", json={"fn_index": fn["id"], "data": []}, timeout=60
         )
         assert r.status_code < 500, (fn["id"], fn.get("api_name"), r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize(
+    "event, data",
+    [
+        # found by the fuzz run: a fresh session's saved message is empty, and ChatInterface crashed on it
+        ("_submit_fn", [None, None, None]),
+        # the examples' Dataset is indexed with the value: past the end, or not an index, was a 500
+        ("load_example", [5]),
+        ("load_example", [None]),
+        ("load_example", ["x"]),
+        ("load_example", [[0]]),
+    ],
+)
+def test_gradio_events_with_odd_values_are_answered_not_a_500(server, event, data):
+    fns = httpx.get(server.url + "/config", timeout=30).json()["dependencies"]
+    ids = [fn["id"] for fn in fns if fn.get("api_name") == event]
+    assert ids, event
+    r = httpx.post(
+        server.url + "/gradio_api/run/chat",
+        json={"fn_index": ids[0], "session_hash": "fresh", "data": data},
+        timeout=60,
+    )
+    assert r.status_code < 500, (event, data, r.status_code, r.text[:200])
