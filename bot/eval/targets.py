@@ -35,6 +35,7 @@ Target = Callable[[list[dict]], TurnResult]
 
 
 def turn_result(data: dict[str, Any], text: str, ms: float) -> TurnResult:
+    """`data`: the reply's `as_json` object; `text`: its message text; `ms`: the turn's latency."""
     cited = ([data["bottom_line"]] if data.get("bottom_line") else []) + list(data.get("facts", []))
     lines = [
         data.get("safety_net_text") or "",
