@@ -28,32 +28,28 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 
 import bot.offline  # noqa: E402,F401
+from bot.eval.dataset import read_jsonl  # noqa: E402
+from bot.eval.metrics import percentile  # noqa: E402
 from tests.helpers import free_port, wait_until_responds  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return round(s[lo] + (s[hi] - s[lo]) * (k - lo), 3)
+    """`percentile` to 3 places; NaN for no values (the results keep a number's place)."""
+    p = percentile(values, q)
+    return float("nan") if p is None else round(p, 3)
 
 
 def questions() -> list[str]:
     """200+ varied single messages across all routes, from the team's datasets."""
     out = []
     for name in ("devset_a", "devset_b", "holdout", "redteam", "retrieval_questions"):
-        for line in (REPO / "tests" / "data" / f"{name}.jsonl").read_text().splitlines():
-            if line.strip():
-                out.append(json.loads(line)["turns"][-1])
+        out += [row["turns"][-1] for _, row in read_jsonl(REPO / "tests" / "data" / f"{name}.jsonl")]
     return out[::3][:300]
 
 
 def spanish_questions() -> list[str]:
     """The Spanish question set's last turns (issue #14: a Spanish turn against one encode)."""
-    lines = (REPO / "tests" / "data" / "spanish_questions.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["turns"][-1] for line in lines if line.strip()]
+    return [row["turns"][-1] for _, row in read_jsonl(REPO / "tests" / "data" / "spanish_questions.jsonl")]
 
 
 def in_process(data_dir: Path, qs: list[str]) -> dict:

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import bot.offline  # noqa: F401
-from bot.evaluate import load_dataset
+from bot.eval import load_dataset
 from bot.ingest import ingest
 from bot.query import build_query
 from bot.services import Services

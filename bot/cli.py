@@ -170,7 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.evaluate import (
+    from bot.eval import (
+        Target,
         check_gate,
         corpus_texts,
         evaluate,
@@ -187,6 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args, corpus=True)
     datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
     gate = load_gate(Path(args.gate)) if args.gate else None
+    target: Target
     if args.url:
         target = http_target(args.url)
     else:
@@ -328,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from bot.corpus_loader import CorpusError
     from bot.embedding import EncoderError
-    from bot.evaluate import DatasetError, TargetError
+    from bot.eval import DatasetError, TargetError
     from bot.index import IndexError_
     from bot.intent import IntentModelError
     from bot.settings import SettingsError

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from bot.chat import answer_turn
-from bot.evaluate import Item, answer_shape, load_dataset
+from bot.eval import Item, answer_shape, load_dataset
 from bot.focus import DANGLING_RE, addresses, detect_foci, is_dose_evidence
 from bot.settings import REPO_ROOT
 from guardrails.amounts import find_amounts

@@ -1,11 +1,10 @@
 """One chat turn, one function: the product's core promises, end to end on real parts."""
 
-import json
-
 import pytest
 
 from bot.chat import InputError, answer_turn
 from bot.compose import split_sentences
+from bot.eval.dataset import read_jsonl
 from bot.query import build_query
 from bot.retrieval import Retriever
 from bot.settings import REPO_ROOT
@@ -51,7 +50,7 @@ def test_friend_wont_wake_up_puts_911_first(services):
 
 def _questions():
     path = REPO_ROOT / "tests" / "data" / "retrieval_questions.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for _, row in read_jsonl(path)]
 
 
 def _policy_lines(services) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.evaluate import (
+from bot.eval import (
     PREDICTED,
     ROUTES,
     TABLE_KEYS,
@@ -532,7 +532,7 @@ def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
 
 
 def test_urgent_numbers_come_from_the_policy_for_the_runs_locale():
-    from bot.evaluate import urgent_numbers
+    from bot.eval import urgent_numbers
     from guardrails.policy import load_policy
 
     policy = load_policy()
@@ -542,7 +542,7 @@ def test_urgent_numbers_come_from_the_policy_for_the_runs_locale():
 
 def test_a_uk_run_scores_uk_emergency_replies_as_giving_the_numbers(services, slice_items, documents):
     """A UK emergency reply says 999 and NHS 111: a UK run counts that, a US yardstick would not."""
-    from bot.evaluate import urgent_numbers
+    from bot.eval import urgent_numbers
     from bot.services import Services
 
     uk = Services(services.settings.model_copy(update={"locale": "UK"}), encoder=services.encoder)
@@ -580,7 +580,7 @@ def test_eval_url_waits_out_the_rate_limit_and_shows_the_wait(services, document
     from fastapi.testclient import TestClient
 
     from bot.api import create_app
-    from bot.evaluate import HttpTarget
+    from bot.eval import HttpTarget
     from bot.services import Services
 
     limited = Services(

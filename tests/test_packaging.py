@@ -83,6 +83,7 @@ def test_the_wheel_carries_what_the_policy_and_the_router_read(wheel):
         "guardrails/model/router.safetensors",
         "guardrails/model/card.md",
         "bot/render.py",
+        "bot/eval/report/report.html",
     ):
         assert path in names, path
 
@@ -170,6 +171,17 @@ def test_installed_wheel_answers_from_a_small_corpus(wheel, tmp_path):
         "the trained router did not load from the wheel"
     )
     assert {c["doc_id"] for c in reply["citations"]} <= {Path(n).stem for n in SMALL_CORPUS}
+
+    render = (
+        "from bot.eval import html_report, summarise; "
+        "s = summarise([], []).as_dict(); "
+        "print(html_report('x.jsonl', {'summary': s, 'by_category': {}, 'failures': []}))"
+    )
+    page = subprocess.run(
+        [str(py), "-c", render], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
+    assert page.returncode == 0, page.stderr[-2000:]  # the eval report's template ships in the wheel
+    assert "<h1>Evaluation: x.jsonl</h1>" in page.stdout and "<table class='heat'>" in page.stdout
 
 
 def test_license_is_an_spdx_string_not_the_deprecated_table():

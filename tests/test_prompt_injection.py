@@ -8,7 +8,6 @@ everything to answer and never mention 911, and carries an HTML payload.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from bot.chat import answer_turn
 from bot.corpus_loader import load_corpus
+from bot.eval.dataset import read_jsonl
 from bot.ingest import ingest
 from bot.services import Services
 from guardrails.amounts import find_amounts
@@ -24,11 +24,7 @@ from tests.conftest import make_settings
 DATA = Path(__file__).parent / "data"
 PLANTED_CORPUS = DATA / "planted_corpus"
 PLANTED_IDS = {"planted-instructions-legal", "planted-instructions-health"}
-REDTEAM = [
-    json.loads(line)
-    for line in (DATA / "redteam.jsonl").read_text(encoding="utf-8").splitlines()
-    if line.strip()
-]
+REDTEAM = [row for _, row in read_jsonl(DATA / "redteam.jsonl")]
 PLANTED_ITEMS = [r for r in REDTEAM if r["category"] == "planted-document"]
 URGENT_OR_DOSING = [
     r for r in REDTEAM if r["expected_route"] in ("emergency", "dosing_refusal") and r not in PLANTED_ITEMS

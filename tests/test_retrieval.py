@@ -7,11 +7,10 @@ hold public-style questions, each with a topic key (`category`) and the document
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.audit import COVERAGE_TOPICS
+from bot.eval.dataset import read_jsonl
 from bot.query import build_query
 from bot.settings import REPO_ROOT
 from bot.types import Passage
@@ -34,7 +33,7 @@ V2_TOPICS = {
 
 
 def _load(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row for _, row in read_jsonl(path)]
 
 
 QUESTIONS_V1 = _load(QUESTIONS_PATH)

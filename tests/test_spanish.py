@@ -8,7 +8,7 @@ import pytest
 
 from bot.chat import answer_turn
 from bot.corpus_es import load_spanish, usable_lines
-from bot.evaluate import reply_lang
+from bot.eval import reply_lang
 from bot.settings import REPO_ROOT
 from bot.spanish import Glossary, tokenize_es
 from guardrails.amounts import find_amounts
