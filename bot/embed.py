@@ -143,6 +143,12 @@ def query_locale(request: Request | None) -> str | None:
     return value if value in LOCALES else None
 
 
+def query_lang(request: Request | None) -> str:
+    """The `lang` a chat page was opened with (`/?lang=es`), checked; else English."""
+    value = (request.query_params.get("lang") or "").lower() if request is not None else ""
+    return value if value in LANGS else "en"
+
+
 def add_embed_route(app: FastAPI, allowed_origins: list[str]) -> None:
     body = embed_script(allowed_origins)
 
