@@ -20,6 +20,7 @@ import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -118,6 +119,7 @@ class Encoder(Embeddings):
 
         self.model_name = model_name_or_path or default_model_path()
         max_length = mean_pool_config(self.model_name)
+        self._model: Any
         try:
             if max_length is not None:
                 self._model = MeanPoolModel(self.model_name, max_length)
