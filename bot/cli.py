@@ -7,11 +7,11 @@ Thin: parse arguments, call one function, print. Errors print one line. Exit cod
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import sys
+import threading
 import time
 
 import bot.offline  # noqa: F401
@@ -69,13 +69,15 @@ def ensure_index(services, progress: bool = True) -> None:
     nothing when the corpus is unchanged. Chroma server: other processes may share it, so only
     warn when it is out of date; run `kratom-qa ingest` once to update it.
     """
-    from bot.ingest import ingest, stale_documents
+    from bot.ingest import ingest, stale_documents, up_to_date
 
     if not services.index.exists():
         print("No index yet: building it from the corpus (one time)...", file=sys.stderr)
         report = ingest(services.settings, services.encoder, services.index, progress=progress)
         print(report.summary(), file=sys.stderr)
     elif not services.settings.uses_server:
+        if up_to_date(services.settings, services.index, services.encoder.model_name):
+            return  # built from exactly these corpus files: nothing to check row by row
         report = ingest(services.settings, services.encoder, services.index, progress=progress)
         if report.switched:
             print(f"Corpus changed; index updated: {report.summary()}", file=sys.stderr)
@@ -105,15 +107,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _step(label: str):
-    """One start-up stage on stderr: its name now, its duration when done."""
-    print(f"{label}...", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    yield
-    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import port_problem
 
@@ -132,24 +125,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if "KQA_ENCODE_WORKERS" not in os.environ:
         settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
-    with _step("Loading the embedding model (torch, sentence-transformers)"):
-        from bot.services import Services
+    from bot.server import run
+    from bot.startup import Starting, step_printer
 
-        services = Services(settings, progress=True)
-        _ = services.encoder
-    with _step("Checking the index"):
-        ensure_index(services)
-    services.warm(_step)
-    with _step("Building the web chat"):
-        from bot.api import create_app
-        from bot.server import run
-
-        app = create_app(services)
+    # Listen first, load behind it (bot/startup.py): /healthz says `loading`, the chat page shows
+    # the steps, the API answers 503 + Retry-After until the turn path is loaded.
+    starting = Starting(settings.allowed_origins)
     url = f"http://{settings.host}:{settings.port}"
+    step = step_printer(starting, lambda line: print(line, file=sys.stderr, flush=True))
+    failed: list[BaseException] = []
 
-    def ready() -> None:  # printed once the socket listens, so the URL works when shown
+    def since_start() -> str:
+        return f"{time.perf_counter() - started:.1f} s"
+
+    def load() -> None:
+        with step("Loading the embedding model (torch, transformers)"):
+            from bot.services import Services
+
+            services = Services(settings, progress=True)
+            _ = services.encoder
+        with step("Checking the index"):
+            ensure_index(services)
+        services.warm(step)
+        from bot.api import create_app
+
+        starting.activate(create_app(services, with_ui=False), whole=False)
+        print(f"API answering in {since_start()}: {url}/api/chat, {url}/v1/...", file=sys.stderr, flush=True)
+        with step("Building the web chat"):
+            app = create_app(services)
+        starting.activate(app, whole=True)
         print(
-            f"Ready in {time.perf_counter() - started:.1f} s. kratom-qa chat on {url}  (API docs: /docs)",
+            f"Ready in {since_start()}. kratom-qa chat on {url}  (API docs: /docs)",
             file=sys.stderr,
             flush=True,
         )
@@ -159,11 +165,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    if not run(app, settings, on_ready=ready):
+    def listening(stop) -> None:  # the URL works from now on (it shows the progress until ready)
+        print(f"Listening on {url} in {since_start()}; loading...", file=sys.stderr, flush=True)
+
+        def guarded() -> None:
+            try:
+                load()
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread, after the server stops
+                failed.append(exc)
+                stop()
+
+        threading.Thread(target=guarded, name="kqa-startup", daemon=True).start()
+
+    if not run(starting, settings, on_ready=listening):
         raise CLIError(
             f"could not listen on {settings.host}:{settings.port} (see above); "
             "pick another port with `--port` or `KQA_PORT`"
         )
+    if failed:
+        raise failed[0]
     return 0
 
 

@@ -11,8 +11,9 @@ browser enforces the same list on the iframe through CSP `frame-ancestors`, bot/
 from __future__ import annotations
 
 import json
+from typing import Any  # a Starlette or Gradio request: both have query_params
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import Response
 
 LOCALES = ("US", "UK")
@@ -137,10 +138,16 @@ def embed_script(allowed_origins: list[str]) -> str:
     )
 
 
-def query_locale(request: Request | None) -> str | None:
+def query_locale(request: Any) -> str | None:
     """The `locale` a chat page was opened with (`/?locale=uk`), checked and upper-cased; else None."""
     value = (request.query_params.get("locale") or "").upper() if request is not None else ""
     return value if value in LOCALES else None
+
+
+def query_lang(request: Any) -> str:
+    """The `lang` a chat page was opened with (`/?lang=es`), checked; else English."""
+    value = (request.query_params.get("lang") or "").lower() if request is not None else ""
+    return value if value in LANGS else "en"
 
 
 def add_embed_route(app: FastAPI, allowed_origins: list[str]) -> None:

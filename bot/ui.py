@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from bot.api import Refused
 from bot.chat import answer_turn
-from bot.embed import query_locale
+from bot.embed import query_lang, query_locale
 from bot.feedback import save_feedback
 from bot.render import chat_markdown
 from bot.services import Services
@@ -41,10 +41,15 @@ CSS = """
 .kqa-disclaimer { font-size: 0.9em; opacity: 0.85; }
 """
 STREAM_PIECE, STREAM_PAUSE = 48, 0.004
+# The page's own controls (the policy's `strings` hold the header, greeting and feedback label).
+CONTROLS = {
+    "en": {"new_chat": "New chat", "textbox": "Type a message..."},
+    "es": {"new_chat": "Nueva conversación", "textbox": "Escribe un mensaje..."},
+}
 
 
 def header(services: Services, lang: str = "en") -> str:
-    """The page's title and note, in the configured locale's numbers (policy `strings`)."""
+    """The page's title and note in `lang`, with the services' locale numbers (policy `strings`)."""
     policy, locale = services.policy, services.settings.locale
     title, note = policy.text("header_title", lang, locale), policy.text("header_note", lang, locale)
     return f"### {title}\n<div class='kqa-disclaimer' role='note'>{note}</div>"
@@ -170,8 +175,10 @@ def build_ui(services: Services) -> gr.Blocks:
 
     strings = functools.partial(services.policy.text, lang="en", locale=settings.locale)
     with gr.Blocks(title=strings("page_title"), analytics_enabled=False) as demo:
-        gr.Markdown(header(services))
-        new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0)
+        title = gr.Markdown(header(services))
+        new_chat = gr.Button(
+            CONTROLS["en"]["new_chat"], size="sm", variant="secondary", elem_id="kqa-new-chat", scale=0
+        )
         meta = gr.State([], time_to_live=settings.session_idle_minutes * 60)
         chatbot = gr.Chatbot(
             height=520,
@@ -206,6 +213,27 @@ def build_ui(services: Services) -> gr.Blocks:
         )
         share = gr.Checkbox(value=False, label=strings("feedback_share"))
         chatbot.like(on_feedback, [meta, share], None)
+
+        def page_words(request: gr.Request):
+            """A page opened as `/?locale=UK&lang=es` (the /embed.js panel): its fixed text, greeting
+            and emergency numbers follow the page's locale and language, not the server's."""
+            view, lang = for_locale(query_locale(request)), query_lang(request)
+            words = functools.partial(view.policy.text, lang=lang, locale=view.settings.locale)
+            return (
+                header(view, lang),
+                gr.Chatbot(placeholder=words("placeholder")),
+                gr.Button(CONTROLS[lang]["new_chat"]),
+                gr.Textbox(placeholder=CONTROLS[lang]["textbox"]),
+                gr.Checkbox(label=words("feedback_share")),
+            )
+
+        demo.load(
+            page_words,
+            None,
+            [title, chatbot, new_chat, chat.textbox, share],
+            queue=False,
+            api_visibility="private",
+        )
     show_user_text_literally(chat, demo)
     return demo
 

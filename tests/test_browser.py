@@ -390,6 +390,45 @@ def test_widget_passes_locale_and_language_to_the_chat(browser, sites):
         w.close()
 
 
+def test_widget_panel_header_follows_the_widgets_uk_locale_not_the_servers(browser, sites):
+    """The server runs with the US locale; `data-locale="UK"` gives the panel's own header the UK
+    numbers (999, NHS 111), not just its replies."""
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url, query="&locale=UK")
+    try:
+        w.button.click()
+        note = w.ui.locator("[role='note']")
+        expect(note).to_contain_text("In an emergency call 999", timeout=60_000)
+        expect(note).to_contain_text("NHS 111")
+        expect(note).not_to_contain_text("911")
+    finally:
+        w.close()
+
+
+def test_widget_data_lang_es_makes_the_chat_page_spanish(browser, sites):
+    """`data-lang="es"`: the chat's fixed text (header, greeting, controls) is Spanish, not only
+    the widget's button; the US numbers stay (no data-locale)."""
+    from playwright.sync_api import expect
+
+    origin, srv = sites
+    w = Widget(browser, origin, srv.url, query="&lang=es")
+    try:
+        w.button.click()
+        ui = w.ui
+        expect(ui.locator("[role='note']")).to_contain_text("En una emergencia llama al 911", timeout=60_000)
+        expect(ui.locator("#kqa-chat")).to_contain_text("Haz una pregunta sobre los efectos del kratom")
+        expect(ui.locator("#kqa-new-chat")).to_have_text("Nueva conversación")
+        expect(ui.locator("textarea[data-testid='textbox']")).to_have_attribute(
+            "placeholder", "Escribe un mensaje..."
+        )
+        expect(ui.get_by_text("Cuando califiques una respuesta")).to_be_visible()
+        expect(ui.get_by_text("Education, not medical advice")).to_have_count(0)
+    finally:
+        w.close()
+
+
 def test_widget_refuses_a_site_not_in_the_allowlist(browser, sites):
     from playwright.sync_api import expect
 

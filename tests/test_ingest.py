@@ -256,3 +256,37 @@ def test_ingest_caches_the_composers_sentence_vectors_so_a_start_encodes_none(
     for chunk_id, rows in fresh.sentences.items():
         for a, b in zip(rows, composer.sentences[chunk_id]):
             assert abs(float(fresh.matrix[a.row] @ composer.matrix[b.row]) - 1.0) < 1e-4
+
+
+def test_a_warm_start_skips_the_ingest_only_while_the_corpus_files_are_unchanged(
+    tmp_path, small_corpus, encoder, monkeypatch
+):
+    """issue #15: `serve` on an index built from exactly the files on disk checks no rows; any
+    edit to the corpus folder (or another index version) sends it through the ingest again."""
+    import bot.ingest
+    from bot.cli import ensure_index
+    from bot.ingest import up_to_date
+    from bot.services import Services
+
+    settings, enc, index = _setup(tmp_path, small_corpus, encoder)
+    assert not up_to_date(settings, index, enc.model_name)  # no index yet
+    ingest(settings, enc, index, progress=False)
+    assert up_to_date(settings, index, enc.model_name)
+    assert not up_to_date(settings, index, "another-model")
+
+    calls = []
+    real_ingest = bot.ingest.ingest
+    monkeypatch.setattr(bot.ingest, "ingest", lambda *a, **k: calls.append(1) or real_ingest(*a, **k))
+    services = Services(settings, encoder=encoder)
+    ensure_index(services, progress=False)
+    assert calls == []  # up to date: no ingest at all
+
+    (small_corpus / "documents" / "livertox-kratom.md").write_text(
+        (small_corpus / "documents" / "livertox-kratom.md").read_text() + "\nKratom stamp edit.\n"
+    )
+    assert not up_to_date(settings, index, enc.model_name)
+    ensure_index(services, progress=False)
+    assert calls == [1] and up_to_date(settings, index, enc.model_name)
+
+    (small_corpus / "glossary_es.yaml").write_text("{}\n")  # any file under the corpus folder counts
+    assert not up_to_date(settings, index, enc.model_name)
