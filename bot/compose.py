@@ -66,7 +66,8 @@ ABBREVIATIONS = (
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
-YES_NO_RE = re.compile(r"^(?:yes|no),\s*", re.IGNORECASE)
+# A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
+YES_NO_RE = re.compile(r"^(?:yes|no|possibly|usually not)(?:, [^,:]{1,40})?[,:]\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
@@ -452,7 +453,8 @@ class ExtractiveComposer(Composer):
             fact = self.select(question, vector, passages, 1, general)[:1]
         who = {
             "pet": lines.get("not_covered_who_pet", ""),
-            "place": lines.get("not_covered_who_law", "").format(topic=focus.label),
+            "place": lines.get("not_covered_who_law", "").format(topic=focus.place or focus.label),
+            "state": lines.get("not_covered_who_state", "").format(topic=focus.place or focus.label),
         }.get(focus.kind, lines.get("not_covered_who", ""))
         numbers = number_documents([p for _, p in fact])
         actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])

@@ -18,7 +18,11 @@ class Focus:
     question: re.Pattern
     sentence: re.Pattern  # a sentence (or its section heading) that addresses the focus
     exclude: re.Pattern | None = None  # shares a word but answers something else
-    kind: str = "topic"  # topic | place | pet
+    kind: str = "topic"  # topic | place | state | pet
+    narrows: tuple[
+        str, ...
+    ] = ()  # broader foci this one replaces when both are asked ("hair test" > "drug tests")
+    place: str = ""  # a place focus's place, as said in "For the law in {place}, ..." (default: the label)
 
 
 def _re(pattern: str) -> re.Pattern:
@@ -26,6 +30,76 @@ def _re(pattern: str) -> re.Pattern:
 
 
 FOCI: tuple[Focus, ...] = (
+    Focus(
+        "hair_test",
+        "hair tests",
+        _re(r"\bhair(?: follicle)?(?: drug)? (?:tests?|screens?|samples?|analysis)\b|\bhair follicles?\b"),
+        _re(r"\bhair\b"),
+        narrows=("drug_test",),
+    ),
+    Focus(
+        "detection_window",
+        "how long kratom stays detectable",
+        _re(
+            r"\b(?:how long|how many (?:days|hours|weeks))\b.*\b(?:detect\w*|show(?:s)? up|test\w*|urine|pee|screens?)\b|"
+            r"\b(?:detect\w*|show up|urine|drug test)\b.*\b(?:how long|how many (?:days|hours|weeks))\b|\bdetection (?:window|time)"
+        ),
+        _re(
+            r"\bdetection (?:window|time)|\b(?:detect\w*|positive|show(?:s|ed)? up)\b.*\b(?:for|up to|within)\b.*\b(?:days?|hours?|weeks?)\b"
+        ),
+        _re(r"\b(?:does not|did not|doesn't|cannot|can't|not) (?:report|say|give|show)\b"),
+        narrows=("drug_test",),
+    ),
+    Focus(
+        "strains",
+        "kratom strains (red, green or white vein)",
+        _re(
+            r"\b(?:red|green|white|yellow|gold) (?:vein|maeng|bali|borneo|thai|malay)\b|\bveins?\b|\bstrains? of kratom\b|"
+            r"\bkratom strains?\b|\b(?:which|what|best|different) strains?\b|\bmaeng da\b"
+        ),
+        _re(r"\bveins?\b|\bmaeng da\b|\bkratom strains?\b|\bstrains? of kratom\b"),
+    ),
+    Focus(
+        "brands",
+        "specific brands or sellers",
+        _re(
+            r"\b(?:brand|brands|vendor|vendors|seller|sellers|company|companies|shop)\b.*\b(?:legit|good|best|trust\w*|safe|reliable|"
+            r"reputable|tested|quality|recommend\w*)\b|\b(?:legit|best|trusted|reputable|good) (?:brand|vendor|seller|company)s?\b|"
+            r"\blab[- ]tested\b|\bthird[- ]party test\w*"
+        ),
+        _re(r"\b(?:brand|vendor|seller)s?\b.*\b(?:tested|quality|reputable|reliable)\b"),
+    ),
+    Focus(
+        "shelf_life",
+        "shelf life or storage of kratom products",
+        _re(
+            r"\b(?:expire\w*|expiration|shelf[- ]life|go(?:es)? bad|goes stale|stale|lose (?:its |their )?(?:strength|potency))\b|"
+            r"\b(?:strength|potency)\b.*\bover time\b"
+        ),
+        _re(r"\b(?:expir\w*|shelf[- ]life|degrad\w*|loses? (?:strength|potency))\b"),
+        _re(r"\burine|\bsamples?\b|\bplasma\b|\bblood\b"),
+    ),
+    Focus(
+        "hair_loss",
+        "hair loss",
+        _re(
+            r"\bhair\b.*\b(?:loss|thinning|thin|falls?|falling)\b|\bthinning hair\b|\bbald\w*|"
+            r"\blos(?:e|ing) (?:my |your |their |his |her )?hair\b"
+        ),
+        _re(r"\bhair\b"),
+    ),
+    Focus(
+        "blood_sugar",
+        "blood sugar or diabetes",
+        _re(r"\bblood sugar|\bglucose\b|\bdiabet\w*|\binsulin\b|\bmetformin\b"),
+        _re(r"\bblood sugar|\bglucose\b|\bdiabet\w*|\binsulin\b"),
+    ),
+    Focus(
+        "hormones",
+        "testosterone or other hormones",
+        _re(r"\btestosterone\b|\bhormon\w*|\bestrogen\b|\bthyroid\b"),
+        _re(r"\btestosterone\b|\bhormon\w*|\bestrogen\b|\bthyroid\b"),
+    ),
     Focus(
         "alcohol",
         "alcohol",
@@ -115,6 +189,7 @@ FOCI: tuple[Focus, ...] = (
         "pets",
         _re(r"\b(dogs?|puppy|puppies|cats?|kittens?|pets?|horses?)\b"),
         _re(r"\b(?:dogs?|cats?|pets?|veterinar\w*)\b"),
+        _re(r"\b(?:mice|mouse|rats?|monkeys?|plasma|animal stud\w*)\b"),  # lab animals are not pets
         kind="pet",
     ),
     Focus(
@@ -202,7 +277,11 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     ),
 )
 
-DOSE_RE = _re(r"\b(doses?|dosage|dosing|dosed|how much|amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b")
+# "How much stronger than morphine?" compares strength: it asks no amount.
+DOSE_RE = _re(
+    r"\b(doses?|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))|"
+    r"amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b"
+)
 TOO_MUCH_RE = _re(r"\btoo much\b|overdos")
 PAIN_RE = _re(r"\bpain\b")
 # "How do I quit?", "what should I do?": the action itself is the bottom line.
@@ -223,8 +302,8 @@ DANGLING_RE = _re(
     r"^(?:another|the other|these|this|those|that|such|both|it|they|the same|similarly|likewise|"
     r"in addition|also|however|by contrast|in contrast|furthermore|moreover|of these|of those|among them|"
     r"the (?:review|study|survey|report|authors|researchers|article|paper|patient|team)\b|"
-    r"(?:yes|no),)"
-)  # "Yes, ..." answers its own section's heading, not this question
+    r"(?:yes|no|possibly|usually not)(?:, [^,:]{1,40})?[,:])"
+)  # "Yes, ..." / "No: ..." answers its own section's heading, not this question
 # Caveats that add nothing on their own ("...is general advice rather than a finding about kratom").
 CAVEAT_ONLY_RE = _re(
     r"general advice rather than|does not mention kratom|(?:is|are) not specific to kratom|"
@@ -239,12 +318,62 @@ METADATA_RE = _re(
 )
 
 
+LAW_WORDS = r"(?:law|laws|legal\w*|illegal|buy|sell|sold|purchase|lawful|unlawful|ban|bans|banned|schedul\w*|controlled|bill|statute|allowed|prohibit\w*|regulat\w*)"
+US_STATES = (
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
+    "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota "
+    "Mississippi Missouri Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York North_Carolina "
+    "North_Dakota Ohio Oklahoma Oregon Pennsylvania Rhode_Island South_Carolina South_Dakota Tennessee Texas "
+    "Utah Vermont Virginia Washington West_Virginia Wisconsin Wyoming"
+).split()
+COUNTRIES = (
+    "Thailand Malaysia Indonesia Vietnam Myanmar Singapore Japan China Korea India Philippines Mexico Brazil "
+    "Argentina Colombia Chile Peru New_Zealand Russia Turkey Israel Switzerland Norway Denmark Finland Spain "
+    "Italy Portugal Belgium Austria Romania Lithuania Latvia"
+).split()
+
+
+def _place_foci(names: list[str], kind: str, prefix: str) -> tuple[Focus, ...]:
+    """A question about the law in a place is answered only by a sentence about the law there
+    ("legal in Florida" is not "University of Florida"). A place named for another reason ("my order
+    from Indonesia") is no focus: the question's other words say what it is about."""
+    out: list[Focus] = []
+    for raw in names:
+        name = raw.replace("_", " ")
+        word = r"\b" + re.escape(name).replace(r"\ ", r"\s+") + r"\b"
+        law_near = _re(rf"{word}.*\b{LAW_WORDS}\b|\b{LAW_WORDS}\b.*{word}")
+        key = prefix + name.lower().replace(" ", "_")
+        out.append(Focus(key + "_law", f"the law in {name}", law_near, law_near, kind=kind, place=name))
+    return tuple(out)
+
+
+PLACE_FOCI = _place_foci(US_STATES, "state", "state_") + _place_foci(COUNTRIES, "place", "country_")
+UK_LAW = Focus(
+    "uk_law",
+    "the law in the UK",
+    _re(
+        rf"\b(?:uk|u\.k\.|united kingdom|britain|british|england|scotland|wales)\b.*\b{LAW_WORDS}\b|"
+        rf"\b{LAW_WORDS}\b.*\b(?:uk|u\.k\.|united kingdom|britain|british|england|scotland|wales)\b"
+    ),
+    _re(
+        rf"\b(?:uk|u\.k\.|united kingdom|britain|british|england)\b.*\b{LAW_WORDS}\b|"
+        rf"\b{LAW_WORDS}\b.*\b(?:uk|u\.k\.|united kingdom|britain|british|england)\b"
+    ),
+    kind="place",
+    narrows=("uk",),
+    place="the UK",
+)
+ALL_FOCI: tuple[Focus, ...] = FOCI + (UK_LAW,) + PLACE_FOCI
+
+
 def detect_foci(*texts: str) -> list[Focus]:
-    """Foci of the first text that has any (the latest user turn first, then the folded query)."""
+    """Foci of the first text that has any (the latest user turn first, then the folded query).
+    A narrower focus replaces the broader one it names ("hair test" replaces "drug tests")."""
     for text in texts:
-        found = [f for f in FOCI if text and f.question.search(text)]
+        found = [f for f in ALL_FOCI if text and f.question.search(text)]
         if found:
-            return found
+            narrowed = {n for f in found for n in f.narrows}
+            return [f for f in found if f.name not in narrowed]
     return []
 
 

@@ -17,6 +17,7 @@ from rank_bm25 import BM25Okapi
 
 from bot.chunking import embedding_text
 from bot.embedding import Encoder
+from bot.focus import addresses, detect_foci
 from bot.index import Index
 from bot.types import Chunk, Passage
 
@@ -29,6 +30,12 @@ STOPWORDS = frozenset(
     "me my of on or our should so than that the their them then there these they this to was we were "
     "what when where which who why will with would you your".split()
 )
+
+
+def _sentences(text: str) -> list[str]:
+    from bot.compose import split_sentences  # lazy: compose imports this module
+
+    return split_sentences(text)
 
 
 def tokenize(text: str) -> list[str]:
@@ -49,6 +56,7 @@ class Retriever:
     ):
         self.index, self.encoder, self.top_k, self.floor, self.dense = index, encoder, top_k, floor, dense
         self._lock = threading.Lock()
+        self._covering_rows: dict[tuple, np.ndarray] = {}
         self.load()
 
     def load(self) -> None:
@@ -136,4 +144,29 @@ class Retriever:
             for i, s in ranked
             if sims[i] >= passage_floor
         ]
-        return out[:k]
+        return out[:k] + self._covering(query, out[:k], sims, passage_floor)
+
+    def _covering(self, query: str, top: list[Passage], sims: np.ndarray, floor: float) -> list[Passage]:
+        """When the question asks about the law in a place ("is kratom controlled in Thailand?") and no
+        top passage addresses it, the two closest chunks that do join (the composer keeps to them), so
+        "not covered" is said only when the corpus lacks it."""
+        foci = [f for f in detect_foci(query) if f.place]
+        if not foci or any(addresses(f, p.chunk.text, p.chunk.heading) for f in foci for p in top):
+            return []
+        key = (self.version, tuple(f.name for f in foci))
+        if key not in self._covering_rows:
+            self._covering_rows[key] = np.asarray(
+                [
+                    i
+                    for i, c in enumerate(self.chunks)
+                    if any(addresses(f, s, c.heading) for f in foci for s in _sentences(c.text))
+                ],
+                dtype=np.int64,
+            )
+        rows = self._covering_rows[key]
+        if not len(rows):
+            return []
+        best = rows[np.argsort(-sims[rows])[:2]]
+        return [
+            Passage(self.chunks[i], score=0.0, similarity=float(sims[i])) for i in best if sims[i] >= floor
+        ]

@@ -29,7 +29,8 @@ def ask(services, *turns):
         ("what about benzos like xanax", "benzodiazepines"),
         ("will kratom show up on my work drug test", "drug_test"),
         ("can suboxone help me get off kratom", "buprenorphine"),
-        ("is kratom legal in the UK", "uk"),
+        ("and in the UK?", "uk"),
+        ("is kratom legal in the UK", "uk_law"),
         ("my dog ate some kratom", "pets"),
         ("can I breastfeed after kratom", "breastfeeding"),
         ("how long does kratom withdrawal last", "withdrawal_duration"),
@@ -141,3 +142,78 @@ def test_answer_shape_metrics_on_a_made_up_reply():
     shape = answer_shape(item, [s for s, _ in cited], cited)
     assert shape["bottom_line_ok"] and shape["focus_ok"]
     assert shape["dangling_sentences"] == 1 and shape["repeated_facts"] == 1
+
+
+@pytest.mark.parametrize(
+    "question, focus",
+    [
+        ("will a hair test pick up kratom from months ago", "hair_test"),
+        ("how long after my last use would kratom still show up on a urine screen", "detection_window"),
+        ("is maeng da stronger than regular kratom strains", "strains"),
+        ("which kratom vendor is the most reputable and lab tested", "brands"),
+        ("my capsules are two years old, does kratom go bad", "shelf_life"),
+        ("my hair is thinning since I started kratom", "hair_loss"),
+        ("can kratom mess with my insulin, I'm diabetic", "blood_sugar"),
+        ("does kratom affect thyroid hormones", "hormones"),
+        ("can I legally buy kratom in Ohio", "state_ohio_law"),
+        ("is kratom banned in Japan", "country_japan_law"),
+        ("is kratom legal in the UK", "uk_law"),
+    ],
+)
+def test_uncovered_families_are_detected(question, focus):
+    assert focus in [f.name for f in detect_foci(question)]
+
+
+def test_a_narrower_focus_replaces_the_broader_one():
+    names = [f.name for f in detect_foci("does kratom show up on a hair follicle drug test?")]
+    assert "hair_test" in names and "drug_test" not in names
+
+
+def test_a_place_named_for_another_reason_is_no_focus():
+    assert detect_foci("the FDA held my kratom order from Indonesia at customs") == []
+    florida_law = next(f for f in detect_foci("is kratom legal in Florida?"))
+    assert not addresses(
+        florida_law, "A 2019 lab study at the University of Florida looked at liver enzymes."
+    )
+
+
+def test_lab_animals_are_not_pets():
+    pets = next(f for f in detect_foci("can my dog have kratom"))
+    assert not addresses(
+        pets, "The compound formed more in human plasma than in mouse, rat, dog or monkey plasma."
+    )
+
+
+def test_a_strength_comparison_is_not_a_dose_question():
+    assert not is_dose_evidence("how much stronger than morphine is 7-OH?")
+    assert is_dose_evidence("how much more kratom can I take?")
+
+
+@pytest.mark.parametrize(
+    "turns, named",
+    [
+        (["is kratom legal in Florida?"], "the law in Florida"),
+        (["does kratom show up on a hair follicle test?"], "hair tests"),
+        (["what's the difference between red vein and white vein kratom?"], "kratom strains"),
+        (["is kratom legal in the us?", "and in Japan, is it legal there?"], "the law in Japan"),
+    ],
+)
+def test_out_of_corpus_questions_say_not_covered_by_name(services, turns, named):
+    reply = ask(services, *turns)
+    assert reply.route == "answer"
+    assert reply.text.startswith(f"My sources don't cover kratom and {named}"), reply.text[:160]
+    assert len(reply.cited) <= 1
+
+
+def test_state_law_gap_points_to_the_state():
+    from guardrails.policy import load_policy
+
+    line = load_policy().lines("en", "US")["not_covered_who_state"]
+    assert "{topic}" in line and "state" in line
+
+
+def test_a_section_that_answers_its_heading_leads(services):
+    """The section's first sentence says yes/no to its heading, and the answer leads with it."""
+    reply = ask(services, "Can a drug test detect kratom?")
+    assert reply.bottom_line is not None
+    assert reply.bottom_line.text.startswith("Yes"), reply.bottom_line.text
