@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from tqdm import tqdm
@@ -64,7 +65,7 @@ def _units(settings: Settings, model: str) -> tuple[list, dict[tuple[str, str], 
     usable lines -> (hash, a function giving its chunks)."""
     docs = load_corpus(settings.corpus_dir)  # CorpusError here touches nothing
     spanish = load_spanish(settings.corpus_dir, docs)
-    units: dict[tuple[str, str], tuple[str, object]] = {}
+    units: dict[tuple[str, str], tuple[str, Callable[[], list]]] = {}
     for doc in docs:
         units[(doc.id, "en")] = (doc_hash(doc.content_hash, model), lambda doc=doc: chunk_document(doc))
         sp = spanish.get(doc.id)

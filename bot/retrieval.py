@@ -80,7 +80,7 @@ class Retriever:
             self.store = (
                 Chroma(
                     client=self.index.client,
-                    collection_name=self.index.active_name,
+                    collection_name=self.index.active_name or "",
                     embedding_function=self.encoder,
                 )
                 if rows
@@ -109,11 +109,13 @@ class Retriever:
             top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
             return [self.chunks[i].chunk_id for i in top[np.argsort(-sims[top])]]
         k = n + len(self.es_chunks)  # the collection also holds the Spanish lines: skip them, keep n English
+        assert self.store is not None  # set whenever there are chunks
         try:
             hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
         except Exception:  # the collection was switched by an ingest in another process
             log.info("dense query failed; reloading index pointer")
             self.load()
+            assert self.store is not None
             hits = self.store.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
         return [doc.id for doc, _distance in hits if doc.id in self.position][:n]
 
@@ -126,6 +128,7 @@ class Retriever:
         n = min(len(self.chunks), max(20, 4 * k))
         sims = self.matrix @ vector
         dense_ids = self._dense(vector, n, sims)
+        assert self.bm25 is not None  # built whenever there are chunks
         scores = self.bm25.get_scores(tokenize(query))
         bm25_order = [i for i in np.argsort(-scores)[:n] if scores[i] > 0]
         fused: dict[int, float] = {}

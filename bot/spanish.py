@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -232,7 +233,7 @@ class SpanishSearch:
         r = self.retriever
         if "bm25_es" in modes:
             q = tokenize_es(query)
-            out["bm25_es"] = self.es_docs.ranking(self.bm25.get_scores(q), n) if q else []
+            out["bm25_es"] = self.es_docs.ranking(self.bm25.get_scores(q), n) if q and self.bm25 else []
         if "dense_es" in modes:
             out["dense_es"] = self.es_docs.ranking(self.matrix @ vector, n, positive=False)
         if "bridge_bm25_en" in modes and self.en_bm25:
@@ -262,8 +263,8 @@ class SpanishSearch:
             return out
         r = self.retriever
         english_best = float((r.matrix @ vector).max()) if len(r.chunks) else 0.0
-        near = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
-        return out if near else []
+        close = max(p.similarity for p in out) >= ES_DENSE_FLOOR or english_best >= r.floor
+        return out if close else []
 
     def fused(
         self, query: str, vector: np.ndarray, rankings: dict[str, list[str]] | None = None
@@ -405,7 +406,7 @@ def compose_spanish(
     topics = action_topics(english_last) or action_topics(english_query)
     q_stems = set(tokenize_es(question))
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
-    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     heading_match: dict[str, float] = {}
     scored = _score_lines(search, passages, q_stems, heading_match)
 
@@ -457,7 +458,7 @@ def compose_spanish(
             bottom = next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
     facts: list[Line] = []
     per_doc: dict[str, int] = {}
-    seen: list[set[str]] = []
+    seen: list[AbstractSet[str]] = []
     for ln in focused:
         if len(facts) >= MAX_FACTS:
             break
@@ -496,7 +497,7 @@ def _score_lines(
 ) -> list[Line]:
     """The lines that may be quoted, best first: meaning, shared words, document rank."""
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
-    doc_order = sorted(set(doc_rank), key=doc_rank.get)
+    doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     scored: list[Line] = []
     for p in passages:
         c = p.chunk
@@ -512,7 +513,7 @@ def _score_lines(
     return sorted(scored, key=lambda ln: -ln.score)
 
 
-def _same(search: SpanishSearch, a: Line, b: Line, ta: set[str], tb: set[str]) -> bool:
+def _same(search: SpanishSearch, a: Line, b: Line, ta: AbstractSet[str], tb: AbstractSet[str]) -> bool:
     return (
         float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
     )

@@ -115,7 +115,7 @@ def _history_messages(history: list[dict]) -> list[dict]:
 def locale_views(services: Services):
     """`for_locale(locale)`: the services answering with another locale's numbers and wording (a
     page opened as `/?locale=UK`, e.g. by /embed.js `data-locale`); same models, other settings."""
-    views = {services.settings.locale: services}
+    views: dict[str, Services] = {services.settings.locale: services}
 
     def for_locale(locale: str | None) -> Services:
         if locale is None:
