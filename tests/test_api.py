@@ -221,6 +221,51 @@ def test_openapi_lists_the_chat_endpoints_and_docs_page_loads(client):
     assert client.get("/docs").status_code == 200
 
 
+def response_schema(spec: dict, path: str, method: str) -> dict:
+    """The 200 response's JSON schema of one operation, its `$ref` resolved."""
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    return spec["components"]["schemas"][name] if name else schema
+
+
+def test_openapi_shows_the_real_reply_schemas(client):
+    spec = client.get("/openapi.json").json()
+    chat = response_schema(spec, "/api/chat", "post")
+    assert {"route", "message", "bottom_line", "facts", "citations", "resources", "reasons", "answer"} <= set(
+        chat["properties"]
+    ), chat
+    assert chat["properties"]["route"]["enum"] == [
+        "emergency",
+        "crisis",
+        "dosing_refusal",
+        "decline",
+        "answer",
+    ]
+    completion = response_schema(spec, "/v1/chat/completions", "post")
+    assert {"choices", "usage", "metadata", "kratom_qa"} <= set(completion["properties"]), completion
+    assert {"output", "status", "kratom_qa"} <= set(
+        response_schema(spec, "/v1/responses", "post")["properties"]
+    )
+    assert "data" in response_schema(spec, "/v1/models", "get")["properties"]
+    assert {"status", "index_version", "chunks"} <= set(
+        response_schema(spec, "/healthz", "get")["properties"]
+    )
+    errors = spec["paths"]["/api/chat"]["post"]["responses"]["4XX"]["content"]["application/json"]["schema"]
+    assert errors["$ref"].endswith("/ErrorReply")
+
+
+def test_api_chat_is_the_replys_one_serialisation(client, services):
+    """`/api/chat` sends what `kratom-qa ask --json` prints: `as_json`, the same keys in the same order."""
+    from bot.chat import answer_turn
+    from bot.render import as_json
+
+    served = chat(client, user(LIVER))
+    local = as_json(answer_turn([{"role": "user", "content": LIVER}], services))
+    assert served == local
+    assert list(served) == list(local)
+    assert served["bottom_line"] and served["facts"] and served["citations"]
+
+
 def test_chat_page_sends_csp_frame_ancestors(client):
     r = client.get("/")
     assert r.status_code == 200
@@ -321,6 +366,8 @@ def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
     )
     r = httpx.post(server.url + "/v1/nothing-here", json={})
     assert r.status_code == 404 and "error" in r.json()
+    r = httpx.delete(server.url + "/v1/models/kratom-qa")  # a path with a parameter: its method is named
+    assert r.status_code == 405 and r.headers["allow"] == "GET", (r.status_code, r.text)
     assert httpx.get(server.url + "/v1/models").status_code == 200
 
 
