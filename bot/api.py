@@ -218,7 +218,7 @@ def add_api_fallback(app: FastAPI, router: APIRouter) -> None:
             method
             for route in router.routes
             if isinstance(route, APIRoute) and route.matches(scope)[0] is Match.PARTIAL
-            for method in route.methods
+            for method in route.methods or ()
         )
         if allowed:
             allow = ", ".join(allowed)

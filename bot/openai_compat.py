@@ -358,7 +358,7 @@ def vendor_object(reply: Reply) -> dict:
 def openai_metadata(reply: Reply) -> dict[str, str]:
     """OpenAI's `metadata` is Dict[str, str]: strings only, lists as compact JSON text."""
 
-    def compact(items: list[dict[str, object]]) -> str:
+    def compact(items: list[dict[str, str]] | list[dict[str, object]]) -> str:
         return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
 
     out = {
