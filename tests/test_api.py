@@ -257,13 +257,39 @@ def test_openapi_shows_the_real_reply_schemas(client):
 def test_api_chat_is_the_replys_one_serialisation(client, services):
     """`/api/chat` sends what `kratom-qa ask --json` prints: `as_json`, the same keys in the same order."""
     from bot.chat import answer_turn
-    from bot.render import as_json
+    from bot.render import CITATION_RE, as_json
 
     served = chat(client, user(LIVER))
     local = as_json(answer_turn([{"role": "user", "content": LIVER}], services))
     assert served == local
     assert list(served) == list(local)
     assert served["bottom_line"] and served["facts"] and served["citations"]
+    marks = {int(n) for n in CITATION_RE.findall(served["answer"])}  # the numbers the text cites
+    assert marks == {c["number"] for c in served["citations"]}
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [LIVER],
+        [DOSING],
+        [EMERGENCY],
+        [SPANISH_EMERGENCY],
+        ["what is the capital of France?"],
+        ["I want to end my life"],
+        ["is kratom legal?", "and what about the liver?"],
+        ["   "],
+    ],
+    ids=["answer", "dosing", "emergency", "spanish", "decline", "crisis", "follow-up", "empty"],
+)
+def test_every_kind_of_reply_fits_the_published_schema(services, turns):
+    """A reply that did not fit `ChatReply` would be a 500 on /api/chat; the schema forbids extras."""
+    from bot.chat import answer_turn
+    from bot.render import as_json
+    from bot.schemas import ChatReply
+
+    messages = [{"role": "user", "content": t} for t in turns]
+    ChatReply.model_validate(as_json(answer_turn(messages, services)))
 
 
 def test_chat_page_sends_csp_frame_ancestors(client):
