@@ -9,8 +9,12 @@
 
 The route is in the `x-kqa-route` header, in `metadata` (OpenAI's Dict[str, str]) and, with
 citations, resources and reasons, under `kratom_qa` (bot/openai_compat.py). Bad requests get
-JSON 4xx errors (OpenAI's shape under /v1: a string `code` and `param`), never a 500. Rate
-limiting per client is a setting.
+JSON 4xx errors (OpenAI's shape under /v1: a string `code` and `param`), never a 500.
+
+Read top-down: `middleware()` is every request's path through bot/middleware.py, in order;
+`api_router()` holds every JSON endpoint, with the response models of bot/schemas.py (what
+`/openapi.json` shows); `add_api_fallback()` answers other paths under /api and /v1 from that
+router's own table; `create_app()` puts them together and mounts the chat.
 """
 
 from __future__ import annotations

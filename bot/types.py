@@ -19,9 +19,8 @@ TEXT_PART_TYPES = ("text", "input_text", "output_text")  # OpenAI content parts 
 def content_text(parts: list[object]) -> str:
     """OpenAI content parts -> the message's text: the text parts' text, joined by spaces;
     images, audio and anything else are left out."""
-    return " ".join(
-        str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") in TEXT_PART_TYPES
-    )
+    texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") in TEXT_PART_TYPES]
+    return " ".join(t for t in texts if isinstance(t, str))
 
 
 def replace_lone_surrogates(value: object) -> object:
