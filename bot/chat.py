@@ -25,9 +25,9 @@ from guardrails.normalize import clean
 from guardrails.output_checks import Verdict
 from guardrails.reasons import ComposeMiss, InputProblem, RetrievalMiss, Retrieved, RuleHit
 from guardrails.router import Decision
+from guardrails.routes import URGENT
 
 log = logging.getLogger("kratom_qa.turn")
-URGENT = ("emergency", "crisis")
 
 
 class InputError(ValueError):
@@ -109,9 +109,7 @@ def _new_reply(decision: Decision, timings: Timings, services: Services, lang: s
 
 
 def _resources(services: Services, route: str) -> list[Resource]:
-    return [
-        Resource(r.label, r.number, r.tel) for r in services.policy.resources(route, services.settings.locale)
-    ]
+    return services.policy.resources(route, services.settings.locale)
 
 
 def _input_problem(conversation: Conversation, s: Settings) -> tuple[str, int] | None:

@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from guardrails.policy import DataError
+
 REQUIRED_FIELDS = ("id", "title", "publisher", "source_type", "url", "published", "reviewed", "topics")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -23,12 +25,14 @@ CHECKED_DATE_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\b")
 CLAIM_FIELDS = ("text", "locator", "quote", "checked")
 
 
-class CorpusError(Exception):
+class CorpusError(DataError):
     """The corpus is invalid: `file`, `field` and `why` say where and how to fix it."""
 
-    def __init__(self, file: Path | str, field: str, why: str):
-        self.file, self.field, self.why = str(file), field, why
-        super().__init__(f"{self.file}: field '{field}': {why}")
+    place = "field"
+
+    @property
+    def field(self) -> str:
+        return self.where
 
 
 @dataclass(frozen=True)

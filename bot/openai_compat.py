@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.render import as_json
-from bot.types import LONE_SURROGATE_RE, Reply
+from bot.types import LONE_SURROGATE_RE, TEXT_PART_TYPES, Reply, content_text
+from guardrails.routes import URGENT
 
 MODEL_ID = "kratom-qa"
-URGENT_ROUTES = ("emergency", "crisis")
 ROLE_ALIASES = {"developer": "system"}  # the newer name OpenAI uses for `system`
 
 
@@ -115,19 +115,14 @@ def _text_of(content: object, where: str) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = []
         for j, part in enumerate(content):
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
                 raise ParamError(
                     f"{where}[{j}] must be an object with a type", f"{where}[{j}]", "invalid_type"
                 )
-            if part["type"] in ("text", "input_text", "output_text"):
-                if not isinstance(part.get("text", ""), str):
-                    raise ParamError(
-                        f"{where}[{j}].text must be a string", f"{where}[{j}].text", "invalid_type"
-                    )
-                texts.append(part.get("text", ""))
-        return " ".join(texts)
+            if part["type"] in TEXT_PART_TYPES and not isinstance(part.get("text", ""), str):
+                raise ParamError(f"{where}[{j}].text must be a string", f"{where}[{j}].text", "invalid_type")
+        return content_text(content)
     if content is None:
         raise ParamError(
             f"{where} is null: this model takes no tool calls, so every message needs its text "
@@ -148,13 +143,14 @@ def _messages(items: object, param: str) -> list[dict]:
         if not isinstance(m, dict):
             raise ParamError(f"{where} must be an object with role and content", where, "invalid_type")
         role = m.get("role")
+        if isinstance(role, str):
+            role = ROLE_ALIASES.get(role, role)
         if role == "tool" or m.get("type") in ("function_call", "function_call_output"):
             raise ParamError(
                 f'{where}: role "tool" is not supported: this model has no tools',
                 f"{where}.role",
                 "unsupported_value",
             )
-        role = ROLE_ALIASES.get(role, role)
         if role not in ("user", "assistant", "system"):
             raise ParamError(
                 f"{where}.role must be user, assistant, system or developer; got {json.dumps(role)[:40]}",
@@ -202,13 +198,19 @@ def _lang(body: dict) -> str | None:
     return value
 
 
-def parse_chat_request(body: object) -> Turn:
+def _request(body: object, required: str) -> dict[str, Any]:
+    """Both endpoints' body: a JSON object with its `required` key, a string `model`, the knobs."""
     if not isinstance(body, dict):
         raise ParamError("the request body must be a JSON object", None, "invalid_type")
-    if "messages" not in body:
-        raise ParamError("messages is required", "messages", "missing_required_parameter")
+    if required not in body:
+        raise ParamError(f"{required} is required", required, "missing_required_parameter")
     _check_type(body, "model", lambda v: isinstance(v, str), "a string")
     _check_common(body)
+    return body
+
+
+def parse_chat_request(raw: object) -> Turn:
+    body = _request(raw, "messages")
     _check_type(body, "n", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
     if body.get("n") not in (None, 1):
         raise ParamError(
@@ -229,14 +231,9 @@ def parse_chat_request(body: object) -> Turn:
     )
 
 
-def parse_responses_request(body: object) -> Turn:
-    if not isinstance(body, dict):
-        raise ParamError("the request body must be a JSON object", None, "invalid_type")
-    if "input" not in body:
-        raise ParamError("input is required", "input", "missing_required_parameter")
-    _check_type(body, "model", lambda v: isinstance(v, str), "a string")
+def parse_responses_request(raw: object) -> Turn:
+    body = _request(raw, "input")
     _check_type(body, "instructions", lambda v: isinstance(v, str), "a string")
-    _check_common(body)
     text = body.get("text")
     _check_type(body, "text", lambda v: isinstance(v, dict), "an object")
     if isinstance(text, dict):
@@ -248,8 +245,8 @@ def parse_responses_request(body: object) -> Turn:
             "previous_response_id",
             "unsupported_parameter",
         )
-    raw = body["input"]
-    items = [{"role": "user", "content": raw}] if isinstance(raw, str) else raw
+    given = body["input"]
+    items = [{"role": "user", "content": given}] if isinstance(given, str) else given
     messages = _messages(items, "input")
     if body.get("instructions"):
         messages.insert(0, {"role": "system", "content": body["instructions"]})
@@ -319,10 +316,26 @@ def truncate(
 
 def help_line_test(reply: Reply) -> Callable[[str], bool]:
     """For urgent replies: a line is a help line when it names one of the reply's resources."""
-    if reply.route not in URGENT_ROUTES and not getattr(reply, "safety_net", None):
+    if reply.route not in URGENT and not reply.safety_net:
         return lambda line: False
     numbers = [r.number for r in reply.resources if r.number]
     return lambda line: any(number in line for number in numbers)
+
+
+def stream_pieces(text: str, size: int = 24) -> list[str]:
+    """A finished reply cut into small pieces for streaming, words kept whole.
+
+    The pieces concatenate to exactly `text`: each word keeps the spaces after it.
+    """
+    pieces, current = [], ""
+    for word in re.split(r"(?<= )(?=[^ ])", text):
+        current += word
+        if len(current) >= size:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 # --- reply objects -----------------------------------------------------------------------
@@ -344,13 +357,16 @@ def vendor_object(reply: Reply) -> dict:
 
 def openai_metadata(reply: Reply) -> dict[str, str]:
     """OpenAI's `metadata` is Dict[str, str]: strings only, lists as compact JSON text."""
-    compact = {"separators": (",", ":"), "ensure_ascii": False}
+
+    def compact(items: list[dict[str, str]] | list[dict[str, object]]) -> str:
+        return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+
     out = {
         "route": reply.route,
-        "citations": json.dumps([c.as_dict() for c in reply.citations], **compact),
-        "resources": json.dumps([r.as_dict() for r in reply.resources], **compact),
+        "citations": compact([c.as_dict() for c in reply.citations]),
+        "resources": compact([r.as_dict() for r in reply.resources]),
     }
-    net = getattr(reply, "safety_net", None)
+    net = reply.safety_net
     if net:
         out["safety_net"] = str(net)
     return out
@@ -404,7 +420,7 @@ class Answer:
             "kratom_qa": self.vendor,
         }
 
-    def completion_chunks(self, pieces: list[str]) -> Iterator[str]:
+    def completion_chunks(self) -> Iterator[str]:
         base = {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion.chunk",
@@ -424,7 +440,7 @@ class Answer:
             return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
         yield chunk({"role": "assistant", "content": ""}, metadata=self.metadata, kratom_qa=self.vendor)
-        for piece in pieces:
+        for piece in stream_pieces(self.text):
             yield chunk({"content": piece})
         yield chunk({}, self.finish_reason, metadata=self.metadata, kratom_qa=self.vendor)
         if self.turn.include_usage:
@@ -472,7 +488,7 @@ class Answer:
             "kratom_qa": self.vendor,
         }
 
-    def response_events(self, pieces: list[str]) -> Iterator[str]:
+    def response_events(self) -> Iterator[str]:
         seq = iter(range(1_000_000))
         item = {
             "type": "message",
@@ -491,7 +507,7 @@ class Answer:
         yield event("response.in_progress", response=self.response("in_progress"))
         yield event("response.output_item.added", output_index=0, item=item)
         yield event("response.content_part.added", **where, part=part)
-        for piece in pieces:
+        for piece in stream_pieces(self.text):
             yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
         yield event("response.output_text.done", **where, text=self.text, logprobs=[])
         yield event("response.content_part.done", **where, part={**part, "text": self.text})

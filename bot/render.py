@@ -8,12 +8,14 @@ disclaimer reads them from the `Reply`'s fields.
 from __future__ import annotations
 
 import html
+import re
 
 from bot.types import Citation, Fact, Reply
 from guardrails.model import ModelVote
 from guardrails.reasons import RuleHit
+from guardrails.routes import URGENT
 
-URGENT = ("emergency", "crisis")
+CITATION_RE = re.compile(r"\[(\d+)\]")  # what `cited` writes after a sentence: its source's number
 
 
 def cited(fact: Fact) -> str:
@@ -105,13 +107,13 @@ def terminal(reply: Reply) -> str:
 
 def as_json(reply: Reply) -> dict:
     """THE serialisation of a reply: `/api/chat`, the OpenAI replies' `kratom_qa` object and
-    `kratom-qa ask --json`. Rule ids, scores and document ids; never the user's text."""
+    `kratom-qa ask --json`. Rule ids, scores and document ids; never the user's text.
+    `bot/schemas.py` `ChatReply` is its schema, field for field and in this order."""
     return {
         "route": reply.route,
         "safety_net": reply.safety_net,
         "lang": reply.lang,
         "locale": reply.locale,
-        "answer": message_text(reply),
         "safety_net_text": reply.safety_net_text or None,
         "message": reply.message,
         "bottom_line": reply.bottom_line.public() if reply.bottom_line else None,
@@ -126,4 +128,5 @@ def as_json(reply: Reply) -> dict:
         "passages": [
             {"chunk_id": p.chunk.chunk_id, "similarity": round(p.similarity, 3)} for p in reply.passages
         ],
+        "answer": message_text(reply),
     }  # no timings: the same question gets the same object from any process (tests/test_scale_out.py)

@@ -6,12 +6,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from guardrails.policy import Resource  # noqa: F401  (re-exported: a reply's help lines)
 from guardrails.routes import ROUTES, Route  # noqa: F401  (re-exported)
 
 Role = Literal["user", "assistant", "system"]
 
 
 LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+TEXT_PART_TYPES = ("text", "input_text", "output_text")  # OpenAI content parts that carry text
+
+
+def content_text(parts: list[object]) -> str:
+    """OpenAI content parts -> the message's text: the text parts' text, joined by spaces;
+    images, audio and anything else are left out."""
+    texts = [p.get("text") for p in parts if isinstance(p, dict) and p.get("type") in TEXT_PART_TYPES]
+    return " ".join(t for t in texts if isinstance(t, str))
 
 
 def replace_lone_surrogates(value: object) -> object:
@@ -55,9 +64,7 @@ class Conversation:
             if role not in ("user", "assistant", "system"):
                 raise ValueError(f"messages[{i}].role must be user, assistant or system")
             if isinstance(content, list):  # OpenAI content parts
-                content = " ".join(
-                    p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-                )
+                content = content_text(content)
             if not isinstance(content, str):
                 raise ValueError(f"messages[{i}].content must be a string")
             out.append(Message(role, LONE_SURROGATE_RE.sub("\ufffd", content)))
@@ -152,16 +159,6 @@ class Timings:
     @property
     def total_ms(self) -> float:
         return sum(self.steps.values())
-
-
-@dataclass(frozen=True)
-class Resource:
-    label: str
-    number: str  # shown as-is
-    tel: str  # what a tel: link dials
-
-    def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "number": self.number, "tel": self.tel}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-URGENT = ("emergency", "crisis")
+from guardrails.routes import URGENT
 
 
 @dataclass(frozen=True)

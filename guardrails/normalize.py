@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 CONFUSABLES = str.maketrans(
     {
@@ -87,6 +88,7 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "@": "a"
 LEET_WORD_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[0134@$5])[a-z0134@$5]{3,}\b")
 SPACED_RE = re.compile(r"\b(?:[a-z][ .]){3,}[a-z]\b")
 WS_RE = re.compile(r"\s+")
+MARKDOWN_MARK_RE = re.compile(r"[*_`>#]")
 # Texting shorthand, expanded so rules see words ("his lips r blue" -> "his lips are blue").
 SHORTHAND = [
     (re.compile(p), r)
@@ -120,6 +122,12 @@ def clean(text: str) -> str:
     return WS_RE.sub(" ", text).strip()
 
 
+def comparable(text: str) -> str:
+    """A quoted sentence or a passage as they are compared for "word for word": Markdown marks
+    dropped, whitespace collapsed, lower case."""
+    return WS_RE.sub(" ", MARKDOWN_MARK_RE.sub("", text)).strip().lower()
+
+
 def _unleet(match: re.Match) -> str:
     word = match.group(0)
     if re.fullmatch(r"\d+[a-z]{1,3}", word) or re.fullmatch(r"[0-9]+", word):
@@ -129,7 +137,7 @@ def _unleet(match: re.Match) -> str:
     return word.translate(LEET)
 
 
-def normalize(text: str, aliases: list[tuple[re.Pattern, str]] = ()) -> str:
+def normalize(text: str, aliases: Sequence[tuple[re.Pattern, str]] = ()) -> str:
     text = clean(text).translate(CONFUSABLES)
     text = strip_accents(text).casefold()
     text = LEET_WORD_RE.sub(_unleet, text)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from guardrails.amounts import find_amounts
+from guardrails.normalize import comparable
 
 UNSAFE_CLAIM_RE = re.compile(
     r"\b(?:kratom|7-?oh|it) (?:is|are) (?:completely |totally |perfectly |generally |very |100% )?"
@@ -51,10 +52,6 @@ class Verdict:
 
     def public(self) -> dict[str, object]:
         return {"source": "output_check", "ok": self.ok, "problems": self.problems}
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[*_`>#]", "", text)).strip().lower()
 
 
 def unsupported_claim(sentence: str) -> bool:
@@ -101,11 +98,11 @@ def check_grounding(cited: list[tuple[str, int]], passages: dict[int, str]) -> V
     `passages` maps citation number -> the passage text."""
     problems = [] if cited else ["no_cited_sentence"]
     for text, n in cited:
-        sentence = _normalise(text.strip(" -"))
+        sentence = comparable(text.strip(" -"))
         passage = passages.get(n)
         if passage is None:
             problems.append(f"citation_not_retrieved:{n}")
-        elif sentence not in _normalise(passage):
+        elif sentence not in comparable(passage):
             problems.append(f"sentence_not_in_passage:{n}")
         if unsupported_claim(sentence):
             problems.append("unsupported_safety_claim")

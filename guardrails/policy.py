@@ -45,18 +45,36 @@ UI_STRINGS = (
 DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
 
 
-class PolicyError(Exception):
-    def __init__(self, path: Path | str, key: str, why: str):
-        self.path, self.key, self.why = str(path), key, why
-        super().__init__(f"{path}: key '{key}': {why}")
+class DataError(Exception):
+    """A data file is invalid: the message names the file, the place in it and why, so the fix is
+    plain. `PolicyError` here and `bot/corpus_loader.py` `CorpusError` are the two kinds."""
+
+    place = "key"  # what a place in this kind of file is called
+
+    def __init__(self, file: Path | str, where: str, why: str):
+        self.file, self.where, self.why = str(file), where, why
+        super().__init__(f"{self.file}: {self.place} '{where}': {why}")
+
+
+class PolicyError(DataError):
+    """`policy.yaml` (or a file it names) is invalid at `key`."""
+
+    @property
+    def key(self) -> str:
+        return self.where
 
 
 @dataclass(frozen=True)
 class Resource:
-    key: str
+    """A help line for one locale (policy `locales`), as a reply shows it."""
+
+    key: str  # emergency | poison | crisis | helpline
     label: str
-    number: str
-    tel: str
+    number: str  # shown as-is
+    tel: str  # what a tel: link dials
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "number": self.number, "tel": self.tel}
 
 
 @dataclass

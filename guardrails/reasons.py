@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def _set_fields(out: dict[str, object], **fields: object) -> dict[str, object]:
+    """`out` and, in order, each of `fields` that is set: a public form leaves out None and False."""
+    out.update({name: value for name, value in fields.items() if value is not None and value is not False})
+    return out
+
+
 @dataclass(frozen=True)
 class RuleHit:
     """A floor rule (or the model, `model.<route>`, or the conversation's state) that fired."""
@@ -25,15 +31,14 @@ class RuleHit:
         return self.rule.split(".", 1)[0]
 
     def public(self) -> dict[str, object]:
-        out: dict[str, object] = {"rule": self.rule}
-        if self.turn is not None:
-            out["turn"] = self.turn
-        for name in ("carried", "across_turns", "context"):
-            if getattr(self, name):
-                out[name] = True
-        if self.p is not None:
-            out["p"] = self.p
-        return out
+        return _set_fields(
+            {"rule": self.rule},
+            turn=self.turn,
+            carried=self.carried,
+            across_turns=self.across_turns,
+            context=self.context,
+            p=self.p,
+        )
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,7 @@ class Suppressed:
     p: float | None = None
 
     def public(self) -> dict[str, object]:
-        out: dict[str, object] = {"suppressed": self.rule, "why": self.why}
-        if self.turn is not None:
-            out["turn"] = self.turn
-        if self.p is not None:
-            out["p"] = self.p
-        return out
+        return _set_fields({"suppressed": self.rule, "why": self.why}, turn=self.turn, p=self.p)
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,77 @@ def test_openapi_lists_the_chat_endpoints_and_docs_page_loads(client):
     assert client.get("/docs").status_code == 200
 
 
+def response_schema(spec: dict, path: str, method: str) -> dict:
+    """The 200 response's JSON schema of one operation, its `$ref` resolved."""
+    schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    return spec["components"]["schemas"][name] if name else schema
+
+
+def test_openapi_shows_the_real_reply_schemas(client):
+    spec = client.get("/openapi.json").json()
+    chat = response_schema(spec, "/api/chat", "post")
+    assert {"route", "message", "bottom_line", "facts", "citations", "resources", "reasons", "answer"} <= set(
+        chat["properties"]
+    ), chat
+    assert chat["properties"]["route"]["enum"] == [
+        "emergency",
+        "crisis",
+        "dosing_refusal",
+        "decline",
+        "answer",
+    ]
+    completion = response_schema(spec, "/v1/chat/completions", "post")
+    assert {"choices", "usage", "metadata", "kratom_qa"} <= set(completion["properties"]), completion
+    assert {"output", "status", "kratom_qa"} <= set(
+        response_schema(spec, "/v1/responses", "post")["properties"]
+    )
+    assert "data" in response_schema(spec, "/v1/models", "get")["properties"]
+    assert {"status", "index_version", "chunks"} <= set(
+        response_schema(spec, "/healthz", "get")["properties"]
+    )
+    errors = spec["paths"]["/api/chat"]["post"]["responses"]["4XX"]["content"]["application/json"]["schema"]
+    assert errors["$ref"].endswith("/ErrorReply")
+
+
+def test_api_chat_is_the_replys_one_serialisation(client, services):
+    """`/api/chat` sends what `kratom-qa ask --json` prints: `as_json`, the same keys in the same order."""
+    from bot.chat import answer_turn
+    from bot.render import CITATION_RE, as_json
+
+    served = chat(client, user(LIVER))
+    local = as_json(answer_turn([{"role": "user", "content": LIVER}], services))
+    assert served == local
+    assert list(served) == list(local)
+    assert served["bottom_line"] and served["facts"] and served["citations"]
+    marks = {int(n) for n in CITATION_RE.findall(served["answer"])}  # the numbers the text cites
+    assert marks == {c["number"] for c in served["citations"]}
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [LIVER],
+        [DOSING],
+        [EMERGENCY],
+        [SPANISH_EMERGENCY],
+        ["what is the capital of France?"],
+        ["I want to end my life"],
+        ["is kratom legal?", "and what about the liver?"],
+        ["   "],
+    ],
+    ids=["answer", "dosing", "emergency", "spanish", "decline", "crisis", "follow-up", "empty"],
+)
+def test_every_kind_of_reply_fits_the_published_schema(services, turns):
+    """A reply that did not fit `ChatReply` would be a 500 on /api/chat; the schema forbids extras."""
+    from bot.chat import answer_turn
+    from bot.render import as_json
+    from bot.schemas import ChatReply
+
+    messages = [{"role": "user", "content": t} for t in turns]
+    ChatReply.model_validate(as_json(answer_turn(messages, services)))
+
+
 def test_chat_page_sends_csp_frame_ancestors(client):
     r = client.get("/")
     assert r.status_code == 200
@@ -321,6 +392,8 @@ def test_wrong_method_and_unknown_api_paths_get_json_errors(server):
     )
     r = httpx.post(server.url + "/v1/nothing-here", json={})
     assert r.status_code == 404 and "error" in r.json()
+    r = httpx.delete(server.url + "/v1/models/kratom-qa")  # a path with a parameter: its method is named
+    assert r.status_code == 405 and r.headers["allow"] == "GET", (r.status_code, r.text)
     assert httpx.get(server.url + "/v1/models").status_code == 200
 
 

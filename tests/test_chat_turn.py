@@ -90,6 +90,26 @@ def test_a_turn_encodes_the_query_exactly_once(services):
     assert services.encoder.texts_encoded - before == 1
 
 
+def test_every_kind_of_openai_text_part_is_read_and_other_parts_are_not():
+    """The Responses API's `input_text` and `output_text` parts carry text as `text` parts do."""
+    conv = Conversation.from_openai(
+        [
+            {"role": "user", "content": [{"type": "input_text", "text": "is kratom legal?"}]},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "It depends [1]."}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "and in"},
+                    {"type": "image_url", "image_url": {"url": "https://x.invalid/a.png"}},
+                    {"type": "input_text", "text": "Alabama?"},
+                ],
+            },
+        ]
+    )
+    assert conv.user_turns == ["is kratom legal?", "and in Alabama?"]
+    assert conv.last_assistant == "It depends [1]."
+
+
 def test_follow_up_questions_use_the_conversation(services):
     conv = Conversation.from_openai(
         [

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openai import BadRequestError, NotFoundError, OpenAI
 
-from bot.openai_compat import TokenCounter, truncate
+from bot.openai_compat import TokenCounter, stream_pieces, truncate
 
 LIVER = "Can kratom damage your liver?"
 EMERGENCY = "my friend took kratom and won't wake up"
@@ -241,6 +241,13 @@ def test_max_tokens_never_cuts_an_urgent_replys_help_lines(client):
     for line in help_lines:
         assert line in resp.choices[0].message.content
     assert resp.choices[0].finish_reason == "length"
+
+
+def test_stream_pieces_keep_words_whole_and_add_up_to_the_text():
+    text = "**Bottom line:** Kratom  is not approved [1].\n\n- one\n- two  " + "x" * 60
+    pieces = stream_pieces(text)
+    assert "".join(pieces) == text and len(pieces) > 2
+    assert all(not p.startswith(" ") for p in pieces[1:])  # a word keeps the spaces after it
 
 
 def test_truncate_keeps_whole_sentences_and_protected_lines(count):
