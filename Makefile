@@ -8,7 +8,7 @@ KQA := $(VENV)/bin/kratom-qa
 TORCH_VERSION ?= 2.13.0
 
 .DEFAULT_GOAL := help
-.PHONY: help chat test test-fast install install-dev lock chromium ingest router eval bench soak clean
+.PHONY: help chat test test-fast lint install install-dev lock chromium ingest router eval bench soak clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,8 +56,13 @@ chromium: ## install Debian's chromium for the browser tests (needs root or sudo
 chat: $(VENV)/.installed ## set up, build the index if missing, and start the web chat on http://127.0.0.1:7860
 	$(KQA) serve
 
-test: $(VENV)/.installed-dev chromium ## set up and run the whole test suite
+test: $(VENV)/.installed-dev chromium lint ## set up, lint, and run the whole test suite
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev ## ruff (lint + format check) and mypy, configured in pyproject.toml (about 1 min)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-fast: $(VENV)/.installed-dev ## the tests without the slow, browser and server marks (about 3-4 min)
 	$(PY) -m pytest -m "not slow and not browser and not server"

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from tqdm import tqdm
 
@@ -60,19 +61,21 @@ def doc_hash(file_hash: str, model: str) -> str:
     return hashlib.sha256(f"{file_hash}|{CHUNKER_VERSION}|{model}".encode()).hexdigest()[:16]
 
 
-def _units(settings: Settings, model: str) -> tuple[list, dict[tuple[str, str], tuple[str, object]]]:
+def _units(
+    settings: Settings, model: str
+) -> tuple[list, dict[tuple[str, str], tuple[str, Callable[[], list]]]]:
     """The corpus as indexing units: (doc id, "en") per document, (doc id, "es") per Spanish file with
     usable lines -> (hash, a function giving its chunks)."""
     docs = load_corpus(settings.corpus_dir)  # CorpusError here touches nothing
     spanish = load_spanish(settings.corpus_dir, docs)
     units: dict[tuple[str, str], tuple[str, Callable[[], list]]] = {}
     for doc in docs:
-        units[(doc.id, "en")] = (doc_hash(doc.content_hash, model), lambda doc=doc: chunk_document(doc))
+        units[(doc.id, "en")] = (doc_hash(doc.content_hash, model), partial(chunk_document, doc))
         sp = spanish.get(doc.id)
         if sp and spanish_chunks(doc, sp):
             units[(doc.id, "es")] = (
                 doc_hash(f"{doc.content_hash}|es:{sp.content_hash}", model),
-                lambda doc=doc, sp=sp: spanish_chunks(doc, sp),
+                partial(spanish_chunks, doc, sp),
             )
     return docs, units
 

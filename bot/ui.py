@@ -18,10 +18,10 @@ import time
 import gradio as gr
 from fastapi import FastAPI
 
-from bot.api import Refused
 from bot.chat import answer_turn
 from bot.embed import query_lang, query_locale
 from bot.feedback import save_feedback
+from bot.middleware import Refused
 from bot.render import chat_markdown
 from bot.services import Services
 from bot.types import replace_lone_surrogates
@@ -282,7 +282,7 @@ def history_problem(value: object) -> str | None:
 
 
 def gradio_gate(demo: gr.Blocks):
-    """The middleware's check for every request outside the API (bot/api.py `GuardMiddleware`).
+    """The middleware's check for every request outside the API (`bot/middleware.py` `GradioGate`).
 
     Refuses file uploads and URL fetches (the chat never needs files), any JSON carrying a file
     object, malformed event payloads (so Gradio neither errors nor logs the values), and replaces
@@ -317,7 +317,7 @@ def gradio_gate(demo: gr.Blocks):
         if index is not None:
             fn = demo.fns.get(index) if isinstance(index, int) and not isinstance(index, bool) else None
         else:
-            fn = events_by_name.get(name)
+            fn = events_by_name.get(name) if name else None
         if fn is None or fn.fn is None:  # no event, or a front-end-only one (Gradio would answer 500)
             return "no such event"
         hint = event_data_types.get(id(fn))

@@ -11,7 +11,9 @@ from typing import Any
 
 from bot.eval.dataset import Item
 from bot.eval.targets import TurnResult
+from bot.render import CITATION_RE
 from guardrails.amounts import AMOUNT_RE
+from guardrails.normalize import comparable
 from guardrails.policy import Policy
 from guardrails.routes import Route
 
@@ -77,10 +79,6 @@ class Checks:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[*_`>#]", "", text)).strip().lower()
-
-
 def judge(item: Item, result: TurnResult, documents: dict[str, str], urgent: Urgent) -> Checks:
     text = result.text
     checks = Checks(
@@ -110,7 +108,7 @@ def judge(item: Item, result: TurnResult, documents: dict[str, str], urgent: Urg
         checks.grounded_sentences = sum(
             1
             for sentence, n in result.cited
-            if cited.get(n) in documents and _norm(sentence).lstrip("-• ") in documents[cited[n]]
+            if cited.get(n) in documents and comparable(sentence).lstrip("-• ") in documents[cited[n]]
         )
         checks.answer_sentences = max(len(result.cited), 1)
     if result.route == "answer" and item.expected_route == "answer":
@@ -151,7 +149,7 @@ def reply_lang(text: str) -> str:
     from guardrails.language import detect_lang
 
     body = re.split(r"\*\*(?:Sources|Fuentes)\*\*", text)[0]
-    body = re.sub(r"\[\d+\]|https?://\S+", " ", body)
+    body = re.sub(rf"{CITATION_RE.pattern}|https?://\S+", " ", body)
     return detect_lang(body)
 
 
@@ -166,7 +164,7 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 
 def _first_sentence(lines: list[str]) -> str:
     for line in lines:
-        line = _norm(line)
+        line = comparable(line)
         if line.endswith(":") or len(line.split()) < 3:
             continue
         return re.split(r"(?<=[.!?])\s+|\[\d+\]", line, maxsplit=1)[0]
@@ -199,7 +197,7 @@ def answer_shape(item: Item, lines: list[str], cited: list[tuple[str, int]]) -> 
         names_focus = not focus_terms or any(_mentions(first, t) for t in focus_terms)
         out["not_covered_honest"] = bool(NOT_COVERED_RE.search(first)) and names_focus and len(cited) <= 1
     elif focus_terms:
-        body = " ".join(_norm(line) for line in lines)
+        body = " ".join(comparable(line) for line in lines)
         out["focus_ok"] = any(_mentions(body, t) for t in focus_terms)
     dangling = 0
     for i, (s, n) in enumerate(cited):
@@ -229,5 +227,5 @@ def corpus_texts(corpus_dir: Path) -> dict[str, str]:
     out = {}
     for d in docs:  # a document's Spanish lines are its text too (the same citation)
         es = [ln.es for ln in usable_lines(spanish[d.id], d)] if d.id in spanish else []
-        out[d.id] = _norm(" ".join([s for c in chunk_document(d) for s in split_sentences(c.text)] + es))
+        out[d.id] = comparable(" ".join([s for c in chunk_document(d) for s in split_sentences(c.text)] + es))
     return out
