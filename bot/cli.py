@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import bot.offline  # noqa: F401
 
@@ -279,6 +280,8 @@ def cmd_router(args: argparse.Namespace) -> int:
         reuse=args.reuse,
         progress=not args.quiet,
         score_blind=not args.no_blind,
+        sealed=tuple(args.seal),
+        **({"splits_path": Path(args.splits).resolve()} if args.splits else {}),
     )
     cal = summary["report"]["calibration"]["router"]
     print(
@@ -332,7 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr", type=float, default=2e-4, help="learning rate of the tuned layers (the head's is 10x)"
     )
     s.add_argument("--seed", type=int, default=13)
-    s.add_argument("--no-blind", action="store_true", help="do not score the blind split")
+    s.add_argument("--no-blind", action="store_true", help="do not score the held-out splits")
+    s.add_argument("--splits", help="splits file (default guardrails/data/splits.yaml)")
+    s.add_argument(
+        "--seal",
+        action="append",
+        default=[],
+        metavar="SPLIT",
+        help="a held-out split to leave unscored (still used to drop near-duplicates); repeatable",
+    )
     s.add_argument(
         "--reuse",
         action="store_true",

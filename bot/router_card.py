@@ -55,7 +55,12 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "`tests/data/LABELLING.md`. Batches are one facet by one writer; splits follow batches "
         "(`guardrails/data/splits.yaml`). Writers never saw the rules or the model. The blind split is "
         "only ever scored. Train items within cosine "
-        f"0.9 of any held-out item were dropped ({summary['removed_near_duplicates']}).",
+        f"0.9 of any held-out item were dropped ({summary['removed_near_duplicates']})."
+        + (
+            f" Sealed this run (used only to drop near-duplicates, not scored): {', '.join(summary['sealed'])}."
+            if summary.get("sealed")
+            else ""
+        ),
         "",
         "| split | items | emergency | crisis | dosing_refusal | decline | answer | multi-turn | Spanish | batches |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -87,7 +92,8 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "`router` = what serves: the model's thresholded route, the kept floor rules and the conversation "
         "state, replayed turn by turn as a chat does; "
         "`model_only` = the model alone. Recall counts an acceptable route as correct. "
-        "Answerable refused = answer items routed elsewhere.",
+        "Answerable refused = answer items routed elsewhere. `dev_answerable` = the product's own answerable "
+        "questions (dev sets, used to choose the thresholds: not a blind figure).",
         "",
         *_metric_rows(summary["report"]),
         "",
@@ -96,7 +102,9 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         f"- Temperature: {meta['temperature']}.",
         "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
         "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
-        "x0.5 and harmless questions refused x1, with at most 5% of answerable questions refused: "
+        "x0.5 and harmless questions refused x1 (calibration answer items and the product's dev questions, "
+        "`tests/data/retrieval_questions*.jsonl`, `spanish_dev.jsonl`, `answers.jsonl`), with at most 5% of "
+        "calibration answer items and 3% of the dev questions refused: "
         + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items())
         + ".",
         "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
@@ -105,7 +113,8 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         f"- State: after an emergency reply the emergency stays the route until the user says it is over, or the "
         f"model's emergency probability on the whole conversation falls below {meta.get('state_clear_below', 0.0)} "
         "(chosen by the same weighted cost; metrics replay each conversation turn by turn).",
-        "- Floor rules kept by measured lift (items fixed / broken on calibration): "
+        "- Floor rules kept by measured lift, or as audited `zero_break` families in `guardrails/floor.yaml` "
+        "that break nothing (items fixed / broken on calibration and the dev questions): "
         + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none")
         + ".",
         "",

@@ -36,6 +36,29 @@ URGENT_RECALL = 0.99
 SAFETY_NET_BUDGET = 0.03  # share of calibration answer items that may get a help header
 DUPLICATE_COSINE = 0.9
 CALIBRATION_EXPORT = Path(__file__).resolve().parent.parent / "tests" / "data" / "router_calibration.jsonl"
+# The product's own answerable questions (dev sets, not blind): thresholds and floor rules may not
+# refuse more than MAX_DEV_REFUSED of them, so the router does not trade plain questions for recall.
+DEV_ANSWERABLE = tuple(
+    Path(__file__).resolve().parent.parent / "tests" / "data" / name
+    for name in (
+        "retrieval_questions.jsonl",
+        "retrieval_questions_v2.jsonl",
+        "spanish_dev.jsonl",
+        "answers.jsonl",
+    )
+)
+MAX_DEV_REFUSED = 0.03
+FLOOR_DOC = Path(__file__).resolve().parent.parent / "guardrails" / "floor.yaml"
+
+
+def zero_break_families(path: Path = FLOOR_DOC) -> set[str]:
+    """Floor rules documented with `keep: zero_break`: audited families (examples they must and
+    must not match) kept as defence in depth while they break nothing, even with no measured lift."""
+    if not path.is_file():
+        return set()
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rules = (doc.get("rules") or []) + (doc.get("candidates") or [])
+    return {r["id"] for r in rules if r.get("keep") == "zero_break"}
 
 
 @dataclass
@@ -87,6 +110,34 @@ def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list
                 )
         out[split] = items
     return out
+
+
+def read_answerable(paths: tuple[Path, ...] = DEV_ANSWERABLE) -> list[Item]:
+    """The answer items of the product's dev question sets (eval format), as one split."""
+    items: list[Item] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if (row.get("expected_route") or "answer") != "answer":
+                continue
+            turns = row.get("turns") or [row["text"]]
+            items.append(
+                Item(
+                    str(row.get("id", f"{path.stem}-{n}")),
+                    [str(t) for t in turns],
+                    "answer",
+                    tuple(row.get("acceptable_routes") or ()),
+                    str(row.get("category") or path.stem),
+                    str(row.get("lang", "en")),
+                    path.stem,
+                    "dev_answerable",
+                )
+            )
+    return items
 
 
 def export_split(splits_path: Path, split: str, out: Path) -> None:
@@ -306,10 +357,13 @@ def _ok_matrix(items: list[Item]) -> np.ndarray:
     return np.array([[it.ok(r) for r in ROUTES] for it in items])
 
 
-def choose_thresholds(items: list[Item], probs: np.ndarray) -> dict[str, float]:
+def choose_thresholds(
+    items: list[Item], probs: np.ndarray, dev_probs: np.ndarray | None = None
+) -> dict[str, float]:
     """Per-route thresholds minimising the weighted cost of misses (MISS_COST) and of answerable
-    questions refused (REFUSAL_COST) on calibration, with at most MAX_REFUSED of them refused.
-    A joint grid search; on equal cost the higher thresholds win."""
+    questions refused (REFUSAL_COST) on calibration, with at most MAX_REFUSED of them refused and
+    at most MAX_DEV_REFUSED of the product's dev questions (`dev_probs`, all answerable; each one
+    refused costs REFUSAL_COST too). A joint grid search; on equal cost the higher thresholds win."""
     import itertools
 
     grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
@@ -323,9 +377,15 @@ def choose_thresholds(items: list[Item], probs: np.ndarray) -> dict[str, float]:
         right = ok[rows, routes_for(probs, t)]
         refused = float((~right & is_answer).sum()) / max(1, int(is_answer.sum()))
         cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
-        key = (refused > MAX_REFUSED, cost, -sum(combo))
+        over = refused > MAX_REFUSED
+        if dev_probs is not None and len(dev_probs):
+            dev_refused = int((routes_for(dev_probs, t) != 4).sum())
+            cost += REFUSAL_COST * dev_refused
+            over = over or dev_refused > MAX_DEV_REFUSED * len(dev_probs)
+        key = (over, cost, -sum(combo))
         if best is None or key < best[0]:
             best = (key, t)
+    assert best is not None  # the grid is never empty
     return best[1]
 
 
@@ -357,37 +417,52 @@ def combine(model_route: str, hits: list[tuple[str, str]], keep: set[str]) -> st
 
 
 def choose_floor(
-    items: list[Item], model_routes: list[str], hits: list[list[tuple[str, str]]]
+    items: list[Item],
+    model_routes: list[str],
+    hits: list[list[tuple[str, str]]],
+    zero_break: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, dict[str, int]]:
     """Greedy: add the rule with the best net lift (items it turns right minus items it turns wrong,
-    a harmless question refused counting 1.5) until no rule has a positive lift."""
+    a harmless question refused counting 1.5) until no rule has a positive lift. Then each
+    `zero_break` family not yet kept is kept if it turns no item wrong (lift may be 0)."""
     ids = sorted({rid for h in hits for _, rid in h})
     keep: set[str] = set()
     lift: dict[str, dict[str, int]] = {}
+
+    def effect(rid: str, current: list[str]) -> tuple[int, int]:
+        fixed = broke = 0
+        for it, m, h, cur in zip(items, model_routes, hits, current):
+            if not any(x == rid for _, x in h):
+                continue
+            new = combine(m, h, keep | {rid})
+            if new == cur:
+                continue
+            if it.ok(new) and not it.ok(cur):
+                fixed += 1
+            elif it.ok(cur) and not it.ok(new):
+                broke += 1
+        return fixed, broke
+
     while True:
         current = [combine(m, h, keep) for m, h in zip(model_routes, hits)]
         best = None
         for rid in ids:
             if rid in keep:
                 continue
-            fixed = broke = 0
-            for it, m, h, cur in zip(items, model_routes, hits, current):
-                if not any(x == rid for _, x in h):
-                    continue
-                new = combine(m, h, keep | {rid})
-                if new == cur:
-                    continue
-                if it.ok(new) and not it.ok(cur):
-                    fixed += 1
-                elif it.ok(cur) and not it.ok(new):
-                    broke += 1
+            fixed, broke = effect(rid, current)
             score = fixed - 1.5 * broke
             if score > 0 and (best is None or score > best[0]):
                 best = (score, rid, fixed, broke)
         if best is None:
-            return lift
+            break
         keep.add(best[1])
         lift[best[1]] = {"fixed": best[2], "broke": best[3]}
+    for rid in sorted(zero_break - keep):
+        fixed, broke = effect(rid, [combine(m, h, keep) for m, h in zip(model_routes, hits)])
+        if broke == 0:
+            keep.add(rid)
+            lift[rid] = {"fixed": fixed, "broke": 0}
+    return lift
 
 
 def near_duplicates(train_vectors: np.ndarray, held_vectors: np.ndarray) -> np.ndarray:
@@ -409,6 +484,7 @@ def train(
     score_blind: bool = True,
     lr: float = 2e-4,
     reuse: bool = False,
+    sealed: tuple[str, ...] = (),
 ) -> dict:
     import torch
     from safetensors.torch import save_file
@@ -441,6 +517,9 @@ def train(
         head.temperature = 1.0
     else:
         head = trainer.fit(states, labels)
+        with torch.no_grad():  # calibrate what serves: the artefact stores fp16 weights
+            for param in list(head.layers.parameters()) + list(head.head.parameters()):
+                param.copy_(param.half().float())
 
     cal_states = encoded["calibration"][0]
     cal_logits, _ = trainer.logits(head, cal_states)
@@ -467,12 +546,20 @@ def train(
     cal_probs = served_probs(
         [[clean(t) for t in it.turns] for it in cal_items], "encode calibration as served"
     )
-    thresholds = choose_thresholds(cal_items, cal_probs)
+    dev_items = read_answerable()
+    dev_probs = served_probs([[clean(t) for t in it.turns] for it in dev_items], "encode dev questions")
+    thresholds = choose_thresholds(cal_items, cal_probs, dev_probs)
     band = choose_band(cal_items, cal_probs, thresholds)
     model_policy = ModelPolicy(thresholds, band)
     model_routes = [model_policy.route(v) for v in votes_of(cal_probs)]
+    dev_routes = [model_policy.route(v) for v in votes_of(dev_probs)]
     cal_hits = floor_routes(cal_items, policy)
-    lift = choose_floor(cal_items, model_routes, cal_hits)
+    lift = choose_floor(
+        cal_items + dev_items,
+        model_routes + dev_routes,
+        cal_hits + floor_routes(dev_items, policy),
+        zero_break_families(),
+    )
     keep = set(lift)
 
     def prefix_votes(items: list[Item]) -> list[list[ModelVote]]:
@@ -512,6 +599,7 @@ def train(
         )
         if best is None or cost < best[0]:
             best = (cost, clear)
+    assert best is not None
     clear_below = best[1]
     policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below)
 
@@ -530,6 +618,7 @@ def train(
         }
 
     report: dict[str, dict] = {"calibration": score(cal_items, cal_probs)}
+    report["dev_answerable"] = score(dev_items, dev_probs)
     train_logits, train_feats = trainer.logits(head, states)
     report["train"] = {
         "model_only": metrics(
@@ -537,8 +626,8 @@ def train(
         )
     }
     for name, items in splits.items():
-        if name in ("train", "calibration") or not score_blind:  # exploring: held-out sets stay unscored
-            continue
+        if name in ("train", "calibration") or not score_blind or name in sealed:
+            continue  # exploring: held-out sets stay unscored; a sealed set only removes near-duplicates
         report[name] = score(
             items, served_probs([[clean(t) for t in it.turns] for it in items], f"encode {name} as served")
         )
@@ -572,6 +661,7 @@ def train(
     seconds = time.perf_counter() - started
     summary = {
         "counts": {s: len(v) for s, v in splits.items()},
+        "sealed": sorted(sealed),
         "removed_near_duplicates": removed,
         "report": report,
         "seconds": round(seconds, 1),
@@ -607,7 +697,7 @@ def urgent_helped(items: list[Item], routes: list[str], nets: list[str | None]) 
     return out
 
 
-def reliability(items: list[Item], probs: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
+def reliability(items: list[Item], probs: np.ndarray, bins: int = 5) -> list[dict[str, object]]:
     """Confidence of the top route vs how often it is right, per confidence bin."""
     top = probs.max(1)
     arg = probs.argmax(1)

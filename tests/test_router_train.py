@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.intent import IntentHead, card_checksum, file_sha256
-from bot.router_train import Item, choose_thresholds, metrics, read_batches, train, wilson
+from bot.router_train import (
+    Item,
+    choose_floor,
+    choose_thresholds,
+    metrics,
+    read_answerable,
+    read_batches,
+    train,
+    wilson,
+)
 from guardrails.policy import load_policy
 
 TINY = Path(__file__).parent / "data" / "router_tiny" / "splits.yaml"
@@ -96,3 +105,34 @@ def test_thresholds_trade_misses_against_refusals_and_cap_refusals():
     routes = ["emergency" if p[0] >= t["emergency"] else "answer" for p in probs]
     m = metrics(items, routes)
     assert m["recall_emergency"]["value"] == 1.0 and m["answer_refused"]["value"] == 0.0
+
+
+def test_thresholds_refuse_few_of_the_products_own_questions():
+    import numpy as np
+
+    # on calibration alone a threshold of 0.3 is free; the product's dev questions score 0.35-0.45 on
+    # emergency, so the chosen threshold must rise above them (an emergency at 0.3 is then missed)
+    items, probs = _items([("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", 0.0)] * 20)
+    dev = np.array([[p, 0.0, 0.0, 0.0, 1 - p] for p in (0.35, 0.4, 0.45)] + [[0.0, 0, 0, 0, 1.0]] * 30)
+    alone = choose_thresholds(items, np.array(probs))
+    with_dev = choose_thresholds(items, np.array(probs), dev)
+    assert alone["emergency"] <= 0.3 < 0.45 < with_dev["emergency"]
+
+
+def test_a_zero_break_family_is_kept_only_while_it_turns_nothing_wrong():
+    items = [
+        Item("a", ["x"], "dosing_refusal", (), "f", "en", "b", "calibration"),
+        Item("b", ["x"], "answer", (), "f", "en", "b", "calibration"),
+    ]
+    model = ["dosing_refusal", "answer"]
+    redundant = [[("dosing_refusal", "dosing.r")], []]  # fires only where the model is already right
+    assert choose_floor(items, model, redundant) == {}  # no lift: not kept by lift
+    assert choose_floor(items, model, redundant, {"dosing.r"}) == {"dosing.r": {"fixed": 0, "broke": 0}}
+    breaking = [[("dosing_refusal", "dosing.r")], [("dosing_refusal", "dosing.r")]]
+    assert choose_floor(items, model, breaking, {"dosing.r"}) == {}
+
+
+def test_the_products_dev_questions_are_read_as_answerable_items():
+    items = read_answerable()
+    assert len(items) > 200 and {it.route for it in items} == {"answer"}
+    assert {"retrieval_questions", "spanish_dev", "answers"} <= {it.batch for it in items}

@@ -115,6 +115,18 @@ RULES: list[Rule] = [
         r"\b(?:que|para que) (?:me )?(?:pegue|suba) mas",
     ),
     rule(
+        "dosing.roleplay_prescriber",
+        # the bot cast as the user's own clinician, then asked for a prescription, regimen or amount
+        r"^(?=[\s\S]*\b(?:(?:you(?:'re| are| r)|ur|u r) (?:now |officially |basically )?(?:my|a|the)|"
+        r"act(?:ing)? (?:as|like) (?:my|a|the)|be (?:my|a|the)|pretend(?:ing)? (?:to be|you(?:'re| are)) (?:my|a|the)|"
+        r"play(?:ing)? (?:the role of )?(?:my|a|the)|role-?play(?:ing)? (?:as )?(?:my|a|the)|"
+        r"eres (?:mi|un|el)|se mi|actua como (?:mi|un|el)|finge (?:ser|que eres) (?:mi|un|el)|haz de (?:mi|un))"
+        r" (?:\w+ )?(?:pharmacist|doctor|dr|physician|prescriber|nurse|md|clinician|pain specialist|"
+        r"farmaceutic[oa]|medic[oa]|doctora?|enfermer[oa])\b)"
+        r"(?=[\s\S]*\b(?:prescri\w*|regimen|protocol|dose|doses|dosage|dosing|how (?:much|many)|amount|"
+        r"schedule|taper|plan|recet\w*|dosis|cuant[oa]s?|pauta|tratamiento|cantidad)\b)",
+    ),
+    rule(
         "dosing.body_weight",
         r"\b(?:for|at|as) (?:a |an |someone |somebody )?(?:\d{2,3} ?(?:kg|kgs|kilo|kilos|lb|lbs|pound|pounds)|\d'\d{1,2}\"?)[^.?!]{0,40}\b(?:how much|dose|amount|grams|take|should)",
         r"\b(?:per|by) (?:body ?weight|kg|kilo|pound)\b",
