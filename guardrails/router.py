@@ -277,7 +277,8 @@ def check_input(
     the route until the last turn says it is over ("he's awake now", "the ambulance took her");
     a crisis keeps 988 first (safety net). A non-urgent route whose urgent probability sits in the
     calibrated band carries a safety net too: help first, then the answer."""
-    turns, found, reasons, _ = _floor(user_turns, policy)
+    turns, found, suppressed, _ = _floor(user_turns, policy)
+    reasons: list[Suppressed | ModelVote] = list(suppressed)
     lang = conversation_lang(user_turns)
     keep = policy.model.floor_keep
     declines = list(found["decline"])
