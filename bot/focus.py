@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 
 @dataclass(frozen=True)
@@ -29,221 +32,25 @@ def _re(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
-FOCI: tuple[Focus, ...] = (
-    Focus(
-        "hair_test",
-        "hair tests",
-        _re(r"\bhair(?: follicle)?(?: drug)? (?:tests?|screens?|samples?|analysis)\b|\bhair follicles?\b"),
-        _re(r"\bhair\b"),
-        narrows=("drug_test",),
-    ),
-    Focus(
-        "detection_window",
-        "how long kratom stays detectable",
-        _re(
-            r"\b(?:how long|how many (?:days|hours|weeks))\b.*\b(?:detect\w*|show(?:s)? up|test\w*|urine|pee|screens?)\b|"
-            r"\b(?:detect\w*|show up|urine|drug test)\b.*\b(?:how long|how many (?:days|hours|weeks))\b|\bdetection (?:window|time)"
-        ),
-        _re(
-            r"\bdetection (?:window|time)|\b(?:detect\w*|positive|show(?:s|ed)? up)\b.*\b(?:for|up to|within)\b.*\b(?:days?|hours?|weeks?)\b"
-        ),
-        _re(r"\b(?:does not|did not|doesn't|cannot|can't|not) (?:report|say|give|show)\b"),
-        narrows=("drug_test",),
-    ),
-    Focus(
-        "strains",
-        "kratom strains (red, green or white vein)",
-        _re(
-            r"\b(?:red|green|white|yellow|gold) (?:vein|maeng|bali|borneo|thai|malay)\b|\bveins?\b|\bstrains? of kratom\b|"
-            r"\bkratom strains?\b|\b(?:which|what|best|different) strains?\b|\bmaeng da\b"
-        ),
-        _re(r"\bveins?\b|\bmaeng da\b|\bkratom strains?\b|\bstrains? of kratom\b"),
-    ),
-    Focus(
-        "brands",
-        "specific brands or sellers",
-        _re(
-            r"\b(?:brand|brands|vendor|vendors|seller|sellers|company|companies|shop)\b.*\b(?:legit|good|best|trust\w*|safe|reliable|"
-            r"reputable|tested|quality|recommend\w*)\b|\b(?:legit|best|trusted|reputable|good) (?:brand|vendor|seller|company)s?\b|"
-            r"\blab[- ]tested\b|\bthird[- ]party test\w*"
-        ),
-        _re(r"\b(?:brand|vendor|seller)s?\b.*\b(?:tested|quality|reputable|reliable)\b"),
-    ),
-    Focus(
-        "shelf_life",
-        "shelf life or storage of kratom products",
-        _re(
-            r"\b(?:expire\w*|expiration|shelf[- ]life|go(?:es)? bad|goes stale|stale|lose (?:its |their )?(?:strength|potency))\b|"
-            r"\b(?:strength|potency)\b.*\bover time\b"
-        ),
-        _re(r"\b(?:expir\w*|shelf[- ]life|degrad\w*|loses? (?:strength|potency))\b"),
-        _re(r"\burine|\bsamples?\b|\bplasma\b|\bblood\b"),
-    ),
-    Focus(
-        "hair_loss",
-        "hair loss",
-        _re(
-            r"\bhair\b.*\b(?:loss|thinning|thin|falls?|falling)\b|\bthinning hair\b|\bbald\w*|"
-            r"\blos(?:e|ing) (?:my |your |their |his |her )?hair\b"
-        ),
-        _re(r"\bhair\b"),
-    ),
-    Focus(
-        "blood_sugar",
-        "blood sugar or diabetes",
-        _re(r"\bblood sugar|\bglucose\b|\bdiabet\w*|\binsulin\b|\bmetformin\b"),
-        _re(r"\bblood sugar|\bglucose\b|\bdiabet\w*|\binsulin\b"),
-    ),
-    Focus(
-        "hormones",
-        "testosterone or other hormones",
-        _re(r"\btestosterone\b|\bhormon\w*|\bestrogen\b|\bthyroid\b"),
-        _re(r"\btestosterone\b|\bhormon\w*|\bestrogen\b|\bthyroid\b"),
-    ),
-    Focus(
-        "alcohol",
-        "alcohol",
-        _re(r"\b(alcohol|booze|beer|wine|liquor|drinking alcohol)\b"),
-        _re(r"\balcohol\b(?! (?:dependence|abuse)\b)"),
-    ),
-    Focus(
-        "benzodiazepines",
-        "benzodiazepines",
-        _re(
-            r"\b(benzos?|benzodiazepines?|xanax|valium|klonopin|ativan|alprazolam|diazepam|clonazepam|lorazepam)\b"
-        ),
-        _re(r"benzodiazepine|sedative|sedation"),
-    ),
-    Focus(
-        "drug_test",
-        "drug tests",
-        _re(
-            r"\b(drug[- ]?tests?|drug screens?|urine tests?|pee tests?|test(?:ed)? positive|show up on|detect(?:ed|able)?|urine|5[- ]panel|panel)\b"
-        ),
-        _re(r"drug[- ]test|testing panel|\bpanel\b|urine|\bscreen(?:s|ed|ing)? for\b|\bdetect"),
-        _re(r"death|died|post-?mortem|autops|forensic|coroner|heavy metal|DAST"),
-    ),
-    Focus(
-        "buprenorphine",
-        "buprenorphine (Suboxone)",
-        _re(r"\b(suboxone|buprenorphine|subutex|methadone|naltrexone)\b"),
-        _re(r"buprenorphine|suboxone|methadone|naltrexone|medications? for opioid use disorder"),
-    ),
-    Focus(
-        "breastfeeding",
-        "breastfeeding",
-        _re(r"\b(breast ?feed\w*|breast ?milk|nursing (?:mother|my baby)|lactat\w*)\b"),
-        _re(r"breast|lactat|\bmilk\b"),
-    ),
-    Focus(
-        "withdrawal_duration",
-        "how long withdrawal lasts",
-        _re(r"\bhow long\b.*\bwithdraw|\bwithdraw\w*\b.*\b(?:last|how long|duration)\b"),
-        _re(
-            r"withdraw\w*\b.*\b(?:days?|weeks?|months?|lasts?|lasted|duration|peak\w*|resolve\w*)\b|\b(?:days?|weeks?|lasts?|lasted)\b.*withdraw"
-        ),
-    ),
-    Focus(
-        "antidepressants",
-        "antidepressants",
-        _re(
-            r"\b(antidepressants?|ssris?|snris?|sertraline|zoloft|prozac|fluoxetine|lexapro|escitalopram|wellbutrin)\b"
-        ),
-        _re(r"antidepressant|ssri|serotonin"),
-    ),
-    Focus(
-        "caffeine",
-        "caffeine",
-        _re(r"\b(caffeine|coffee|energy drinks?)\b"),
-        _re(r"caffeine"),
-        _re(r"coffee family"),
-    ),
-    Focus(
-        "gabapentin",
-        "gabapentin",
-        _re(r"\b(gabapentin|neurontin|pregabalin|lyrica)\b"),
-        _re(r"gabapentin|pregabalin"),
-    ),
-    Focus("tramadol", "tramadol", _re(r"\btramadol\b"), _re(r"tramadol")),
-    Focus("kava", "kava", _re(r"\bkava\b"), _re(r"\bkava\b")),
-    Focus(
-        "sexual",
-        "erectile dysfunction or sexual health",
-        _re(r"\b(erectile|libido|sex drive|sexual)\b"),
-        _re(r"erectile|libido|sexual"),
-    ),
-    Focus(
-        "fertility",
-        "fertility",
-        _re(r"\b(fertility|infertil\w*|sperm|getting pregnant|conceive)\b"),
-        _re(r"fertil|sperm"),
-    ),
-    Focus(
-        "sports",
-        "sports and athletes",
-        _re(r"\b(athletes?|sports?|doping|anti-doping|wada)\b"),
-        _re(r"athlete|\bsports?\b|doping"),
-    ),
-    Focus(
-        "pets",
-        "pets",
-        _re(r"\b(dogs?|puppy|puppies|cats?|kittens?|pets?|horses?)\b"),
-        _re(r"\b(?:dogs?|cats?|pets?|veterinar\w*)\b"),
-        _re(r"\b(?:mice|mouse|rats?|monkeys?|plasma|animal stud\w*)\b"),  # lab animals are not pets
-        kind="pet",
-    ),
-    Focus(
-        "uk",
-        "the UK",
-        _re(r"\b(uk|u\.k\.|united kingdom|britain|british|england|scotland|wales)\b"),
-        _re(r"\b(?:uk|u\.k\.|united kingdom|britain|british|england)\b"),
-        kind="place",
-    ),
-    Focus("australia", "Australia", _re(r"\baustralia\w*\b"), _re(r"australia"), kind="place"),
-    Focus("canada", "Canada", _re(r"\b(canada|canadian)\b"), _re(r"canada|canadian"), kind="place"),
-    Focus(
-        "europe",
-        "Europe",
-        _re(r"\b(europe|european union|\beu\b|germany|france|ireland|netherlands|sweden|poland)\b"),
-        _re(r"europe|germany|france|ireland|netherlands|sweden|poland"),
-        kind="place",
-    ),
-    Focus(
-        "who",
-        "the WHO",
-        re.compile(r"\bWHO\b|[Ww]orld [Hh]ealth|\bECDD\b"),  # "who" is a common word: case matters
-        re.compile(r"\bWHO\b|World Health|[Ee]xpert [Cc]ommittee|ECDD"),
-    ),
-    Focus(
-        "deaths",
-        "deaths",
-        _re(r"\b(kill(?:s|ed)?|deaths?|died|die|dying|fatal\w*|lethal)\b"),
-        _re(r"\b(?:deaths?|died|dead|fatal\w*|killed|medical examiners?|coroners?)\b"),
-    ),
-    Focus("liver", "the liver", _re(r"\b(liver|hepat\w*|jaundice)\b"), _re(r"liver|hepat|jaundice")),
-    Focus(
-        "heart",
-        "the heart",
-        _re(r"\b(heart|cardiac|cardio\w*|ecg|qt|arrhythm\w*)\b"),
-        _re(r"heart|cardi|\becg\b|\bqt|arrhythm"),
-    ),
-    Focus("kidney", "the kidneys", _re(r"\b(kidneys?|renal)\b"), _re(r"kidney|renal")),
-    Focus("seizure", "seizures", _re(r"\bseizures?\b"), _re(r"seizure")),
-    Focus(
-        "pregnancy",
-        "pregnancy",
-        _re(r"\b(pregnan\w*|prenatal|newborns?|neonat\w*|unborn)\b"),
-        _re(r"pregnan|prenatal|newborn|neonat|infant|baby|babies|fetus|fetal"),
-    ),
-    Focus("salmonella", "salmonella", _re(r"\bsalmonella\b"), _re(r"salmonella")),
-    Focus(
-        "heavy_metals",
-        "heavy metals",
-        _re(r"\b(heavy metals?|lead|nickel|arsenic|mercury)\b"),
-        _re(r"heavy metal|\blead\b|nickel|arsenic|mercury"),
-    ),
-    Focus("cannabis", "cannabis", _re(r"\b(cannabis|marijuana|weed|thc|cbd)\b"), _re(r"cannabis|marijuana")),
-)
+FOCI_FILE = Path(__file__).with_name("focus.yaml")
+
+
+def _focus(row: dict) -> Focus:
+    flags = 0 if row.get("case_sensitive") else re.IGNORECASE
+    exclude = row.get("exclude")
+    return Focus(
+        row["name"],
+        row["label"],
+        re.compile(row["question"], flags),
+        re.compile(row["sentence"], flags),
+        re.compile(exclude, flags) if exclude else None,
+        kind=row.get("kind", "topic"),
+        narrows=tuple(row.get("narrows", ())),
+        place=row.get("place", ""),
+    )
+
+
+FOCI: tuple[Focus, ...] = tuple(_focus(row) for row in yaml.safe_load(FOCI_FILE.read_text("utf-8"))["foci"])
 
 ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     (
