@@ -191,45 +191,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.eval import (
-        Target,
-        check_gate,
-        corpus_texts,
-        evaluate,
-        http_target,
-        in_process_target,
-        load_dataset,
-        load_gate,
-        terminal_table,
-        urgent_numbers,
-        write_reports,
-    )
+    import bot.eval as harness
     from guardrails.policy import load_policy
 
     settings = _settings(args, corpus=True)
-    datasets = [(Path(p), load_dataset(Path(p))) for p in args.datasets]  # validate all before running any
-    gate = load_gate(Path(args.gate)) if args.gate else None
-    target: Target
+    datasets = [
+        (Path(p), harness.load_dataset(Path(p))) for p in args.datasets
+    ]  # validate all before running any
+    gate = harness.load_gate(Path(args.gate)) if args.gate else None
+    target: harness.Target
     if args.url:
-        target = http_target(args.url)
+        target = harness.http_target(args.url)
     else:
         from bot.services import Services
 
         services = Services(settings)
         ensure_index(services)
         services.warm()
-        target = in_process_target(services)
-    documents = corpus_texts(settings.corpus_dir)
-    urgent = urgent_numbers(load_policy(settings.policy_path), settings.locale)  # the run's locale
+        target = harness.in_process_target(services)
+    documents = harness.corpus_texts(settings.corpus_dir)
+    urgent = harness.urgent_numbers(load_policy(settings.policy_path), settings.locale)  # the run's locale
     out = Path(args.out) if args.out else settings.data_dir / "eval" / time.strftime("%Y%m%d-%H%M%S")
     failed = []
     for path, items in datasets:
-        report = evaluate(items, target, documents, progress=not args.quiet, urgent=urgent)
-        print(terminal_table(path.name, report["summary"]))
-        json_path, html_path = write_reports(path.name, report, out)
+        report = harness.evaluate(items, target, documents, progress=not args.quiet, urgent=urgent)
+        print(harness.terminal_table(path.name, report["summary"]))
+        json_path, html_path = harness.write_reports(path.name, report, out)
         print(f"  reports: {json_path}  {html_path}")
         if gate:
-            misses = check_gate(report["summary"], gate)
+            misses = harness.check_gate(report["summary"], gate)
             for m in misses:
                 print(f"  GATE MISS {path.name}: {m}")
             failed += misses

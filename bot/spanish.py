@@ -27,22 +27,11 @@ import snowballstemmer
 import yaml
 from rank_bm25 import BM25Okapi
 
+import bot.focus as english_rules  # the English question rules, read on the glossary English
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
 from bot.embedding import cached_vectors
-from bot.focus import (
-    CAVEAT_ONLY_RE,
-    DANGLING_RE,
-    METADATA_RE,
-    PAIN_RE,
-    TOO_MUCH_RE,
-    Focus,
-    action_topics,
-    addresses,
-    detect_foci,
-    is_dose_evidence,
-)
 from bot.retrieval import RRF_K, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import detect_lang
@@ -208,7 +197,11 @@ class SpanishSearch:
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
             self.quotable = [
-                not (sentence_problems(c.text) or sentence_problems(c.twin) or CAVEAT_ONLY_RE.search(c.twin))
+                not (
+                    sentence_problems(c.text)
+                    or sentence_problems(c.twin)
+                    or english_rules.CAVEAT_ONLY_RE.search(c.twin)
+                )
                 for c in self.chunks
             ]
             # Section headings, embedded once per index (cached on disk): a section leads an answer
@@ -252,8 +245,8 @@ class SpanishSearch:
         rankings = self.rankings(query, vector, self.modes)
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
-        foci = detect_foci(english_of(self.glossary, query))
-        if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
+        foci = english_rules.detect_foci(english_of(self.glossary, query))
+        if foci:  # "and the kidneys?": near documents whose English english_rules.addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
             near = fused[: 2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
             if not covering & set(docs):
@@ -277,12 +270,14 @@ class SpanishSearch:
                 fused[d] = fused.get(d, 0.0) + MODE_WEIGHTS[mode] / (RRF_K + rank + 1)
         return [d for d, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if d in self.by_doc]
 
-    def covering(self, foci: list[Focus]) -> set[str]:
-        """Documents whose English text (any section, not only the translated lines) addresses a focus."""
+    def covering(self, foci: list[english_rules.Focus]) -> set[str]:
+        """Documents whose English text (any section, not only the translated lines) english_rules.addresses a focus."""
         key = (self.retriever.version, tuple(f.name for f in foci))
         if key not in self._covering:
             self._covering[key] = {
-                c.doc_id for c in self.retriever.chunks if any(addresses(f, c.text, c.heading) for f in foci)
+                c.doc_id
+                for c in self.retriever.chunks
+                if any(english_rules.addresses(f, c.text, c.heading) for f in foci)
             }
         return self._covering[key]
 
@@ -386,7 +381,9 @@ class Line:
 
 
 def _standalone(twin: str) -> bool:
-    return not METADATA_RE.search(twin) and not DANGLING_RE.search(YES_NO_RE.sub("", twin))
+    return not english_rules.METADATA_RE.search(twin) and not english_rules.DANGLING_RE.search(
+        YES_NO_RE.sub("", twin)
+    )
 
 
 def compose_spanish(
@@ -401,9 +398,9 @@ def compose_spanish(
     read from the question's glossary English (the rules of bot/focus.py); each line is judged by its
     English twin, and shown in Spanish under its document's citation."""
     english_last, english_query = english_of(search.glossary, last), english_of(search.glossary, question)
-    foci = detect_foci(english_last, english_query)
-    dose = is_dose_evidence(english_last)
-    topics = action_topics(english_last) or action_topics(english_query)
+    foci = english_rules.detect_foci(english_last, english_query)
+    dose = english_rules.is_dose_evidence(english_last)
+    topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
@@ -411,11 +408,11 @@ def compose_spanish(
     scored = _score_lines(search, passages, q_stems, heading_match)
 
     def addresses_focus(ln: Line) -> bool:
-        return not foci or any(addresses(f, ln.chunk.twin) for f in foci)
+        return not foci or any(english_rules.addresses(f, ln.chunk.twin) for f in foci)
 
     focused = [ln for ln in scored if addresses_focus(ln)]
     if foci and not focused:
-        # "Not covered" only when the English corpus lacks it too: documents whose English addresses
+        # "Not covered" only when the English corpus lacks it too: documents whose English english_rules.addresses
         # the focus beyond their translated lines are answered from their Spanish lines instead.
         # (SpanishSearch.search added such documents when none of the top ones addressed the focus)
         covering = search.covering(foci)
@@ -472,7 +469,7 @@ def compose_spanish(
             or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC
         ):
             continue
-        if METADATA_RE.search(ln.chunk.twin) or DANGLING_RE.search(ln.chunk.twin):
+        if english_rules.METADATA_RE.search(ln.chunk.twin) or english_rules.DANGLING_RE.search(ln.chunk.twin):
             continue
         if facts and ln.score < 0.5 * facts[0].score:
             break
@@ -481,10 +478,10 @@ def compose_spanish(
         per_doc[ln.passage.doc_id] = per_doc.get(ln.passage.doc_id, 0) + 1
     if dose:
         lead.append(lines.get("no_safe_dose", ""))
-        if PAIN_RE.search(english_query):
+        if english_rules.PAIN_RE.search(english_query):
             lead.append(lines.get("no_pain_trial", ""))
         actions.append(lines.get("dose_what_to_do", ""))
-        if TOO_MUCH_RE.search(english_last):
+        if english_rules.TOO_MUCH_RE.search(english_last):
             actions.append(lines.get("action_overdose", ""))
     else:
         actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
@@ -568,7 +565,9 @@ def _render(
     )
 
 
-def _not_covered(foci: list[Focus], scored: list[Line], lines: dict[str, str], topics: list[str]) -> Draft:
+def _not_covered(
+    foci: list[english_rules.Focus], scored: list[Line], lines: dict[str, str], topics: list[str]
+) -> Draft:
     """Say by name what the sources lack (the English documents too); one general safety fact; who can help."""
     focus = foci[0]
     label = " y ".join(FOCUS_LABELS_ES.get(f.name, f.label) for f in foci[:2])

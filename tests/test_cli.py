@@ -1,21 +1,9 @@
 """The command line, run as a user would run it."""
 
-import os
-import subprocess
-import sys
-
 from bot.settings import REPO_ROOT
+from tests.helpers import run_cli
 
-
-def run(*args, env=None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
+run = run_cli
 
 
 def test_ask_prints_fda_passages_with_citation(services):

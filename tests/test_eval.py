@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +26,7 @@ from bot.eval import (
     write_reports,
 )
 from bot.settings import REPO_ROOT
+from tests.helpers import run_cli
 
 DATA = REPO_ROOT / "tests" / "data"
 BAD = DATA / "bad_datasets"
@@ -85,17 +83,6 @@ def write_slice(path: Path, ids: list[str]) -> Path:
     rows = _rows_by_id()
     path.write_text("".join(rows[i] + "\n" for i in ids), encoding="utf-8")
     return path
-
-
-def run_cli(*args, env=None, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
 
 
 class Recorder:
@@ -456,48 +443,32 @@ CI_DATASETS = [
 ]
 
 
-@pytest.mark.slow
-def test_ci_gate_passes_on_the_dev_sets(services, tmp_path):
-    out_dir = tmp_path / "reports"
-    out = run_cli(
-        "eval",
-        *(f"tests/data/{d}" for d in CI_DATASETS),
-        "--gate",
-        "tests/data/eval/gate.yaml",
-        "--out",
-        str(out_dir),
-        "-q",
-        env={"KQA_DATA_DIR": str(services.settings.data_dir)},
-        timeout=3600,
-    )
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert "gate: passed" in out.stdout
-    for d in CI_DATASETS:
-        stem = Path(d).stem
-        assert json.loads((out_dir / f"{stem}.json").read_text(encoding="utf-8"))["summary"]["items"] > 0
-        assert "<table class='heat'>" in (out_dir / f"{stem}.html").read_text(encoding="utf-8")
-
-
-OUTSIDE_SETS = {  # sets written by people who never saw the code they measure, and their gates
+GATED_RUNS = {  # what CI gates: the datasets of one `eval` run, its gate, and what its summaries must hold
+    "dev_sets": (CI_DATASETS, "gate.yaml", lambda s: s["items"] > 0),
+    # sets written by people who never saw the code they measure (issues #14 and #12)
     "spanish_questions": (
+        ["spanish_questions.jsonl"],
         "gate_spanish.yaml",
         lambda s: s["items"] >= 60 and s["reply_language_match"] == 1.0 and s["false_not_covered"] == 0,
-    ),  # issue #14
+    ),
     "answers_independent": (
+        ["answers_independent.jsonl"],
         "gate_answers.yaml",
         lambda s: s["items"] >= 80 and s["amount_leaks"] == 0 and s["groundedness"] == 1.0,
-    ),  # issue #12; the issue's targets are in the gate file
+    ),
+    # the trained router through the whole bot (its replies played back), on its calibration split
+    "router_calibration": (["router_calibration.jsonl"], "gate_router.yaml", lambda s: s["items"] > 1000),
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(OUTSIDE_SETS))
-def test_ci_gate_passes_on_the_outside_sets(services, tmp_path, name):
-    gate, holds = OUTSIDE_SETS[name]
+@pytest.mark.parametrize("name", sorted(GATED_RUNS))
+def test_ci_gate_passes(services, tmp_path, name):
+    datasets, gate, holds = GATED_RUNS[name]
     out_dir = tmp_path / "reports"
     out = run_cli(
         "eval",
-        f"tests/data/{name}.jsonl",
+        *(f"tests/data/{d}" for d in datasets),
         "--gate",
         f"tests/data/eval/{gate}",
         "--out",
@@ -507,25 +478,11 @@ def test_ci_gate_passes_on_the_outside_sets(services, tmp_path, name):
         timeout=3600,
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert holds(json.loads((out_dir / f"{name}.json").read_text(encoding="utf-8"))["summary"])
-
-
-@pytest.mark.slow
-def test_ci_gate_passes_on_the_router_calibration_split(services, tmp_path):
-    """The trained router, through the whole bot (bot replies played back), on its calibration split."""
-    out = run_cli(
-        "eval",
-        "tests/data/router_calibration.jsonl",
-        "--gate",
-        "tests/data/eval/gate_router.yaml",
-        "--out",
-        str(tmp_path / "reports"),
-        "-q",
-        env={"KQA_DATA_DIR": str(services.settings.data_dir)},
-        timeout=3600,
-    )
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "gate: passed" in out.stdout
+    for d in datasets:
+        stem = Path(d).stem
+        assert holds(json.loads((out_dir / f"{stem}.json").read_text(encoding="utf-8"))["summary"]), stem
+        assert "<table class='heat'>" in (out_dir / f"{stem}.html").read_text(encoding="utf-8")
 
 
 # ---- locale ----------------------------------------------------------------------------
