@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.eval.dataset import read_jsonl
 from bot.intent import MODEL_DIR, classifier_inputs, conversation_text, file_sha256
 from guardrails.model import URGENT, ModelPolicy, ModelVote
 from guardrails.normalize import clean
@@ -88,10 +89,7 @@ def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list
         for rel in files:
             path = (splits_path.parent / rel).resolve()
             batch = path.stem
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                row = json.loads(line)
+            for n, row in read_jsonl(path):
                 turns = row.get("turns") or [row["text"]]
                 route = row.get("expected_route") or row["route"]
                 if route not in ROUTES:
@@ -118,10 +116,7 @@ def read_answerable(paths: tuple[Path, ...] = DEV_ANSWERABLE) -> list[Item]:
     for path in paths:
         if not path.is_file():
             continue
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for n, row in read_jsonl(path):
             if (row.get("expected_route") or "answer") != "answer":
                 continue
             turns = row.get("turns") or [row["text"]]
