@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from guardrails.normalize import strip_accents
+
 
 @dataclass(frozen=True)
 class Focus:
@@ -50,7 +52,9 @@ def _focus(row: dict) -> Focus:
     )
 
 
-FOCI: tuple[Focus, ...] = tuple(_focus(row) for row in yaml.safe_load(FOCI_FILE.read_text("utf-8"))["foci"])
+_FOCI_DATA = yaml.safe_load(FOCI_FILE.read_text("utf-8"))
+FOCI: tuple[Focus, ...] = tuple(_focus(row) for row in _FOCI_DATA["foci"])
+PLACES_ES: dict[str, str] = _FOCI_DATA["places_es"]  # accent-folded Spanish name -> English name
 
 ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     (
@@ -171,6 +175,25 @@ UK_LAW = Focus(
     place="the UK",
 )
 ALL_FOCI: tuple[Focus, ...] = FOCI + (UK_LAW,) + PLACE_FOCI
+
+
+def _place_name_res() -> list[tuple[re.Pattern, str]]:
+    names = {n.replace("_", " "): n.replace("_", " ") for n in US_STATES + COUNTRIES}
+    names.update({strip_accents(es.removeprefix("el ")): en for es, en in PLACES_ES.items()})
+    return [
+        (re.compile(r"\b" + re.escape(name).replace(r"\ ", r"\s+") + r"\b", re.IGNORECASE), english)
+        for name, english in names.items()
+    ]
+
+
+PLACE_NAME_RES = _place_name_res()
+SPANISH_PLACE = {en: es for es, en in PLACES_ES.items()}
+
+
+def place_names(text: str) -> list[str]:
+    """The English names of the places a text names, in English or Spanish ("España" -> Spain)."""
+    folded = strip_accents(text)
+    return [english for pattern, english in PLACE_NAME_RES if pattern.search(folded)]
 
 
 def detect_foci(*texts: str) -> list[Focus]:

@@ -130,7 +130,10 @@ class Glossary:
 def english_of(glossary: Glossary, text: str) -> str:
     """The English words a question stands for: its own when written in English (a Spanish reply was
     asked for with `lang`), else its glossary terms."""
-    return text if detect_lang(text) == "en" else glossary.english(text)
+    if detect_lang(text) == "en":
+        return text
+    # place names are no corpus vocabulary, but "¿es legal en España?" is a question about Spain's law
+    return " ".join([glossary.english(text), *dict.fromkeys(english_rules.place_names(text))]).strip()
 
 
 class DocIndex:
@@ -246,7 +249,7 @@ class SpanishSearch:
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
         foci = english_rules.detect_foci(english_of(self.glossary, query))
-        if foci:  # "and the kidneys?": near documents whose English english_rules.addresses the focus join (the composer keeps to them)
+        if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
             near = fused[: 2 * (k or self.top_k)] + rankings.get("bridge_bm25_en", [])[: k or self.top_k]
             if not covering & set(docs):
@@ -336,6 +339,7 @@ FOCUS_LABELS_ES = {
     "sports": "el deporte y los atletas",
     "pets": "las mascotas",
     "uk": "el Reino Unido",
+    "uk_law": "la ley en el Reino Unido",
     "australia": "Australia",
     "canada": "Canadá",
     "europe": "Europa",
@@ -412,7 +416,7 @@ def compose_spanish(
 
     focused = [ln for ln in scored if addresses_focus(ln)]
     if foci and not focused:
-        # "Not covered" only when the English corpus lacks it too: documents whose English english_rules.addresses
+        # "Not covered" only when the English corpus lacks it too: documents whose English addresses
         # the focus beyond their translated lines are answered from their Spanish lines instead.
         # (SpanishSearch.search added such documents when none of the top ones addressed the focus)
         covering = search.covering(foci)
@@ -565,21 +569,30 @@ def _render(
     )
 
 
+def _label_es(focus: english_rules.Focus) -> str:
+    """What the Spanish "not covered" line names: "el alcohol", "la ley en España"."""
+    if focus.name in FOCUS_LABELS_ES:
+        return FOCUS_LABELS_ES[focus.name]
+    if focus.kind in ("place", "state"):
+        return f"la ley en {english_rules.SPANISH_PLACE.get(focus.place.removeprefix('the '), focus.place)}"
+    return focus.label
+
+
 def _not_covered(
     foci: list[english_rules.Focus], scored: list[Line], lines: dict[str, str], topics: list[str]
 ) -> Draft:
     """Say by name what the sources lack (the English documents too); one general safety fact; who can help."""
     focus = foci[0]
-    label = " y ".join(FOCUS_LABELS_ES.get(f.name, f.label) for f in foci[:2])
+    label = " y ".join(_label_es(f) for f in foci[:2])
     head = lines["not_covered_focus"].format(topic=label)
     fact = []
     if focus.kind == "topic":
         fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
+    place = english_rules.SPANISH_PLACE.get(focus.place.removeprefix("the "), focus.place)
     who = {
         "pet": lines.get("not_covered_who_pet", ""),
-        "place": lines.get("not_covered_who_law", "").format(
-            topic=FOCUS_LABELS_ES.get(focus.name, focus.label)
-        ),
+        "place": lines.get("not_covered_who_law", "").format(topic=place),
+        "state": lines.get("not_covered_who_state", "").format(topic=place),
     }.get(focus.kind, lines.get("not_covered_who", ""))
     actions = [who] + ([lines.get(f"action_{topics[0]}", "")] if topics and focus.kind == "topic" else [])
     return _render(

@@ -6,16 +6,26 @@ import re
 
 from guardrails.normalize import clean, strip_accents
 
+# Function words and everyday words of each language. A word both languages use ("a", "me", "no",
+# "legal") or a name ("kratom") tells nothing, so it is in neither list.
 ES_WORDS = frozenset(
-    "el la los las un una unos unas de del que y en es por para con sin mi mis tu su se lo le les al como pero "
-    "muy mas esta estoy esto eso hay son fue tiene tengo puedo puede quiero cuanto cuanta cuantos cuantas donde "
-    "cuando porque tomo tome tomar amigo amiga hermano mama papa hijo hija ayuda dolor sirve daña dana higado "
-    "despierta respira pecho dosis gramos sale prueba legal es hola gracias tambien ya ahora nada algo".split()
+    "el la los las un una unos unas de del que y o en es por para con sin mi mis tu tus su sus se lo le les al "
+    "como pero muy mas menos esta estan estoy esto eso esa ese hay son fue era ser estar tiene tienen tengo "
+    "puedo puede pueden quiero quiere cuanto cuanta cuantos cuantas donde cuando porque por que cual cuales "
+    "quien alguien algo nada nadie todo todos todas otro otra otros mucho mucha muchos poco poca si tambien "
+    "ya ahora despues antes siempre nunca aqui alla bien mal mejor peor hace hacer dice dijo dicen sabe saber "
+    "tomo tome tomar toma toman tomando usar uso consumir consumo dejar deja dejo amigo amiga hermano "
+    "hermana mama papa madre padre hijo hija novio novia esposo esposa abuela abuelo ayuda dolor sirve daña "
+    "dana higado despierta respira pecho dosis gramos prueba pruebas hola gracias seguro segura peligroso "
+    "peligrosa puede matar muerte muertes muerto embarazo embarazada bebe bebes planta hojas pastillas "
+    "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto".split()
 )
 EN_WORDS = frozenset(
-    "the a an of and to in is it you i my he she they that this what how much many can does do is are was "
-    "with for on not be have has had took take should would could will me him her his help please just about "
-    "friend kratom safe liver legal dose".split()
+    "the an of and to in is it you i my he she they we that this these those what which who how much many can "
+    "does do did are was were with for on not be been being have has had took take taking should would could "
+    "will him her his their them our your help please just about friend safe liver dose doses there any "
+    "some from at by if or but so than then when where why way get got know think want need out up down "
+    "after before still been really like use using used stop quit pain test tests drug drugs".split()
 )
 WORD_RE = re.compile(r"[a-zñ]+")
 

@@ -12,6 +12,7 @@ from bot.eval import reply_lang
 from bot.settings import REPO_ROOT
 from bot.spanish import Glossary, tokenize_es
 from guardrails.amounts import find_amounts
+from guardrails.language import detect_lang
 
 
 def ask(services, *turns: str, lang: str | None = None):
@@ -90,6 +91,40 @@ def test_what_is_kratom_in_spanish_gets_a_spanish_answer(services, spanish_text)
     assert_spanish_answer(reply, spanish_text)
     assert reply.facts_heading == "Datos clave" and "**Datos clave**" in reply.text
     assert 1 <= len(reply.facts) <= 5
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["el kratom puede matar a alguien?", "kratom embarazo es seguro", "krato y el higado, es malo?"],
+)
+def test_a_short_spanish_question_is_answered_in_spanish(services, question):
+    """Found on an outside Spanish set: "kratom" and "a" counted as English words, so a short Spanish
+    question tied and got an English reply (or an English "couldn't put together an answer")."""
+    assert detect_lang(question) == "es"
+    reply = ask(services, question)
+    assert reply.lang == "es" and reply_lang(reply.text) == "es", reply.text
+
+
+@pytest.mark.parametrize(
+    "question, place",
+    [
+        ("¿El kratom es legal en España? Lo venden en webs", "la ley en España"),
+        ("el kratom es legal en mexico? lo puedo comprar en cdmx?", "la ley en México"),
+        ("es legal el kratom en texas?", "la ley en Texas"),
+    ],
+)
+def test_spanish_law_in_a_place_the_corpus_lacks_is_named_not_padded(services, question, place):
+    """Found on an outside Spanish set: place names are no glossary terms, so the law focus never fired
+    and the answer padded with Wisconsin's or Arkansas's law."""
+    reply = ask(services, question)
+    assert reply.route == "answer" and reply.lang == "es"
+    assert place in reply.text and "Wisconsin" not in reply.text and "Arkansas" not in reply.text, reply.text
+
+
+def test_spanish_law_in_a_place_the_corpus_has_is_answered(services, spanish_text):
+    reply = ask(services, "el kratom es legal en wisconsin?")
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "Wisconsin" in reply.bottom_line.text
 
 
 def test_the_chats_spanish_example_is_answered_in_spanish(services, spanish_text):
