@@ -89,3 +89,30 @@ def test_a_fresh_ingest_reads_the_cache_and_encodes_only_an_edited_text(tmp_path
     assert 2 <= enc2.texts <= 3
     vector = np.asarray(changed[0].embedding, dtype=np.float32)
     assert np.abs(vector - encoder.encode([embedding_text(changed[0].chunk)])[0]).max() < 1e-5
+
+
+def test_corpus_vectors_rewrites_the_cache_for_the_corpus_as_it_is(
+    tmp_path, corpus_with_cache, monkeypatch, capsys
+):
+    from bot.cli import main
+
+    doc = corpus_with_cache / "documents" / "fda-and-kratom.md"
+    doc.write_text(
+        doc.read_text().replace(
+            "\n## ",
+            "\n## Edited for the test: what is new?\n\nA new line written only for this test.\n\n## ",
+            1,
+        )
+    )
+    settings = make_settings(tmp_path / "data", corpus_dir=corpus_with_cache)
+    assert missing_texts(settings)[0] > 0
+    monkeypatch.setenv("KQA_CORPUS_DIR", str(corpus_with_cache))
+    monkeypatch.setenv("KQA_DATA_DIR", str(tmp_path / "data"))
+    assert main(["corpus", "vectors"]) == 0
+    missing, total = missing_texts(settings)
+    assert missing == 0
+    out = capsys.readouterr().out
+    assert f"{total} vectors (" in out and "newly encoded" in out
+    with np.load(corpus_with_cache / FILE) as stored:
+        assert len(stored["keys"]) == total  # only this corpus's texts: the rest were dropped
+    assert vector_cache_problems(settings) == []
