@@ -8,7 +8,8 @@ claims rules of corpus/README.md ("Claims"): every body sentence that states a n
 count or a legal/regulatory action contains the `text` of one of its document's claims; every claim
 has a locator and a dated `checked`; a legal-status document's newest check is at most
 LEGAL_CHECK_MAX_AGE_DAYS old. The Spanish text (corpus/es/, bot/corpus_es.py): stale pairings, English lines
-with no Spanish text, numbers not in the English line, amounts, unchecked translations.
+with no Spanish text, numbers not in the English line, amounts, unchecked translations. The
+shipped vector cache (corpus/vectors.npz) lacking texts of the corpus as it is now.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from bot.chunking import sections
 from bot.corpus_es import ES_DIR, load_spanish, spanish_problems
 from bot.corpus_loader import CorpusError, Document, load_corpus
 from bot.settings import Settings
+from bot.vector_cache import FILE as VECTORS_FILE
+from bot.vector_cache import missing_texts
 from guardrails.amounts import find_amounts
 
 # The topic keys of corpus/README.md ("Coverage map"); defined here only.
@@ -213,4 +216,21 @@ def audit_corpus(settings: Settings) -> list[str]:
             problems.append(
                 f"coverage: topic {topic!r} has {len(ids)} document(s), needs {MIN_DOCS_PER_TOPIC} (files: {have})"
             )
+    problems += vector_cache_problems(settings)
     return problems
+
+
+def vector_cache_problems(settings: Settings) -> list[str]:
+    """One line when the corpus ships a vector cache (bot/vector_cache.py) that lacks texts an ingest
+    encodes: the corpus was edited and `kratom-qa corpus vectors` not run (no file: nothing to say)."""
+    corpus_dir = Path(settings.corpus_dir)
+    if not (corpus_dir / VECTORS_FILE).is_file():
+        return []
+    missing, total = missing_texts(settings, settings.embedding_model)
+    if not missing:
+        return []
+    return [
+        f"{_name(corpus_dir / VECTORS_FILE, corpus_dir)}: the vector cache lacks {missing} of the {total} "
+        "texts an ingest encodes (a first ingest encodes them itself); run `kratom-qa corpus vectors` "
+        "and commit the file"
+    ]

@@ -1,4 +1,4 @@
-"""`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit | router train.
+"""`kratom-qa`: ingest | ask | serve | eval | settings | corpus validate|audit|vectors | router train.
 
 Thin: parse arguments, call one function, print. Errors print one line. Exit codes: 0 ok,
 1 an eval gate missed, 2 bad input or settings, 3 the eval server cannot be reached, 130 interrupted.
@@ -241,6 +241,14 @@ def cmd_corpus(args: argparse.Namespace) -> int:
             f"corpus OK: {len(docs)} documents ({len(spanish)} with a Spanish file) in {settings.corpus_dir}"
         )
         return 0
+    if args.action == "vectors":
+        from bot.embedding import load_encoder
+        from bot.vector_cache import write_cache
+
+        path, texts, encoded = write_cache(settings, load_encoder(settings.embedding_model))
+        size = path.stat().st_size / 1e6
+        print(f"{path}: {texts} vectors ({encoded} newly encoded), {size:.1f} MB")
+        return 0
     from bot.audit import audit_corpus
 
     problems = audit_corpus(settings)
@@ -342,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_router)
 
-    s = sub.add_parser("corpus", help="check the corpus")
-    s.add_argument("action", choices=["validate", "audit"])
+    s = sub.add_parser("corpus", help="check the corpus, or rewrite its vector cache (corpus/vectors.npz)")
+    s.add_argument("action", choices=["validate", "audit", "vectors"])
     s.set_defaults(func=cmd_corpus)
     return p
 

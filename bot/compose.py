@@ -36,6 +36,7 @@ from bot.focus import (
 )
 from bot.retrieval import tokenize
 from bot.types import Chunk, Citation, Fact, Passage
+from bot.vector_cache import ShippedVectors
 from guardrails.output_checks import sentence_problems
 
 log = logging.getLogger(__name__)
@@ -188,13 +189,18 @@ def sentence_table(
 
 
 def precompute_vectors(
-    encoder: Encoder, chunks: list[Chunk], cache_dir: Path, progress: bool = False
+    encoder: Encoder,
+    chunks: list[Chunk],
+    cache_dir: Path,
+    progress: bool = False,
+    shipped: ShippedVectors | None = None,
 ) -> None:
     """Ingest time: encode the composer's sentence and heading vectors into the cache beside the
-    index, so no server start pays for them (a no-op when they are cached already)."""
+    index, so no server start pays for them (a no-op when they are cached already). Texts the
+    corpus's shipped vector cache (`shipped`) holds are taken from it, not encoded."""
     _, texts, _, headings = sentence_table(chunks)
-    cached_vectors(encoder, texts, cache_dir, "sentences", progress)
-    cached_vectors(encoder, headings, cache_dir, "headings", progress)
+    cached_vectors(encoder, texts, cache_dir, "sentences", progress, shipped)
+    cached_vectors(encoder, headings, cache_dir, "headings", progress, shipped)
 
 
 class ExtractiveComposer(Composer):

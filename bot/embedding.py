@@ -20,12 +20,15 @@ import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 import bot.offline  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
+
+if TYPE_CHECKING:
+    from bot.vector_cache import ShippedVectors
 
 log = logging.getLogger(__name__)
 
@@ -194,11 +197,18 @@ def load_encoder(model_name_or_path: str = "") -> Encoder:
 
 
 def cached_vectors(
-    encoder: Encoder, texts: list[str], cache_dir: Path | None, kind: str, progress: bool = False
+    encoder: Encoder,
+    texts: list[str],
+    cache_dir: Path | None,
+    kind: str,
+    progress: bool = False,
+    shipped: ShippedVectors | None = None,
 ) -> np.ndarray:
     """`texts`' vectors, each text encoded once: `<cache_dir>/<kind>-<model hash>.npz` keeps one
     vector per distinct text, so after a corpus change only new texts are encoded (and texts no
-    longer asked for are dropped from the file). `progress` shows a bar while encoding."""
+    longer asked for are dropped from the file). A text it lacks is looked up in `shipped` (the
+    corpus's vector cache, `bot.vector_cache`) before it is encoded. `progress` shows a bar while
+    encoding."""
     if not texts:
         return np.zeros((0, encoder.dimension), dtype=np.float32)
     keys = [hashlib.sha256(t.encode()).hexdigest()[:24] for t in texts]
@@ -213,6 +223,17 @@ def cached_vectors(
         except (OSError, ValueError, KeyError):
             log.warning("ignoring unreadable vector cache %s", cache)
     missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
+    from_shipped = False
+    if shipped is not None and missing:
+        still = []
+        for text in missing:
+            vector = shipped.get(text)
+            if vector is None:
+                still.append(text)
+            else:
+                known[hashlib.sha256(text.encode()).hexdigest()[:24]] = vector
+                from_shipped = True
+        missing = still
     if missing:
         step = 64
         from tqdm import tqdm
@@ -227,7 +248,7 @@ def cached_vectors(
                 bar.update(len(part))
     vectors = np.asarray([known[k] for k in keys], dtype=np.float32).reshape(len(texts), encoder.dimension)
     wanted = list(dict.fromkeys(keys))
-    if cache and (missing or len(known) != len(wanted)):
+    if cache and (missing or from_shipped or len(known) != len(wanted)):
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npz")
         np.savez(

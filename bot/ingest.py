@@ -27,6 +27,7 @@ from bot.corpus_loader import load_corpus
 from bot.embedding import Encoder
 from bot.index import Index, StoredChunk
 from bot.settings import Settings
+from bot.vector_cache import ShippedVectors
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,15 @@ class IngestReport:
     version: int
     switched: bool
     spanish_updated: int = 0  # documents whose Spanish lines were (re-)embedded
+    from_cache: int = 0  # vectors (chunks, sentences, headings) read from corpus/vectors.npz, not encoded
 
     def summary(self) -> str:
         spanish = f", Spanish lines of {self.spanish_updated} re-embedded" if self.spanish_updated else ""
+        shipped = f", {self.from_cache} vectors from the corpus's vector cache" if self.from_cache else ""
         return (
             f"{self.documents} documents, {self.chunks} chunks: {self.added} added, "
             f"{self.updated} updated, {self.removed} removed, {self.unchanged} unchanged{spanish}; "
-            f"{self.encoded_chunks} chunks embedded; index v{self.version}; {self.seconds:.1f} s"
+            f"{self.encoded_chunks} chunks embedded{shipped}; index v{self.version}; {self.seconds:.1f} s"
         )
 
     def as_dict(self) -> dict:
@@ -160,9 +163,10 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     removed = len({d for d, lang in old if lang == "en"} - {d.id for d in docs})
     dropped_spanish = any(key not in units for key in old)
 
+    shipped = ShippedVectors.load(settings.corpus_dir, encoder.model_name, encoder.dimension)
     if not to_encode and not removed and not dropped_spanish and index.exists():
         precompute_vectors(
-            encoder, _english(rows), settings.data_dir / "cache", progress
+            encoder, _english(rows), settings.data_dir / "cache", progress, shipped
         )  # no-op when cached
         report = IngestReport(
             len(docs),
@@ -175,23 +179,26 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
             time.perf_counter() - started,
             index.version,
             switched=False,
+            from_cache=shipped.hits,
         )
         log.info("ingest: nothing changed")
         write_stamp(settings, index, encoder.model_name)
         return report
 
+    # Chunks whose embedding text the shipped cache holds take its vector; the bar counts the rest.
+    found = [[shipped.get(embedding_text(c)) for c in chunks] for _, chunks in to_encode]
+    misses = sum(v is None for unit in found for v in unit)
     encoded = 0
-    bar = tqdm(
-        total=sum(len(c) for _, c in to_encode),
-        desc="Embedding",
-        unit="chunk",
-        disable=not progress or not to_encode,
-    )
-    for h, chunks in to_encode:
-        vectors = encoder.encode([embedding_text(c) for c in chunks])
-        rows.extend(StoredChunk(c, h, v.tolist()) for c, v in zip(chunks, vectors))
-        encoded += len(chunks)
-        bar.update(len(chunks))
+    bar = tqdm(total=misses, desc="Embedding", unit="chunk", disable=not progress or not misses)
+    for (h, chunks), cached in zip(to_encode, found):
+        todo = [i for i, v in enumerate(cached) if v is None]
+        fresh = dict(zip(todo, encoder.encode([embedding_text(chunks[i]) for i in todo]))) if todo else {}
+        rows.extend(
+            StoredChunk(c, h, (v if v is not None else fresh[i]).tolist())
+            for i, (c, v) in enumerate(zip(chunks, cached))
+        )
+        encoded += len(todo)
+        bar.update(len(todo))
     bar.close()
 
     version = index.version + 1
@@ -206,7 +213,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
     index.switch(staging.name, version, documents=len(docs), chunks=len(rows), model=encoder.model_name)
     # The composer's sentence and heading vectors depend only on the index: encode them now,
     # under this progress bar, into the cache beside the index, not at the first server start.
-    precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress)
+    precompute_vectors(encoder, _english(rows), settings.data_dir / "cache", progress, shipped)
     report = IngestReport(
         len(docs),
         len(rows),
@@ -219,6 +226,7 @@ def ingest(settings: Settings, encoder: Encoder, index: Index, progress: bool = 
         version,
         switched=True,
         spanish_updated=spanish_updated,
+        from_cache=shipped.hits,
     )
     log.info("ingest: %s", report.summary())
     write_stamp(settings, index, encoder.model_name)
