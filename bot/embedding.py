@@ -225,15 +225,9 @@ def cached_vectors(
     missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in known))
     from_shipped = False
     if shipped is not None and missing:
-        still = []
-        for text in missing:
-            vector = shipped.get(text)
-            if vector is None:
-                still.append(text)
-            else:
-                known[hashlib.sha256(text.encode()).hexdigest()[:24]] = vector
-                from_shipped = True
-        missing = still
+        found, missing = shipped.split(missing)
+        known.update({hashlib.sha256(t.encode()).hexdigest()[:24]: v for t, v in found.items()})
+        from_shipped = bool(found)
     if missing:
         step = 64
         from tqdm import tqdm

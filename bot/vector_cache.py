@@ -75,6 +75,18 @@ class ShippedVectors:
             self.hits += 1
         return vector
 
+    def split(self, texts: list[str]) -> tuple[dict[str, np.ndarray], list[str]]:
+        """(text -> shipped vector, the texts it lacks), in the texts' order."""
+        found: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for text in texts:
+            vector = self.get(text)
+            if vector is None:
+                missing.append(text)
+            else:
+                found[text] = vector
+        return found, missing
+
 
 def corpus_texts_to_encode(settings: Settings, model_name: str) -> list[str]:
     """Every distinct text an ingest of `settings.corpus_dir` encodes, in a stable order."""
@@ -109,14 +121,8 @@ def write_cache(settings: Settings, encoder, progress: bool = True) -> tuple[Pat
 
     texts = corpus_texts_to_encode(settings, encoder.model_name)
     shipped = ShippedVectors.load(settings.corpus_dir, encoder.model_name, encoder.dimension)
-    vectors: dict[str, np.ndarray] = {}
-    missing = []
-    for t in texts:
-        v = shipped.get(t)
-        if v is None:
-            missing.append(t)
-        else:
-            vectors[key(t, shipped.model)] = v
+    found, missing = shipped.split(texts)
+    vectors = {key(t, shipped.model): v for t, v in found.items()}
     with tqdm(total=len(missing), desc="Encoding", unit="text", disable=not progress or not missing) as bar:
         for start in range(0, len(missing), 64):
             part = missing[start : start + 64]

@@ -18,7 +18,7 @@ from bot.ingest import ingest
 from bot.settings import REPO_ROOT
 from bot.vector_cache import FILE, ShippedVectors, corpus_texts_to_encode, missing_texts
 from tests.conftest import make_settings
-from tests.test_ingest import SOURCES, CountingEncoder, composer_texts
+from tests.test_ingest import CountingEncoder, composer_texts, small_corpus  # noqa: F401  (a fixture)
 
 SHIPPED = REPO_ROOT / "corpus" / FILE
 
@@ -44,14 +44,10 @@ def test_cached_vectors_equal_a_fresh_encode(tmp_path, encoder):
 
 
 @pytest.fixture()
-def corpus_with_cache(tmp_path) -> Path:
-    corpus = tmp_path / "corpus"
-    (corpus / "documents").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "corpus" / "sources.yaml", corpus / "sources.yaml")
-    for doc_id in SOURCES:
-        shutil.copy(REPO_ROOT / "corpus" / "documents" / f"{doc_id}.md", corpus / "documents")
-    shutil.copy(SHIPPED, corpus / FILE)
-    return corpus
+def corpus_with_cache(small_corpus) -> Path:  # noqa: F811  (the fixture imported above)
+    """test_ingest's small corpus, with the shipped vector cache beside it."""
+    shutil.copy(SHIPPED, small_corpus / FILE)
+    return small_corpus
 
 
 def test_a_fresh_ingest_reads_the_cache_and_encodes_only_an_edited_text(tmp_path, corpus_with_cache, encoder):
