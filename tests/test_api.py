@@ -289,7 +289,11 @@ def test_every_kind_of_reply_fits_the_published_schema(services, turns):
     from bot.schemas import ChatReply
 
     messages = [{"role": "user", "content": t} for t in turns]
-    ChatReply.model_validate(as_json(answer_turn(messages, services)))
+    reply = answer_turn(messages, services)
+    data = as_json(reply)
+    published = ChatReply.model_validate(data)  # raises on a missing, mistyped or extra field
+    assert set(data) == set(ChatReply.model_fields)  # every field the schema publishes is sent
+    assert published.route == reply.route and published.message == data["message"]
 
 
 def test_chat_page_sends_csp_frame_ancestors(client):
