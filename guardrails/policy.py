@@ -72,6 +72,8 @@ class Resource:
     label: str
     number: str  # shown as-is
     tel: str  # what a tel: link dials
+    names: dict[str, str] = field(default_factory=dict)  # lang -> how a sentence names it ({poison_name})
+    notes: dict[str, str] = field(default_factory=dict)  # lang -> a clause after its number ({helpline_note})
 
     def as_dict(self) -> dict[str, str]:
         return {"label": self.label, "number": self.number, "tel": self.tel}
@@ -100,8 +102,15 @@ class Policy:
         numbers = self.locales[locale]
         return [numbers[k] for k in self.route_resources.get(route, [])]
 
-    def numbers(self, locale: str) -> dict[str, str]:
-        return {k: r.number for k, r in self.locales[locale].items()}
+    def numbers(self, locale: str, lang: str = "en") -> dict[str, str]:
+        """The locale's placeholders: `{poison}` is the number, `{poison_name}` the service's name in
+        `lang`, `{poison_note}` an optional clause (", también en español")."""
+        out = {}
+        for k, r in self.locales[locale].items():
+            out[k] = r.number
+            out[f"{k}_name"] = r.names.get(lang) or r.names.get("en") or r.label
+            out[f"{k}_note"] = r.notes.get(lang, "")
+        return out
 
     def urgent_route_of(self, reply: str) -> str | None:
         """'emergency' or 'crisis' when `reply` is this policy's urgent reply (any language or
@@ -117,17 +126,17 @@ class Policy:
     def text(self, name: str, lang: str, locale: str, **extra: str) -> str:
         """A fixed UI string (`strings`, or the locale's override) in `lang`, else English."""
         by_lang = self.locale_strings.get(locale, {}).get(name) or self.strings[name]
-        return _fill(by_lang.get(lang) or by_lang["en"], self.numbers(locale) | extra)
+        return _fill(by_lang.get(lang) or by_lang["en"], self.numbers(locale, lang) | extra)
 
     def lines(self, lang: str, locale: str) -> dict[str, str]:
         """House lines (uncited policy text) in `lang`, else English, with the locale's numbers;
         other placeholders ({topic}) are left for the composer."""
-        numbers = self.numbers(locale)
+        numbers = self.numbers(locale, lang)
         return {k: _fill(v.get(lang) or v.get("en", ""), numbers) for k, v in self.house_lines.items()}
 
     def render(self, name: str, lang: str, locale: str, **extra: str) -> str:
         lang = lang if lang in self.templates[name] else "en"
-        return self.templates[name][lang].format(**self.numbers(locale), **extra).strip()
+        return self.templates[name][lang].format(**self.numbers(locale, lang), **extra).strip()
 
 
 class _Keep(dict):
@@ -193,7 +202,16 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                     raise PolicyError(path, f"locales.{loc}.{key}.{sub}", "is missing")
             if not re.fullmatch(r"\+?\d+", str(r["tel"])):
                 raise PolicyError(path, f"locales.{loc}.{key}.tel", "must be digits (a tel: link)")
-            locales[loc][key] = Resource(key, str(r["label"]), str(r["number"]), str(r["tel"]))
+            by_lang = {}
+            for sub in ("name", "note"):
+                by_lang[sub] = r.get(sub) or {}
+                if not isinstance(by_lang[sub], dict) or not all(
+                    isinstance(v, str) and v.strip() for v in by_lang[sub].values()
+                ):
+                    raise PolicyError(path, f"locales.{loc}.{key}.{sub}", "must map a language to a text")
+            locales[loc][key] = Resource(
+                key, str(r["label"]), str(r["number"]), str(r["tel"]), by_lang["name"], by_lang["note"]
+            )
     default_locale = str(_need(raw, "default_locale", str, path, ""))
     if default_locale not in locales:
         raise PolicyError(path, "default_locale", f"{default_locale!r} is not one of the locales")
@@ -215,7 +233,11 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
                 raise PolicyError(path, f"substance_aliases.{canonical}[{i}]", f"bad regex: {exc}") from None
 
     templates = _need(raw, "templates", dict, path, "")
-    sample = {k: "x" for k in RESOURCE_KEYS} | {"why": "x"}
+    sample = (
+        {k: "x" for k in RESOURCE_KEYS}
+        | {f"{k}_{s}": "x" for k in RESOURCE_KEYS for s in ("name", "note")}
+        | {"why": "x"}
+    )
     for name in REQUIRED_TEMPLATES:
         for lang in LANGS:
             text = _need(

@@ -10,5 +10,5 @@ def render_reply(policy: Policy, route: str, lang: str, locale: str, decline_kin
     text = policy.render(route, lang, locale)
     if route == "decline" and decline_kind in policy.decline_pointers:
         pointer = policy.decline_pointers[decline_kind]
-        text += "\n\n" + pointer.get(lang, pointer["en"]).format(**policy.numbers(locale))
+        text += "\n\n" + pointer.get(lang, pointer["en"]).format(**policy.numbers(locale, lang))
     return text

@@ -171,6 +171,7 @@ def test_uk_replies_give_uk_numbers_and_never_911(uk, question):
     reply = ask(uk, question)
     assert not [n for n in ("911", "1-800-222-1222", "1-800-662-4357") if n in reply.text], reply.text
     assert "999" in reply.text or "111" in reply.text or "0300 123 6600" in reply.text, reply.text
+    assert "Poison Help" not in reply.text and "SAMHSA" not in reply.text, reply.text  # US services' names
 
 
 def test_urgent_banner_title_is_the_policy_string_in_the_users_language(services):

@@ -121,3 +121,14 @@ def test_bad_policy_stops_the_cli_with_a_clear_error(tmp_path):
     )
     assert out.returncode == 2 and "policy.yaml" in out.stderr and "routes" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_house_lines_and_urgent_replies_name_the_locales_own_services(lang):
+    """A UK page never sends people to "Poison Help (111)" or "SAMHSA's National Helpline (0300 ...)"."""
+    policy = load_policy()
+    uk = " ".join(policy.lines(lang, "UK").values()) + policy.render("emergency", lang, "UK")
+    us = " ".join(policy.lines(lang, "US").values()) + policy.render("emergency", lang, "US")
+    assert "Poison Help" not in uk and "SAMHSA" not in uk and "NHS 111 (111)" in uk and "FRANK" in uk
+    assert "Poison Help (1-800-222-1222)" in us and "SAMHSA" in us and "1-800-662-4357" in us
+    assert "{" not in uk.replace("{topic}", "") and "{" not in us.replace("{topic}", "")
