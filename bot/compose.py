@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 ABBREVIATIONS = (
     "U.S.",
     "U.K.",
+    "EE. UU.",
     "Dr.",
     "e.g.",
     "i.e.",

@@ -199,3 +199,23 @@ def test_the_evaluator_imports_nothing_from_the_http_layer():
             else:
                 continue
             assert not names & http_layer, f"{path.relative_to(REPO_ROOT)} imports {names & http_layer}"
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (
+            ["The U.S. Food and Drug Administration has not approved kratom [1]. It warns people."],
+            "has not approved",
+        ),
+        (["Sources:", "No. Kratom is not approved as a medicine. The FDA warns."], "no"),
+        (["El kratom no está aprobado en EE. UU. como medicamento [2]."], "no está aprobado"),
+    ],
+)
+def test_the_bottom_line_is_the_replys_first_sentence_split_as_the_composer_splits(lines, expected):
+    """'U.S.' does not end the first sentence, so an answer that starts with the FDA's full name is scored
+    on what it says."""
+    from bot.eval.judge import _first_sentence
+
+    first = _first_sentence(lines)
+    assert expected in first and "warns" not in first

@@ -163,11 +163,16 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
 def _first_sentence(lines: list[str]) -> str:
+    """The reply's first sentence, split as the composer splits ("The U.S. Food and Drug
+    Administration..." is one sentence), up to its first citation marker."""
+    from bot.compose import split_sentences
+
     for line in lines:
-        line = comparable(line)
-        if line.endswith(":") or len(line.split()) < 3:
+        text = comparable(line)
+        if text.endswith(":") or len(text.split()) < 3:
             continue
-        return re.split(r"(?<=[.!?])\s+|\[\d+\]", line, maxsplit=1)[0]
+        sentences = split_sentences(re.split(r"\s*\[\d+\]", line, maxsplit=1)[0])
+        return comparable(sentences[0]) if sentences else text
     return ""
 
 
