@@ -27,6 +27,7 @@ from bot.focus import (
     METADATA_RE,
     NALOXONE_Q_RE,
     PAIN_RE,
+    SHORT_ANSWER,
     TOO_MUCH_RE,
     Focus,
     action_topics,
@@ -68,8 +69,11 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
-YES_NO_RE = re.compile(r"^(?:yes|no|possibly|usually not)(?:, [^,:]{1,40})?[,:]\s*", re.IGNORECASE)
+YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
+# Without such a heading, a section's opening answer may still lead when its heading is near the
+# question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
+ANSWER_MIN, ANSWER_LEAD = 0.55, 0.05
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
     r"dangerous|poison)\b",
@@ -336,13 +340,8 @@ class ExtractiveComposer(Composer):
                 passages,
                 lines,
             )
-        if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
-            standalone = [
-                (s, p)
-                for s, p in picked
-                if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
-            ]
-            bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
+        if bottom is None and not dose:
+            bottom = self._closest_answer(vector, passages, picked, eligible)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -390,6 +389,37 @@ class ExtractiveComposer(Composer):
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
         return best
+
+    def _closest_answer(
+        self, vector: np.ndarray, passages: list[Passage], picked: list[tuple[Sentence, Passage]], eligible
+    ) -> tuple[Sentence, Passage] | None:
+        """No section heading matches the question closely: the sentence closest to the question that
+        stands on its own, from the picked sentences and the plain answers that open the retrieved
+        question sections (those are written to answer, so they get a small lead)."""
+        scored: list[tuple[float, Sentence, Passage]] = [
+            (float(self.matrix[s.row] @ vector), s, p)
+            for s, p in picked
+            if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+        ]
+        for p in passages[:5]:
+            row = self.heading_row.get(p.chunk.chunk_id)
+            sentences = self.sentences.get(p.chunk.chunk_id, [])
+            if row is None or not sentences:
+                continue
+            s = sentences[0]
+            heading_sim = float(self.heading_matrix[row] @ vector)
+            if (
+                heading_sim < (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN)
+                or not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                or sentence_problems(s.text)
+                or not eligible(s, p)
+                or METADATA_RE.search(s.text)
+                or DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+            ):
+                continue
+            scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
+        best = max(scored, key=lambda x: x[0], default=None)
+        return (best[1], best[2]) if best else None
 
     def _facts(
         self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
