@@ -74,6 +74,7 @@ BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the
 # Without such a heading, a section's opening answer may still lead when its heading is near the
 # question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
 ANSWER_MIN, ANSWER_LEAD = 0.55, 0.05
+ASK_LAST_WEIGHT = 0.5  # in a follow-up, the latest turn's share of what the bottom line must answer
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
     r"dangerous|poison)\b",
@@ -217,6 +218,7 @@ class ExtractiveComposer(Composer):
         progress: bool = False,
     ):
         self.words = words
+        self.encoder = encoder
         self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
@@ -306,8 +308,9 @@ class ExtractiveComposer(Composer):
         if foci and not picked:
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
+        asked = self._asked_vector(vector, question, last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(vector, passages, eligible)
+            None if dose else self._bottom_line(asked, passages, eligible)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -341,7 +344,7 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(vector, passages, picked, eligible)
+            bottom = self._closest_answer(asked, passages, picked, eligible)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -364,6 +367,15 @@ class ExtractiveComposer(Composer):
             passages,
             lines,
         )
+
+    def _asked_vector(self, vector: np.ndarray, question: str, last: str) -> np.ndarray:
+        """What the bottom line must answer. In a follow-up ("did they add it in 2026?") the search
+        query folds in the earlier turn; the latest turn is weighed in too, so the bottom line answers
+        what was just asked rather than the earlier question (one short encode, follow-ups only)."""
+        if not last or last.strip() == question.strip() or ASK_LAST_WEIGHT == 0:
+            return vector
+        mixed = vector + ASK_LAST_WEIGHT * self.encoder.encode_one(last)
+        return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(
         self, vector: np.ndarray, passages: list[Passage], eligible

@@ -253,3 +253,10 @@ def test_section_short_answers_do_not_stand_alone():
         "Many were serious: about half led to harm.",
     ):
         assert DANGLING_RE.search(s)
+
+
+def test_a_follow_up_bottom_line_answers_the_latest_turn(services):
+    """'...did they add it in 2026?' is answered by the 2026 notice, not by the first question's answer."""
+    reply = ask(services, "do federal workplace drug tests look for kratom?", "did they add it in 2026?")
+    assert reply.bottom_line is not None
+    assert "2026" in reply.bottom_line.text, reply.bottom_line.text
