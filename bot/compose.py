@@ -27,6 +27,7 @@ from bot.focus import (
     METADATA_RE,
     NALOXONE_Q_RE,
     PAIN_RE,
+    SHORT_ANSWER,
     TOO_MUCH_RE,
     Focus,
     action_topics,
@@ -69,8 +70,12 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
-YES_NO_RE = re.compile(r"^(?:yes|no|possibly|usually not)(?:, [^,:]{1,40})?[,:]\s*", re.IGNORECASE)
+YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
+# Without such a heading, a section's opening answer may still lead when its heading is near the
+# question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
+ANSWER_MIN, ANSWER_LEAD = 0.55, 0.05
+ASK_LAST_WEIGHT = 0.5  # in a follow-up, the latest turn's share of what the bottom line must answer
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
     r"dangerous|poison)\b",
@@ -214,6 +219,7 @@ class ExtractiveComposer(Composer):
         progress: bool = False,
     ):
         self.words = words
+        self.encoder = encoder
         self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
@@ -303,8 +309,9 @@ class ExtractiveComposer(Composer):
         if foci and not picked:
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
+        asked = self._asked_vector(vector, question, last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(vector, passages, eligible)
+            None if dose else self._bottom_line(asked, passages, eligible)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -337,13 +344,8 @@ class ExtractiveComposer(Composer):
                 passages,
                 lines,
             )
-        if bottom is None and not dose:  # the picked sentence closest to the question that stands on its own
-            standalone = [
-                (s, p)
-                for s, p in picked
-                if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
-            ]
-            bottom = max(standalone, key=lambda sp: float(self.matrix[sp[0].row] @ vector), default=None)
+        if bottom is None and not dose:
+            bottom = self._closest_answer(asked, passages, picked, eligible)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -366,6 +368,15 @@ class ExtractiveComposer(Composer):
             passages,
             lines,
         )
+
+    def _asked_vector(self, vector: np.ndarray, question: str, last: str) -> np.ndarray:
+        """What the bottom line must answer. In a follow-up ("did they add it in 2026?") the search
+        query folds in the earlier turn; the latest turn is weighed in too, so the bottom line answers
+        what was just asked rather than the earlier question (one short encode, follow-ups only)."""
+        if not last or last.strip() == question.strip() or ASK_LAST_WEIGHT == 0:
+            return vector
+        mixed = vector + ASK_LAST_WEIGHT * self.encoder.encode_one(last)
+        return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(
         self, vector: np.ndarray, passages: list[Passage], eligible
@@ -391,6 +402,37 @@ class ExtractiveComposer(Composer):
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
         return best
+
+    def _closest_answer(
+        self, vector: np.ndarray, passages: list[Passage], picked: list[tuple[Sentence, Passage]], eligible
+    ) -> tuple[Sentence, Passage] | None:
+        """No section heading matches the question closely: the sentence closest to the question that
+        stands on its own, from the picked sentences and the plain answers that open the retrieved
+        question sections (those are written to answer, so they get a small lead)."""
+        scored: list[tuple[float, Sentence, Passage]] = [
+            (float(self.matrix[s.row] @ vector), s, p)
+            for s, p in picked
+            if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+        ]
+        for p in passages[:5]:
+            row = self.heading_row.get(p.chunk.chunk_id)
+            sentences = self.sentences.get(p.chunk.chunk_id, [])
+            if row is None or not sentences:
+                continue
+            s = sentences[0]
+            heading_sim = float(self.heading_matrix[row] @ vector)
+            if (
+                heading_sim < (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN)
+                or not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                or sentence_problems(s.text)
+                or not eligible(s, p)
+                or METADATA_RE.search(s.text)
+                or DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+            ):
+                continue
+            scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
+        best = max(scored, key=lambda x: x[0], default=None)
+        return (best[1], best[2]) if best else None
 
     def _facts(
         self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None

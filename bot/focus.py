@@ -90,7 +90,7 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
 
 # "How much stronger than morphine?" compares strength: it asks no amount.
 DOSE_RE = _re(
-    r"\b(doses?|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))|"
+    r"\b(doses?(?![- ](?:response|effect))|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))|"
     r"amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b"
 )
 TOO_MUCH_RE = _re(r"\btoo much\b|overdos")
@@ -108,12 +108,18 @@ EFFICACY_RE = _re(
     r"\b(?:work|works|help|helps|effective|safe|safer|alternative|treat|treats|good for|use it for)\b"
 )
 
+# The short answer that opens a section's first sentence ("Yes, ", "No: ", "Rarely, in case reports: "):
+# it answers that section's heading, so the sentence leads only for a question that heading matches.
+SHORT_ANSWER = (
+    r"(?:yes|no|possibly|usually not|rarely|many were serious|some kratom products do|several treatments do)"
+    r"(?:, [^,:]{1,40})?[,:]"
+)
 # A sentence that leans on one before it: used only right after its antecedent.
 DANGLING_RE = _re(
     r"^(?:another|the other|these|this|those|that|such|both|it|they|the same|similarly|likewise|"
     r"in addition|also|however|by contrast|in contrast|furthermore|moreover|of these|of those|among them|"
     r"the (?:review|study|survey|report|authors|researchers|article|paper|patient|team)\b|"
-    r"(?:yes|no|possibly|usually not)(?:, [^,:]{1,40})?[,:])"
+    rf"{SHORT_ANSWER})"
 )  # "Yes, ..." / "No: ..." answers its own section's heading, not this question
 # Caveats that add nothing on their own ("...is general advice rather than a finding about kratom").
 CAVEAT_ONLY_RE = _re(
@@ -125,7 +131,8 @@ CAVEAT_ONLY_RE = _re(
 METADATA_RE = _re(
     r"^(?:a|an|the|in a)\b[^.]{0,120}\b(?:review|study|survey|report|article|paper|researchers?)\b[^.]{0,160}"
     r"\b(?:gathered|looked at|asked|collected|described|examined|reviewed|measured|counted|published|surveyed|"
-    r"summari[sz]ed|analy[sz]ed|included|compared|followed)\b"
+    r"summari[sz]ed|analy[sz]ed|included|compared|followed)\b|"
+    r"^(?:a|an|the|in a)\b[^.]{0,120}\breported (?:an?|on)\b(?: \w+){0,2} (?:survey|study|review|analysis)\b"
 )
 
 

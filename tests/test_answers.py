@@ -6,7 +6,7 @@ import pytest
 
 from bot.chat import answer_turn
 from bot.eval import Item, answer_shape, load_dataset
-from bot.focus import DANGLING_RE, addresses, detect_foci, is_dose_evidence
+from bot.focus import DANGLING_RE, METADATA_RE, addresses, detect_foci, is_dose_evidence
 from bot.settings import REPO_ROOT
 from guardrails.amounts import find_amounts
 
@@ -217,3 +217,46 @@ def test_a_section_that_answers_its_heading_leads(services):
     reply = ask(services, "Can a drug test detect kratom?")
     assert reply.bottom_line is not None
     assert reply.bottom_line.text.startswith("Yes"), reply.bottom_line.text
+
+
+def test_a_dose_response_question_is_not_a_dose_question():
+    """ "Is there a dose-response thing in the research?" asks what studies found, not for an amount."""
+    assert not is_dose_evidence(
+        "does using more kratom mean more side effects? is there a dose-response thing"
+    )
+    assert not is_dose_evidence("what does the dose-effect research show")
+    assert is_dose_evidence("what doses did the kratom studies actually use?")
+
+
+def test_federal_testing_panels_address_the_drug_test_focus():
+    test = next(f for f in detect_foci("did they add kratom to the workplace drug tests in 2026?"))
+    assert addresses(
+        test,
+        "No, the March 2026 notice made no changes to the list of drugs on the federal panels.",
+        "Did the 2026 notice add kratom or 7-OH to federal testing?",
+    )
+
+
+def test_study_metadata_never_leads(services):
+    """A study's who-and-when ("A 2020 study led by ... reported an online survey of ...") answers nothing;
+    the opening answer of a retrieved section on the question leads instead."""
+    reply = ask(services, "who is the typical kratom user in the US?")
+    assert reply.bottom_line is not None
+    assert not METADATA_RE.search(reply.bottom_line.text), reply.bottom_line.text
+    assert "White" in reply.bottom_line.text, reply.bottom_line.text
+
+
+def test_section_short_answers_do_not_stand_alone():
+    """'Rarely: ...', 'Many were serious: ...' answer their own heading; elsewhere they would dangle."""
+    for s in (
+        "Rarely: postmortem tests found multiple substances.",
+        "Many were serious: about half led to harm.",
+    ):
+        assert DANGLING_RE.search(s)
+
+
+def test_a_follow_up_bottom_line_answers_the_latest_turn(services):
+    """'...did they add it in 2026?' is answered by the 2026 notice, not by the first question's answer."""
+    reply = ask(services, "do federal workplace drug tests look for kratom?", "did they add it in 2026?")
+    assert reply.bottom_line is not None
+    assert "2026" in reply.bottom_line.text, reply.bottom_line.text
