@@ -199,6 +199,18 @@ class SpanishSearch:
             # per line, once per index: its stems and whether it may be quoted at all
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
+            # each section's English heading (the English chunk its line opens), for the glossary English
+            en_heading = {(c.doc_id, c.text[:80]): c.heading for c in r.chunks}
+            self.heading_en_stems = [
+                frozenset(tokenize_en_stems(en_heading.get((c.doc_id, c.twin[:80]), "")))
+                if _line_kind(c) == "bottom_line"
+                else frozenset()
+                for c in self.chunks
+            ]
+            self.heading_idf = _idf(
+                [h for i, h in enumerate(self.heading_stems) if _line_kind(self.chunks[i]) == "bottom_line"]
+            )
+            self.heading_en_idf = _idf([h for h in self.heading_en_stems if h])
             self.quotable = [
                 not (
                     sentence_problems(c.text)
@@ -315,6 +327,23 @@ class SpanishSearch:
         )
 
 
+def _idf(docs: list[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency of each stem over a set of headings."""
+    df: dict[str, int] = {}
+    for d in docs:
+        for t in d:
+            df[t] = df.get(t, 0) + 1
+    return {t: float(np.log(1 + len(docs) / n)) for t, n in df.items()}
+
+
+def _weighted_overlap(words: AbstractSet[str], heading: AbstractSet[str], idf: dict[str, float]) -> float:
+    """The share of the question's heading vocabulary (by IDF) that this heading holds: words no
+    heading has ("Montevideo", "mi primo") weigh nothing, rare words more than the agency's name."""
+    known = [w for w in words if w in idf]
+    total = sum(idf[w] for w in known)
+    return sum(idf[w] for w in known if w in heading) / total if total else 0.0
+
+
 @lru_cache(maxsize=4)
 def load_glossary(path: str) -> Glossary:
     return Glossary.load(Path(path))
@@ -406,10 +435,16 @@ def compose_spanish(
     dose = english_rules.is_dose_evidence(english_last)
     topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
+    asked = _Asked(
+        q_stems,
+        set(tokenize_es(last)),
+        set(tokenize_en_stems(english_query)),
+        set(tokenize_en_stems(english_last)),
+    )
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     heading_match: dict[str, float] = {}
-    scored = _score_lines(search, passages, q_stems, heading_match)
+    scored = _score_lines(search, passages, asked, heading_match)
 
     def addresses_focus(ln: Line) -> bool:
         return not foci or any(english_rules.addresses(f, ln.chunk.twin) for f in foci)
@@ -493,8 +528,33 @@ def compose_spanish(
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """The question's words: Spanish stems and glossary-English stems, of the whole query and of the
+    last turn (a follow-up's own words name what it asks: "¿y cómo se trata?")."""
+
+    es: set[str]
+    es_last: set[str]
+    en: set[str]
+    en_last: set[str]
+
+
+def _heading_match(search: SpanishSearch, i: int, asked: _Asked) -> float:
+    """How well a section's heading matches the question, in Spanish and through the glossary in English."""
+    es_h, en_h = search.heading_stems[i], search.heading_en_stems[i]
+    es = max(
+        _weighted_overlap(asked.es, es_h, search.heading_idf),
+        _weighted_overlap(asked.es_last, es_h, search.heading_idf),
+    )
+    en = max(
+        _weighted_overlap(asked.en, en_h, search.heading_en_idf),
+        _weighted_overlap(asked.en_last, en_h, search.heading_en_idf),
+    )
+    return max(es, en)
+
+
 def _score_lines(
-    search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]
+    search: SpanishSearch, passages: list[Passage], asked: _Asked, heading_match: dict[str, float]
 ) -> list[Line]:
     """The lines that may be quoted, best first: meaning, shared words, document rank."""
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
@@ -505,8 +565,11 @@ def _score_lines(
         i = search.row(c.chunk_id)
         if not search.quotable[i]:
             continue
+        q_stems = asked.es
         lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
-        heading_match[c.chunk_id] = len(q_stems & search.heading_stems[i]) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = (
+            _heading_match(search, i, asked) if _line_kind(c) == "bottom_line" else 0.0
+        )
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
         rank = doc_order.index(p.doc_id)
