@@ -84,6 +84,19 @@ def tokenize_en_stems(text: str) -> list[str]:
         return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
 
 
+# What a question asks, in words the stopword list drops: "¿Qué es el kratom?" is a definition,
+# "¿Por qué advierte la FDA...?" a reason. A question and a heading of the same kind match on it.
+FRAMES = (
+    ("_what_is", re.compile(r"(?<!\blo )\bque (?:es|son|significa)\b(?! lo que)")),
+    ("_why", re.compile(r"\bpor que\b")),
+)
+
+
+def frames(text: str) -> frozenset[str]:
+    folded = fold(text)
+    return frozenset(name for name, pattern in FRAMES if pattern.search(folded))
+
+
 def tokenize_es(text: str) -> list[str]:
     """Spanish search tokens: accents folded, stopwords dropped, Snowball stems ('hígado' = 'higado')."""
     return [s for s in stems(text) if s != "kratom"]
@@ -102,9 +115,12 @@ class Glossary:
         terms, lengths = {}, {}
         for key, english in ((raw or {}).get("terms") or {}).items():
             key_stems = tuple(stems(str(key), drop_stopwords=False))
-            if key_stems:
-                terms[key_stems] = str(english)
-                lengths[key_stems] = len(fold(str(key)))
+            if (
+                key_stems
+            ):  # keys sharing stems ("seguro", "seguridad") keep all their words and the shortest length
+                words = [*terms.get(key_stems, "").split(), *str(english).split()]
+                terms[key_stems] = " ".join(dict.fromkeys(words))
+                lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
         return cls(terms, lengths)
 
     def english(self, text: str) -> str:
@@ -159,7 +175,9 @@ class DocIndex:
 ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
 MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
 DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best on the dev set (bench/spanish_retrieval.py)
-# all-MiniLM-L6-v2 is an English model: its ranking of Spanish text counts half in the fusion
+# all-MiniLM-L6-v2 is an English model: its ranking of Spanish text counts half in the fusion.
+# (Counting the glossary bridge double raised hit@5 a little on the dev sets but chose worse bottom
+# lines: measured 2026-11-30, dev bottom-line hit 0.81 -> 0.74.)
 MODE_WEIGHTS = {"bm25_es": 1.0, "dense_es": 0.5, "bridge_bm25_en": 1.0, "dense_en": 0.5}
 
 
@@ -198,7 +216,7 @@ class SpanishSearch:
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
-            self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
+            self.heading_stems = [frozenset(tokenize_es(c.heading)) | frames(c.heading) for c in self.chunks]
             # each section's English heading (the English chunk its line opens), for the glossary English
             en_heading = {(c.doc_id, c.text[:80]): c.heading for c in r.chunks}
             self.heading_en_stems = [
@@ -436,8 +454,8 @@ def compose_spanish(
     topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
     asked = _Asked(
-        q_stems,
-        set(tokenize_es(last)),
+        q_stems | frames(question),
+        set(tokenize_es(last)) | frames(last),
         set(tokenize_en_stems(english_query)),
         set(tokenize_en_stems(english_last)),
     )
@@ -565,7 +583,7 @@ def _score_lines(
         i = search.row(c.chunk_id)
         if not search.quotable[i]:
             continue
-        q_stems = asked.es
+        q_stems = {w for w in asked.es if not w.startswith("_")}  # words, not the question's frames
         lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
         heading_match[c.chunk_id] = (
             _heading_match(search, i, asked) if _line_kind(c) == "bottom_line" else 0.0
