@@ -354,12 +354,21 @@ def _idf(docs: list[frozenset[str]]) -> dict[str, float]:
     return {t: float(np.log(1 + len(docs) / n)) for t, n in df.items()}
 
 
-def _weighted_overlap(words: AbstractSet[str], heading: AbstractSet[str], idf: dict[str, float]) -> float:
+OVERLAP_PRIOR = (
+    2.0  # IDF a question's heading words are measured against beyond their own (one common word is no match)
+)
+
+
+def _weighted_overlap(
+    words: AbstractSet[str], heading: AbstractSet[str], idf: dict[str, float]
+) -> float | None:
     """The share of the question's heading vocabulary (by IDF) that this heading holds: words no
-    heading has ("Montevideo", "mi primo") weigh nothing, rare words more than the agency's name."""
+    heading has ("Montevideo", "mi primo") weigh nothing, rare words more than the agency's name.
+    None when no word of the question is in any heading."""
     known = [w for w in words if w in idf]
-    total = sum(idf[w] for w in known)
-    return sum(idf[w] for w in known if w in heading) / total if total else 0.0
+    if not known:
+        return None
+    return sum(idf[w] for w in known if w in heading) / (sum(idf[w] for w in known) + OVERLAP_PRIOR)
 
 
 @lru_cache(maxsize=4)
@@ -558,17 +567,19 @@ class _Asked:
 
 
 def _heading_match(search: SpanishSearch, i: int, asked: _Asked) -> float:
-    """How well a section's heading matches the question, in Spanish and through the glossary in English."""
+    """How well a section's heading matches the question: in Spanish and, through the glossary, in
+    English (the mean of the two when the question has words in both; the better of whole query and
+    last turn in each)."""
     es_h, en_h = search.heading_stems[i], search.heading_en_stems[i]
-    es = max(
-        _weighted_overlap(asked.es, es_h, search.heading_idf),
-        _weighted_overlap(asked.es_last, es_h, search.heading_idf),
-    )
-    en = max(
-        _weighted_overlap(asked.en, en_h, search.heading_en_idf),
-        _weighted_overlap(asked.en_last, en_h, search.heading_en_idf),
-    )
-    return max(es, en)
+    sides = []
+    for words, heading, idf in (
+        ((asked.es, asked.es_last), es_h, search.heading_idf),
+        ((asked.en, asked.en_last), en_h, search.heading_en_idf),
+    ):
+        found = [v for v in (_weighted_overlap(w, heading, idf) for w in words) if v is not None]
+        if found:
+            sides.append(max(found))
+    return sum(sides) / len(sides) if sides else 0.0
 
 
 def _score_lines(
