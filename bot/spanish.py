@@ -225,10 +225,6 @@ class SpanishSearch:
                 else frozenset()
                 for c in self.chunks
             ]
-            self.heading_idf = _idf(
-                [h for i, h in enumerate(self.heading_stems) if _line_kind(self.chunks[i]) == "bottom_line"]
-            )
-            self.heading_en_idf = _idf([h for h in self.heading_en_stems if h])
             self.quotable = [
                 not (
                     sentence_problems(c.text)
@@ -345,30 +341,35 @@ class SpanishSearch:
         )
 
 
-def _idf(docs: list[frozenset[str]]) -> dict[str, float]:
-    """Inverse document frequency of each stem over a set of headings."""
-    df: dict[str, int] = {}
-    for d in docs:
-        for t in d:
-            df[t] = df.get(t, 0) + 1
-    return {t: float(np.log(1 + len(docs) / n)) for t, n in df.items()}
+# IDF a question's heading words are measured against beyond their own: one common word is no match
+OVERLAP_PRIOR = 1.0
 
 
-OVERLAP_PRIOR = (
-    2.0  # IDF a question's heading words are measured against beyond their own (one common word is no match)
-)
+def _holds(heading: AbstractSet[str], word: str) -> bool:
+    """The heading has the word, or a stem one is the start of the other ("prohibi" of "prohibió" and
+    "prohib" of "prohibido": Snowball stems some accented past tenses apart)."""
+    return word in heading or (
+        len(word) >= 5 and any(len(h) >= 5 and (h.startswith(word) or word.startswith(h)) for h in heading)
+    )
 
 
 def _weighted_overlap(
     words: AbstractSet[str], heading: AbstractSet[str], idf: dict[str, float]
 ) -> float | None:
     """The share of the question's heading vocabulary (by IDF) that this heading holds: words no
-    heading has ("Montevideo", "mi primo") weigh nothing, rare words more than the agency's name.
-    None when no word of the question is in any heading."""
+    candidate heading has ("Montevideo", "mi primo") weigh nothing, words every candidate has (the
+    agency all of one document's headings name) little. None when no word is in any candidate heading."""
     known = [w for w in words if w in idf]
     if not known:
         return None
-    return sum(idf[w] for w in known if w in heading) / (sum(idf[w] for w in known) + OVERLAP_PRIOR)
+    return sum(idf[w] for w in known if _holds(heading, w)) / (sum(idf[w] for w in known) + OVERLAP_PRIOR)
+
+
+def _candidate_idf(headings: list[frozenset[str]], words: AbstractSet[str]) -> dict[str, float]:
+    """IDF of the question's words over the candidate headings (the retrieved documents' sections)."""
+    n = len(headings)
+    df = {w: sum(1 for h in headings if _holds(h, w)) for w in words}
+    return {w: float(np.log(1 + n / k)) for w, k in df.items() if k}
 
 
 @lru_cache(maxsize=4)
@@ -566,17 +567,17 @@ class _Asked:
     en_last: set[str]
 
 
-def _heading_match(search: SpanishSearch, i: int, asked: _Asked) -> float:
+def _heading_match(search: SpanishSearch, i: int, asked: _Asked, idf: tuple[dict, dict]) -> float:
     """How well a section's heading matches the question: in Spanish and, through the glossary, in
     English (the mean of the two when the question has words in both; the better of whole query and
     last turn in each)."""
     es_h, en_h = search.heading_stems[i], search.heading_en_stems[i]
     sides = []
-    for words, heading, idf in (
-        ((asked.es, asked.es_last), es_h, search.heading_idf),
-        ((asked.en, asked.en_last), en_h, search.heading_en_idf),
+    for words, heading, side_idf in (
+        ((asked.es, asked.es_last), es_h, idf[0]),
+        ((asked.en, asked.en_last), en_h, idf[1]),
     ):
-        found = [v for v in (_weighted_overlap(w, heading, idf) for w in words) if v is not None]
+        found = [v for v in (_weighted_overlap(w, heading, side_idf) for w in words) if v is not None]
         if found:
             sides.append(max(found))
     return sum(sides) / len(sides) if sides else 0.0
@@ -589,6 +590,13 @@ def _score_lines(
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     scored: list[Line] = []
+    sections = sorted(
+        {search.row(p.chunk.chunk_id) for p in passages if _line_kind(p.chunk) == "bottom_line"}
+    )
+    idf = (
+        _candidate_idf([search.heading_stems[i] for i in sections], asked.es | asked.es_last),
+        _candidate_idf([search.heading_en_stems[i] for i in sections], asked.en | asked.en_last),
+    )
     for p in passages:
         c = p.chunk
         i = search.row(c.chunk_id)
@@ -597,7 +605,7 @@ def _score_lines(
         q_stems = {w for w in asked.es if not w.startswith("_")}  # words, not the question's frames
         lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
         heading_match[c.chunk_id] = (
-            _heading_match(search, i, asked) if _line_kind(c) == "bottom_line" else 0.0
+            _heading_match(search, i, asked, idf) if _line_kind(c) == "bottom_line" else 0.0
         )
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
