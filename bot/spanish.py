@@ -112,7 +112,8 @@ class Glossary:
     @classmethod
     def load(cls, path: Path) -> Glossary:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-        terms, lengths = {}, {}
+        terms: dict[tuple[str, ...], str] = {}
+        lengths: dict[tuple[str, ...], int] = {}
         for key, english in ((raw or {}).get("terms") or {}).items():
             key_stems = tuple(stems(str(key), drop_stopwords=False))
             if (
