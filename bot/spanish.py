@@ -78,10 +78,15 @@ def stems(text: str, drop_stopwords: bool = True) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=65536)
+def en_stem(word: str) -> str:
+    with _STEM_LOCK:
+        return EN_STEMMER.stemWord(word)
+
+
 def tokenize_en_stems(text: str) -> list[str]:
     """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
-    with _STEM_LOCK:
-        return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
+    return [s for s in map(en_stem, tokenize(text)) if s != "kratom"]
 
 
 # What a question asks, in words the stopword list drops: "¿Qué es el kratom?" is a definition,
@@ -346,7 +351,8 @@ class SpanishSearch:
 OVERLAP_PRIOR = 1.0
 
 
-def _holds(heading: AbstractSet[str], word: str) -> bool:
+@lru_cache(maxsize=65536)
+def _holds(heading: frozenset[str], word: str) -> bool:
     """The heading has the word, or a stem one is the start of the other ("prohibi" of "prohibió" and
     "prohib" of "prohibido": Snowball stems some accented past tenses apart)."""
     return word in heading or (
@@ -363,7 +369,9 @@ def _weighted_overlap(
     known = [w for w in words if w in idf]
     if not known:
         return None
-    return sum(idf[w] for w in known if _holds(heading, w)) / (sum(idf[w] for w in known) + OVERLAP_PRIOR)
+    return sum(idf[w] for w in known if _holds(frozenset(heading), w)) / (
+        sum(idf[w] for w in known) + OVERLAP_PRIOR
+    )
 
 
 def _candidate_idf(headings: list[frozenset[str]], words: AbstractSet[str]) -> dict[str, float]:
