@@ -224,9 +224,18 @@ class SpanishSearch:
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) | frames(c.heading) for c in self.chunks]
             # each section's English heading (the English chunk its line opens), for the glossary English
-            en_heading = {(c.doc_id, c.text[:80]): c.heading for c in r.chunks}
+            en_sections: dict[str, list[Chunk]] = {}
+            for e in r.chunks:
+                en_sections.setdefault(e.doc_id, []).append(e)
             self.heading_en_stems = [
-                frozenset(tokenize_en_stems(en_heading.get((c.doc_id, c.twin[:80]), "")))
+                frozenset(
+                    tokenize_en_stems(
+                        next(
+                            (e.heading for e in en_sections.get(c.doc_id, []) if e.text.startswith(c.twin)),
+                            "",
+                        )
+                    )
+                )
                 if _line_kind(c) == "bottom_line"
                 else frozenset()
                 for c in self.chunks
@@ -584,7 +593,7 @@ def _heading_match(search: SpanishSearch, i: int, asked: _Asked, idf: tuple[dict
     sides = []
     for words, heading, side_idf in (
         ((asked.es, asked.es_last), es_h, idf[0]),
-        ((asked.en, asked.en_last), en_h, idf[1]),
+        ((asked.en, asked.en_last), en_h, idf[1]) if en_h else ((), en_h, idf[1]),
     ):
         found = [v for v in (_weighted_overlap(w, heading, side_idf) for w in words) if v is not None]
         if found:
