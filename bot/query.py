@@ -2,12 +2,15 @@
 
 "and what about the liver?" after "is kratom legal?" searches for both turns' words. A last
 turn that names no substance, or that leans on earlier context (pronouns, "what about",
-"and ..."), is joined with the previous user turn.
+"and ..."), is joined with the previous user turn. A Spanish follow-up with no noun phrase of its
+own ("¿y cómo se trata?") is joined with the previous turn too: Spanish drops the "it".
 """
 
 from __future__ import annotations
 
 import re
+
+from guardrails.language import detect_lang
 
 FOLLOW_UP_RE = re.compile(
     r"^\s*(and|also|but|so|what about|how about|what if|y|pero|entonces|qu[eé] tal|y (si|el|la|los|las))\b"
@@ -25,6 +28,12 @@ VAGUE = frozenset(
     "lo eso esto tambien que es son para con los las un una del al mas y".split()
 )
 WORD_RE = re.compile(r"[a-záéíóúñ0-9]+", re.IGNORECASE)
+# Spanish leaves out the "it" English says: "¿y cómo se trata?", "¿y en Texas?", "¿y cuánto dura?" are
+# about the previous question's topic. A Spanish follow-up names a topic of its own with a noun after
+# an article ("¿y en el embarazo?", "¿y la DEA qué dice?").
+ES_NOUN_PHRASE_RE = re.compile(
+    r"\b(?:el|la|los|las|un|una|unos|unas|del|al)\s+([a-záéíóúñ0-9][\w-]*)", re.IGNORECASE
+)
 
 
 def _subject(turns: list[str]) -> str:
@@ -33,6 +42,13 @@ def _subject(turns: list[str]) -> str:
         if m:
             return m.group(0)
     return ""
+
+
+def _spanish_without_topic(turn: str) -> bool:
+    """A Spanish turn with no noun phrase of its own but the subject's: its topic is unsaid."""
+    if detect_lang(turn) != "es":
+        return False
+    return not any(not SUBJECT_RE.search(m.group(1)) for m in ES_NOUN_PHRASE_RE.finditer(turn))
 
 
 def build_query(user_turns: list[str]) -> str:
@@ -49,6 +65,8 @@ def build_query(user_turns: list[str]) -> str:
     content = [w for w in WORD_RE.findall(last.lower()) if w not in VAGUE and not SUBJECT_RE.search(w)]
     if not leans_back and names_subject:
         return last
+    if leans_back and _spanish_without_topic(last):
+        return f"{previous} {last}"  # "¿y cómo se trata?" after "¿el kratom causa adicción?"
     if content and not re.search(r"\b(?:that|this|it|those|eso|esto)\b", last, re.IGNORECASE):
         subject = "" if names_subject else _subject(turns[:-1])
         return (

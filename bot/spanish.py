@@ -78,10 +78,28 @@ def stems(text: str, drop_stopwords: bool = True) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=65536)
+def en_stem(word: str) -> str:
+    with _STEM_LOCK:
+        return EN_STEMMER.stemWord(word)
+
+
 def tokenize_en_stems(text: str) -> list[str]:
     """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
-    with _STEM_LOCK:
-        return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
+    return [s for s in map(en_stem, tokenize(text)) if s != "kratom"]
+
+
+# What a question asks, in words the stopword list drops: "¿Qué es el kratom?" is a definition,
+# "¿Por qué advierte la FDA...?" a reason. A question and a heading of the same kind match on it.
+FRAMES = (
+    ("_what_is", re.compile(r"(?<!\blo )\bque (?:es|son|significa)\b(?! lo que)")),
+    ("_why", re.compile(r"\bpor que\b")),
+)
+
+
+def frames(text: str) -> frozenset[str]:
+    folded = fold(text)
+    return frozenset(name for name, pattern in FRAMES if pattern.search(folded))
 
 
 def tokenize_es(text: str) -> list[str]:
@@ -99,12 +117,16 @@ class Glossary:
     @classmethod
     def load(cls, path: Path) -> Glossary:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
-        terms, lengths = {}, {}
+        terms: dict[tuple[str, ...], str] = {}
+        lengths: dict[tuple[str, ...], int] = {}
         for key, english in ((raw or {}).get("terms") or {}).items():
             key_stems = tuple(stems(str(key), drop_stopwords=False))
-            if key_stems:
-                terms[key_stems] = str(english)
-                lengths[key_stems] = len(fold(str(key)))
+            if (
+                key_stems
+            ):  # keys sharing stems ("seguro", "seguridad") keep all their words and the shortest length
+                words = [*terms.get(key_stems, "").split(), *str(english).split()]
+                terms[key_stems] = " ".join(dict.fromkeys(words))
+                lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
         return cls(terms, lengths)
 
     def english(self, text: str) -> str:
@@ -159,7 +181,9 @@ class DocIndex:
 ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
 MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
 DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best on the dev set (bench/spanish_retrieval.py)
-# all-MiniLM-L6-v2 is an English model: its ranking of Spanish text counts half in the fusion
+# all-MiniLM-L6-v2 is an English model: its ranking of Spanish text counts half in the fusion.
+# (Counting the glossary bridge double raised hit@5 a little on the dev sets but chose worse bottom
+# lines: measured 2026-11-30, dev bottom-line hit 0.81 -> 0.74.)
 MODE_WEIGHTS = {"bm25_es": 1.0, "dense_es": 0.5, "bridge_bm25_en": 1.0, "dense_en": 0.5}
 
 
@@ -198,7 +222,24 @@ class SpanishSearch:
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
-            self.heading_stems = [frozenset(tokenize_es(c.heading)) for c in self.chunks]
+            self.heading_stems = [frozenset(tokenize_es(c.heading)) | frames(c.heading) for c in self.chunks]
+            # each section's English heading (the English chunk its line opens), for the glossary English
+            en_sections: dict[str, list[Chunk]] = {}
+            for e in r.chunks:
+                en_sections.setdefault(e.doc_id, []).append(e)
+            self.heading_en_stems = [
+                frozenset(
+                    tokenize_en_stems(
+                        next(
+                            (e.heading for e in en_sections.get(c.doc_id, []) if e.text.startswith(c.twin)),
+                            "",
+                        )
+                    )
+                )
+                if _line_kind(c) == "bottom_line"
+                else frozenset()
+                for c in self.chunks
+            ]
             self.quotable = [
                 not (
                     sentence_problems(c.text)
@@ -315,6 +356,40 @@ class SpanishSearch:
         )
 
 
+# IDF a question's heading words are measured against beyond their own: one common word is no match
+OVERLAP_PRIOR = 1.0
+
+
+@lru_cache(maxsize=65536)
+def _holds(heading: frozenset[str], word: str) -> bool:
+    """The heading has the word, or a stem one is the start of the other ("prohibi" of "prohibió" and
+    "prohib" of "prohibido": Snowball stems some accented past tenses apart)."""
+    return word in heading or (
+        len(word) >= 5 and any(len(h) >= 5 and (h.startswith(word) or word.startswith(h)) for h in heading)
+    )
+
+
+def _weighted_overlap(
+    words: AbstractSet[str], heading: AbstractSet[str], idf: dict[str, float]
+) -> float | None:
+    """The share of the question's heading vocabulary (by IDF) that this heading holds: words no
+    candidate heading has ("Montevideo", "mi primo") weigh nothing, words every candidate has (the
+    agency all of one document's headings name) little. None when no word is in any candidate heading."""
+    known = [w for w in words if w in idf]
+    if not known:
+        return None
+    return sum(idf[w] for w in known if _holds(frozenset(heading), w)) / (
+        sum(idf[w] for w in known) + OVERLAP_PRIOR
+    )
+
+
+def _candidate_idf(headings: list[frozenset[str]], words: AbstractSet[str]) -> dict[str, float]:
+    """IDF of the question's words over the candidate headings (the retrieved documents' sections)."""
+    n = len(headings)
+    df = {w: sum(1 for h in headings if _holds(h, w)) for w in words}
+    return {w: float(np.log(1 + n / k)) for w, k in df.items() if k}
+
+
 @lru_cache(maxsize=4)
 def load_glossary(path: str) -> Glossary:
     return Glossary.load(Path(path))
@@ -406,10 +481,16 @@ def compose_spanish(
     dose = english_rules.is_dose_evidence(english_last)
     topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
+    asked = _Asked(
+        q_stems | frames(question),
+        set(tokenize_es(last)) | frames(last),
+        set(tokenize_en_stems(english_query)),
+        set(tokenize_en_stems(english_last)),
+    )
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     heading_match: dict[str, float] = {}
-    scored = _score_lines(search, passages, q_stems, heading_match)
+    scored = _score_lines(search, passages, asked, heading_match)
 
     def addresses_focus(ln: Line) -> bool:
         return not foci or any(english_rules.addresses(f, ln.chunk.twin) for f in foci)
@@ -493,20 +574,57 @@ def compose_spanish(
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """The question's words: Spanish stems and glossary-English stems, of the whole query and of the
+    last turn (a follow-up's own words name what it asks: "¿y cómo se trata?")."""
+
+    es: set[str]
+    es_last: set[str]
+    en: set[str]
+    en_last: set[str]
+
+
+def _heading_match(search: SpanishSearch, i: int, asked: _Asked, idf: tuple[dict, dict]) -> float:
+    """How well a section's heading matches the question: in Spanish and, through the glossary, in
+    English (the mean of the two when the question has words in both; the better of whole query and
+    last turn in each)."""
+    es_h, en_h = search.heading_stems[i], search.heading_en_stems[i]
+    sides = []
+    for words, heading, side_idf in (
+        ((asked.es, asked.es_last), es_h, idf[0]),
+        ((asked.en, asked.en_last), en_h, idf[1]) if en_h else ((), en_h, idf[1]),
+    ):
+        found = [v for v in (_weighted_overlap(w, heading, side_idf) for w in words) if v is not None]
+        if found:
+            sides.append(max(found))
+    return sum(sides) / len(sides) if sides else 0.0
+
+
 def _score_lines(
-    search: SpanishSearch, passages: list[Passage], q_stems: set[str], heading_match: dict[str, float]
+    search: SpanishSearch, passages: list[Passage], asked: _Asked, heading_match: dict[str, float]
 ) -> list[Line]:
     """The lines that may be quoted, best first: meaning, shared words, document rank."""
     doc_rank = {p.doc_id: i for i, p in reversed(list(enumerate(passages)))}
     doc_order = sorted(set(doc_rank), key=lambda d: doc_rank[d])
     scored: list[Line] = []
+    sections = sorted(
+        {search.row(p.chunk.chunk_id) for p in passages if _line_kind(p.chunk) == "bottom_line"}
+    )
+    idf = (
+        _candidate_idf([search.heading_stems[i] for i in sections], asked.es | asked.es_last),
+        _candidate_idf([search.heading_en_stems[i] for i in sections], asked.en | asked.en_last),
+    )
     for p in passages:
         c = p.chunk
         i = search.row(c.chunk_id)
         if not search.quotable[i]:
             continue
+        q_stems = {w for w in asked.es if not w.startswith("_")}  # words, not the question's frames
         lex = len(q_stems & search.text_stems[i]) / len(q_stems) if q_stems else 0.0
-        heading_match[c.chunk_id] = len(q_stems & search.heading_stems[i]) / len(q_stems) if q_stems else 0.0
+        heading_match[c.chunk_id] = (
+            _heading_match(search, i, asked, idf) if _line_kind(c) == "bottom_line" else 0.0
+        )
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
         rank = doc_order.index(p.doc_id)

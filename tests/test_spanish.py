@@ -9,6 +9,7 @@ import pytest
 from bot.chat import answer_turn
 from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
+from bot.query import build_query
 from bot.settings import REPO_ROOT
 from bot.spanish import Glossary, tokenize_es
 from guardrails.amounts import find_amounts
@@ -66,6 +67,70 @@ def test_the_real_glossary_is_about_the_corpus():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert len(g.terms) > 100
     assert "pregnancy" in g.english("¿Puedo tomar kratom si estoy embarazada?")
+
+
+def test_glossary_keys_sharing_a_stem_keep_every_word(tmp_path):
+    """Found on the dev set: "seguro" and "seguridad" share a stem, the later key's length won, and
+    "¿es seguro?" bridged to nothing."""
+    path = tmp_path / "g.yaml"
+    path.write_text("terms:\n  seguro: safe\n  seguridad: safety\n", encoding="utf-8")
+    assert Glossary.load(path).english("¿es seguro?") == "safe safety"
+
+
+@pytest.mark.parametrize(
+    "question, english",
+    [
+        ("mi primo dice q le da malilla si no lo toma", "withdrawal"),
+        ("mi chamaco anda tomando kratom, es común en chavos de su edad?", "adolescents"),
+        ("las pastillas de 7 que venden en las tiendas son peligrosas?", "7-OH"),
+        ("quiero quitarme del kratom", "quit"),
+        ("sale en la prueba de orina del trabajo?", "urine drug test"),
+        ("la hierba esa del kratom da positivo en el antidoping?", "drug test"),
+    ],
+)
+def test_everyday_and_regional_words_reach_the_corpus_terms(question, english):
+    """Glossary gaps from spent Spanish sets: regional words for withdrawal, children, 7-OH pills, quitting, tests."""
+    found = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english(question)
+    assert english in found
+    assert "cannabis" not in found  # "la hierba" here is the herb, not marijuana
+
+
+def test_a_short_word_sharing_a_stem_is_not_the_term():
+    g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
+    assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
+    assert "death" not in g.english("es tipo el mate")  # "mate" is not "matar"
+
+
+def test_a_spanish_follow_up_without_its_own_topic_keeps_the_previous_question():
+    """Found on spent Spanish sets: Spanish drops the "it" English says, so "¿y cómo se trata?" searched
+    for "kratom" alone and lost the addiction it asks about. A follow-up naming a topic of its own still
+    replaces the old topic, and English follow-ups are folded as before."""
+    assert "adicción" in build_query(["¿el kratom causa adicción?", "¿y cómo se trata?"])
+    assert "legal" in build_query(["¿es legal el 7-OH?", "¿y en Texas?"])
+    assert (
+        build_query(["¿el kratom sirve para la ansiedad?", "¿y en el embarazo?"])
+        == "kratom ¿y en el embarazo?"
+    )
+    assert (
+        build_query(["is kratom legal?", "and what about the liver?"]) == "kratom and what about the liver?"
+    )
+
+
+def test_a_spanish_follow_up_is_answered_about_the_earlier_subject(services, spanish_text):
+    reply = ask(services, "¿el kratom causa adicción?", "¿y cómo se trata?")
+    assert_spanish_answer(reply, spanish_text)
+    lead = (reply.bottom_line.text if reply.bottom_line else reply.facts[0].text).lower()
+    assert "adicción" in lead or "dependencia" in lead, reply.text
+
+
+def test_the_section_whose_heading_the_question_asks_leads(services, spanish_text):
+    """Found on the Spanish set: every heading of the WHO document names the WHO, so the agency's name
+    matched three other sections as well as the ban question's, and the answer led with surveillance."""
+    reply = ask(
+        services, "¿la OMS prohibió el kratom en todo el mundo? un amigo de Montevideo me jura que sí"
+    )
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "prohibición internacional" in reply.bottom_line.text, reply.text
 
 
 def test_spanish_lines_are_indexed_beside_the_english(services):
