@@ -78,10 +78,17 @@ def stems(text: str, drop_stopwords: bool = True) -> list[str]:
     ]
 
 
-def tokenize_en_stems(text: str) -> list[str]:
-    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
+@lru_cache(maxsize=65536)
+def en_stem(word: str) -> str:
     with _STEM_LOCK:
-        return [t for t in EN_STEMMER.stemWords(tokenize(text)) if t != "kratom"]
+        return EN_STEMMER.stemWord(word)
+
+
+def tokenize_en_stems(text: str) -> list[str]:
+    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge.
+    Each distinct word is stemmed once per process: the English chunks repeat their words, and
+    stemming them all was most of loading the Spanish search at start-up (issue #15)."""
+    return [t for t in map(en_stem, tokenize(text)) if t != "kratom"]
 
 
 def tokenize_es(text: str) -> list[str]:
