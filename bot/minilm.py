@@ -142,10 +142,13 @@ class BertSelfAttention(nn.Module):
         return out.transpose(1, 2).contiguous().reshape(*hidden.shape[:-1], -1).contiguous()
 
 
-class BertSelfOutput(nn.Module):
-    def __init__(self, config: BertConfig):
+class BertOutput(nn.Module):
+    """dense -> dropout -> LayerNorm(+ residual): after the attention (`attention.output`, from
+    hidden_size) and after the feed-forward layer (`output`, from intermediate_size)."""
+
+    def __init__(self, config: BertConfig, in_size: int):
         super().__init__()
-        self.dense = Linear(config.hidden_size, config.hidden_size)
+        self.dense = Linear(in_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
@@ -157,7 +160,7 @@ class BertAttention(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.self = BertSelfAttention(config)
-        self.output = BertSelfOutput(config)
+        self.output = BertOutput(config, config.hidden_size)
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.output(self.self(hidden, mask), hidden)
@@ -172,23 +175,12 @@ class BertIntermediate(nn.Module):
         return F.gelu(self.dense(hidden))
 
 
-class BertOutput(nn.Module):
-    def __init__(self, config: BertConfig):
-        super().__init__()
-        self.dense = Linear(config.intermediate_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-
-    def forward(self, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden)) + residual)
-
-
 class BertLayer(nn.Module):
     def __init__(self, config: BertConfig):
         super().__init__()
         self.attention = BertAttention(config)
         self.intermediate = BertIntermediate(config)
-        self.output = BertOutput(config)
+        self.output = BertOutput(config, config.intermediate_size)
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         attended = self.attention(hidden, mask)
@@ -202,7 +194,7 @@ class BertEncoder(nn.Module):
 
 
 @dataclass
-class BertOutputs:
+class EncoderOutput:
     last_hidden_state: torch.Tensor
     hidden_states: tuple[torch.Tensor, ...] | None = None
 
@@ -222,14 +214,14 @@ class BertModel(nn.Module):
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
-    ) -> BertOutputs:
+    ) -> EncoderOutput:
         hidden = self.embeddings(input_ids, token_type_ids)
         mask = self.config.bidirectional_mask(attention_mask, hidden)
         states = [hidden]
         for layer in self.encoder.layer:
             hidden = layer(hidden, mask)
             states.append(hidden)
-        return BertOutputs(hidden, tuple(states) if output_hidden_states else None)
+        return EncoderOutput(hidden, tuple(states) if output_hidden_states else None)
 
     @classmethod
     def load(cls, path: str, config: BertConfig) -> BertModel:
