@@ -68,8 +68,18 @@ def plain_bert_config(path: str) -> BertConfig | None:
         raw = json.loads((folder / "config.json").read_text())
         tokenizer = json.loads((folder / "tokenizer.json").read_text())
         normalizer = tokenizer.get("normalizer") or {}
+        # transformers rebuilds the normalizer when tokenizer_config.json disagrees with it: only a
+        # folder where they agree tokenizes the same through `tokenizers` alone
+        settings_file = folder / "tokenizer_config.json"
+        settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+        agrees = (
+            settings.get("do_lower_case", True) is True
+            and settings.get("strip_accents") == normalizer.get("strip_accents")
+            and settings.get("tokenize_chinese_chars", True) == normalizer.get("handle_chinese_chars", True)
+        )
         plain = (
-            raw.get("model_type") == "bert"
+            agrees
+            and raw.get("model_type") == "bert"
             and raw.get("hidden_act") == "gelu"
             and raw.get("position_embedding_type", "absolute") == "absolute"
             and not raw.get("is_decoder")

@@ -104,6 +104,13 @@ def test_a_folder_that_is_not_plain_bert_is_left_to_transformers(tmp_path):
     assert plain_bert_config(str(folder)) is None
     assert plain_bert_config(str(REPO_ROOT / "nope")) is None
 
+    cased = tmp_path / "cased"
+    shutil.copytree(default_model_path(), cased)
+    settings = json.loads((cased / "tokenizer_config.json").read_text())
+    settings["do_lower_case"] = False  # transformers would rebuild the normalizer from this
+    (cased / "tokenizer_config.json").write_text(json.dumps(settings))
+    assert plain_bert_config(str(cased)) is None
+
 
 @pytest.mark.slow
 def test_router_training_gives_the_same_artefact_on_plain_and_transformers_layers(
