@@ -127,7 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"encode_workers": max(1, os.cpu_count() or 1)})
     logging.getLogger("kratom_qa").setLevel(settings.log_level)
     from bot.server import run
-    from bot.startup import Starting, step_printer
+    from bot.startup import PausedGC, Starting, step_printer
 
     # Listen first, load behind it (bot/startup.py): /healthz says `loading`, the chat page shows
     # the steps, the API answers 503 + Retry-After until the turn path is loaded.
@@ -135,12 +135,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{settings.host}:{settings.port}"
     step = step_printer(starting, lambda line: print(line, file=sys.stderr, flush=True))
     failed: list[BaseException] = []
+    paused_gc = PausedGC()  # no collector passes over the start-up imports; settled once ready
 
     def since_start() -> str:
         return f"{time.perf_counter() - started:.1f} s"
 
     def load() -> None:
-        with step("Loading the embedding model (torch, transformers)"):
+        with step("Loading the embedding model (torch)"):
             from bot.services import Services
 
             services = Services(settings, progress=True)
@@ -160,6 +161,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        paused_gc.settle()
         if args.eval:
             print(
                 "eval mode: no rate limit, loopback only (for harnesses; not for a public page)",
@@ -178,7 +180,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         threading.Thread(target=guarded, name="kqa-startup", daemon=True).start()
 
-    if not run(starting, settings, on_ready=listening):
+    with paused_gc:
+        served = run(starting, settings, on_ready=listening)
+    if not served:
         raise CLIError(
             f"could not listen on {settings.host}:{settings.port} (see above); "
             "pick another port with `--port` or `KQA_PORT`"

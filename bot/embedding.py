@@ -5,11 +5,12 @@ L2-normalised, so a dot product is the cosine similarity. `encode_batch` lets
 concurrent requests share one forward pass (see `bot.batching`).
 
 A model folder that is a plain sentence-transformers mean-pooling model (Transformer, Pooling
-with mean tokens, optional Normalize: the bundled one is) loads through `transformers`
-directly (`MeanPoolModel`): importing sentence-transformers (with scikit-learn and scipy) was
-most of a warm start. Its vectors equal sentence-transformers' to 1e-5
-(tests/test_embedding.py). Any other model (a Hub id, other pooling, extra layers) loads
-through sentence-transformers.
+with mean tokens, optional Normalize: the bundled one is) loads without sentence-transformers
+(`MeanPoolModel`): importing it (with scikit-learn and scipy) was most of a warm start. When that
+model is a plain BERT (the bundled MiniLM is) it loads without `transformers` too
+(`bot/minilm.py`: torch, `tokenizers` and `safetensors` only), else through `transformers`.
+Its vectors equal sentence-transformers' to 1e-5 (tests/test_embedding.py). Any other model (a
+Hub id, other pooling, extra layers) loads through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -78,17 +79,29 @@ class MeanPoolModel:
     `SentenceTransformer` this project uses (`encode`, `preprocess`, `tokenizer`)."""
 
     def __init__(self, path: str, max_length: int):
-        from transformers import AutoModel, AutoTokenizer
+        from bot.minilm import BertModel, WordPieceTokenizer, plain_bert_config
 
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.auto_model = AutoModel.from_pretrained(path)
-        self.auto_model.eval()
         self.max_length = max_length
+        config = plain_bert_config(path)
+        self.light = config is not None
+        if config is not None:  # the bundled MiniLM: no `transformers` import (bot/minilm.py)
+            self.tokenizer: Any = WordPieceTokenizer(path, max_length)
+            self.auto_model: Any = BertModel.load(path, config)
+        else:
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.auto_model = AutoModel.from_pretrained(path)
+            self.auto_model.eval()
 
     def get_embedding_dimension(self) -> int:
         return int(self.auto_model.config.hidden_size)
 
     def preprocess(self, texts: list[str]) -> dict:
+        if self.light:
+            return self.tokenizer.batch([str(t).strip() for t in texts])
         return self.tokenizer(
             [str(t).strip() for t in texts],
             padding=True,
@@ -116,10 +129,6 @@ class Encoder(Embeddings):
     """A LangChain `Embeddings` over a sentence model, counting what it encodes."""
 
     def __init__(self, model_name_or_path: str = ""):
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
         self.model_name = model_name_or_path or default_model_path()
         max_length = mean_pool_config(self.model_name)
         self._model: Any
@@ -128,7 +137,9 @@ class Encoder(Embeddings):
                 self._model = MeanPoolModel(self.model_name, max_length)
             else:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()
                 self._model = SentenceTransformer(self.model_name, device="cpu")
         except Exception as exc:  # OSError, ValueError, HF errors: name the setting
             raise EncoderError(

@@ -151,9 +151,13 @@ class IntentHead:
 
     def forward(self, hidden, mask):
         """(hidden state after layer SPLIT, attention mask) -> (logits, pooled features); torch in, torch out."""
-        from transformers.masking_utils import create_bidirectional_mask
+        make_mask = getattr(self.config, "bidirectional_mask", None)  # bot/minilm.py: no transformers import
+        if make_mask is not None:
+            attn = make_mask(mask, hidden)
+        else:
+            from transformers.masking_utils import create_bidirectional_mask
 
-        attn = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=mask)
+            attn = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=mask)
         for layer in self.layers:
             hidden = layer(hidden, attn)
             if isinstance(hidden, tuple):

@@ -85,8 +85,10 @@ def en_stem(word: str) -> str:
 
 
 def tokenize_en_stems(text: str) -> list[str]:
-    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge."""
-    return [s for s in map(en_stem, tokenize(text)) if s != "kratom"]
+    """English search tokens stemmed ("contamination" = "contaminated"), for the glossary bridge.
+    Each distinct word is stemmed once per process: the English chunks repeat their words, and
+    stemming them all was most of loading the Spanish search at start-up (issue #15)."""
+    return [t for t in map(en_stem, tokenize(text)) if t != "kratom"]
 
 
 # What a question asks, in words the stopword list drops: "¿Qué es el kratom?" is a definition,

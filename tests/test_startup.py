@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.settings import Settings
-from bot.startup import Starting
+from bot.startup import PausedGC, Starting
 from tests.helpers import RunningServer, free_port
 
 
@@ -110,6 +110,46 @@ def test_the_api_app_answers_first_then_the_whole_app_each_after_its_lifespan(ru
     assert httpx.get(url + "/healthz").json() == {"status": "ok", "app": "whole"}
     assert httpx.post(url + "/api/chat").json() == {"app": "whole"}
     assert httpx.get(url + "/").json() == {"app": "whole"}
+
+
+class _Node:
+    pass
+
+
+def test_paused_gc_frees_the_cycles_made_while_loading_once_settled():
+    import gc
+    import weakref
+
+    try:
+        with PausedGC() as paused:
+            assert not gc.isenabled()
+            node = _Node()
+            node.me = node  # a cycle: only the collector frees it
+            ref = weakref.ref(node)
+            del node
+            assert ref() is not None  # not collected while paused
+            paused.settle()
+            assert gc.isenabled() and ref() is None  # collected, nothing leaks
+            assert gc.get_freeze_count() > 0  # the survivors moved out of later collections
+            paused.settle()  # a second settle does nothing
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_paused_gc_resumes_when_loading_never_settles_and_keeps_a_disabled_collector_off():
+    import gc
+
+    with PausedGC():
+        assert not gc.isenabled()
+    assert gc.isenabled()  # e.g. the load failed: the collector is on again
+    gc.disable()
+    try:
+        with PausedGC() as paused:
+            paused.settle()
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
 
 
 @pytest.mark.slow
