@@ -51,6 +51,14 @@ def test_training_writes_an_artefact_its_card_vouches_for_and_that_loads(trained
         assert section in card
 
 
+def test_the_card_names_its_splits_file_and_what_each_split_is_for(trained):
+    out, summary = trained
+    card = (out / "a" / "card.md").read_text()
+    assert summary["splits_file"] == "tests/data/router_tiny/splits.yaml"
+    assert "(`tests/data/router_tiny/splits.yaml`)" in card
+    assert "- calibration: one batch per facet from writers w1 and w2; thresholds are chosen here" in card
+
+
 def test_training_is_reproducible_with_its_fixed_seed(trained, encoder):
     out, summary = trained
     again = train(encoder, load_policy(), out_dir=out / "b", splits_path=TINY, epochs=1, progress=False)
