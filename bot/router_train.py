@@ -373,13 +373,16 @@ def choose_thresholds(
     for combo in itertools.product(grid, repeat=4):
         t = dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), combo))
         right = ok[rows, routes_for(probs, t)]
-        refused = float((~right & is_answer).sum()) / max(1, int(is_answer.sum()))
+        refused = int((~right & is_answer).sum())
         cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
-        over = refused > MAX_REFUSED
+        # refusals over the caps, summed: 0 when both caps hold. When no grid point meets a cap
+        # (some dev questions are refused at any threshold), the least excess still wins, so one
+        # unreachable cap does not silently switch the other off.
+        over = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
         if dev_probs is not None and len(dev_probs):
             dev_refused = int((routes_for(dev_probs, t) != 4).sum())
             cost += REFUSAL_COST * dev_refused
-            over = over or dev_refused > MAX_DEV_REFUSED * len(dev_probs)
+            over += max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
         key = (over, cost, -sum(combo))
         if best is None or key < best[0]:
             best = (key, t)

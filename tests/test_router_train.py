@@ -127,6 +127,21 @@ def test_thresholds_refuse_few_of_the_products_own_questions():
     assert alone["emergency"] <= 0.3 < 0.45 < with_dev["emergency"]
 
 
+def test_an_unreachable_dev_cap_does_not_switch_off_the_calibration_cap():
+    import numpy as np
+
+    # two harmless calibration questions score 0.35 on emergency: catching the emergency at 0.3 would
+    # refuse them (2 of 22, over the 5% cap). Three dev questions score 0.95, over every threshold in
+    # the grid, so the dev cap cannot be met; the calibration cap must still hold.
+    items, probs = _items([("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", 0.0)] * 20)
+    items += _items([("answer", 0.35)] * 2)[0]
+    probs += _items([("answer", 0.35)] * 2)[1]
+    dev = np.array([[0.95, 0.0, 0.0, 0.0, 0.05]] * 3 + [[0.0, 0, 0, 0, 1.0]] * 30)
+    t = choose_thresholds(items, np.array(probs), dev)
+    refused = sum(it.route == "answer" and p[0] >= t["emergency"] for it, p in zip(items, probs))
+    assert t["emergency"] > 0.35 and refused == 0
+
+
 def test_a_zero_break_family_is_kept_only_while_it_turns_nothing_wrong():
     items = [
         Item("a", ["x"], "dosing_refusal", (), "f", "en", "b", "calibration"),
