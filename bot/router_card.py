@@ -53,8 +53,8 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "",
         "Labelled conversations (`guardrails/data/conversations/`, `tests/data/`), labelling policy "
         "`tests/data/LABELLING.md`. Batches are one facet by one writer; splits follow batches "
-        "(`guardrails/data/splits.yaml`). Writers never saw the rules or the model. The blind split is "
-        "only ever scored. Train items within cosine "
+        f"(`{summary.get('splits_file', 'guardrails/data/splits.yaml')}`). Writers never saw the rules or the model. "
+        "A blind split is only ever scored. Train items within cosine "
         f"0.9 of any held-out item were dropped ({summary['removed_near_duplicates']})."
         + (
             f" Sealed this run (used only to drop near-duplicates, not scored): {', '.join(summary['sealed'])}."
@@ -74,6 +74,10 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
             + " | ".join(str(c[r]) for r in ROUTE_ORDER)
             + f" | {multi} | {es} | {len({it.batch for it in items})} |"
         )
+    notes = summary.get("split_notes") or {}
+    if notes:
+        lines += ["", "What each held-out split is for (from the splits file's `notes`):", ""]
+        lines += [f"- {name}: {note}" for name, note in notes.items()]
     facets = Counter((it.facet, it.route) for items in splits.values() for it in items)
     lines += [
         "",

@@ -33,6 +33,9 @@ from guardrails.router import check_input
 from guardrails.routes import ROUTES
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "guardrails" / "data"
+SPLITS = (
+    DATA_DIR / "splits-v6.yaml"
+)  # the shipped model's splits: what `kratom-qa router train` reads by default
 URGENT_RECALL = 0.99
 SAFETY_NET_BUDGET = 0.03  # share of calibration answer items that may get a help header
 DUPLICATE_COSINE = 0.9
@@ -81,7 +84,7 @@ class Item:
         return route == self.route or route in self.acceptable
 
 
-def read_batches(splits_path: Path = DATA_DIR / "splits.yaml") -> dict[str, list[Item]]:
+def read_batches(splits_path: Path = SPLITS) -> dict[str, list[Item]]:
     spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
     out: dict[str, list[Item]] = {}
     for split, files in spec["splits"].items():
@@ -370,13 +373,16 @@ def choose_thresholds(
     for combo in itertools.product(grid, repeat=4):
         t = dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), combo))
         right = ok[rows, routes_for(probs, t)]
-        refused = float((~right & is_answer).sum()) / max(1, int(is_answer.sum()))
+        refused = int((~right & is_answer).sum())
         cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
-        over = refused > MAX_REFUSED
+        # refusals over the caps, summed: 0 when both caps hold. When no grid point meets a cap
+        # (some dev questions are refused at any threshold), the least excess still wins, so one
+        # unreachable cap does not silently switch the other off.
+        over = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
         if dev_probs is not None and len(dev_probs):
             dev_refused = int((routes_for(dev_probs, t) != 4).sum())
             cost += REFUSAL_COST * dev_refused
-            over = over or dev_refused > MAX_DEV_REFUSED * len(dev_probs)
+            over += max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
         key = (over, cost, -sum(combo))
         if best is None or key < best[0]:
             best = (key, t)
@@ -471,7 +477,7 @@ def train(
     encoder,
     policy,
     out_dir: Path = MODEL_DIR,
-    splits_path: Path = DATA_DIR / "splits.yaml",
+    splits_path: Path = SPLITS,
     split: int = 3,
     epochs: int = 5,
     seed: int = 13,
@@ -654,7 +660,17 @@ def train(
     if out_dir == MODEL_DIR:  # the CI gate's dataset: the calibration split as one eval file
         export_split(splits_path, "calibration", CALIBRATION_EXPORT)
     seconds = time.perf_counter() - started
+    if reuse and (out_dir / "metrics.json").is_file():  # the card reports how long the weights took to train
+        seconds = float(json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))["seconds"])
+    spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
+    root = DATA_DIR.parent.parent
     summary = {
+        "splits_file": str(
+            splits_path.resolve().relative_to(root)
+            if splits_path.resolve().is_relative_to(root)
+            else splits_path
+        ),
+        "split_notes": {str(k): str(v) for k, v in (spec.get("notes") or {}).items()},
         "counts": {s: len(v) for s, v in splits.items()},
         "sealed": sorted(sealed),
         "removed_near_duplicates": removed,

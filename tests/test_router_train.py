@@ -51,6 +51,14 @@ def test_training_writes_an_artefact_its_card_vouches_for_and_that_loads(trained
         assert section in card
 
 
+def test_the_card_names_its_splits_file_and_what_each_split_is_for(trained):
+    out, summary = trained
+    card = (out / "a" / "card.md").read_text()
+    assert summary["splits_file"] == "tests/data/router_tiny/splits.yaml"
+    assert "(`tests/data/router_tiny/splits.yaml`)" in card
+    assert "- calibration: one batch per facet from writers w1 and w2; thresholds are chosen here" in card
+
+
 def test_training_is_reproducible_with_its_fixed_seed(trained, encoder):
     out, summary = trained
     again = train(encoder, load_policy(), out_dir=out / "b", splits_path=TINY, epochs=1, progress=False)
@@ -117,6 +125,21 @@ def test_thresholds_refuse_few_of_the_products_own_questions():
     alone = choose_thresholds(items, np.array(probs))
     with_dev = choose_thresholds(items, np.array(probs), dev)
     assert alone["emergency"] <= 0.3 < 0.45 < with_dev["emergency"]
+
+
+def test_an_unreachable_dev_cap_does_not_switch_off_the_calibration_cap():
+    import numpy as np
+
+    # two harmless calibration questions score 0.35 on emergency: catching the emergency at 0.3 would
+    # refuse them (2 of 22, over the 5% cap). Three dev questions score 0.95, over every threshold in
+    # the grid, so the dev cap cannot be met; the calibration cap must still hold.
+    items, probs = _items([("emergency", p) for p in (0.3, 0.5, 0.7, 0.9)] + [("answer", 0.0)] * 20)
+    items += _items([("answer", 0.35)] * 2)[0]
+    probs += _items([("answer", 0.35)] * 2)[1]
+    dev = np.array([[0.95, 0.0, 0.0, 0.0, 0.05]] * 3 + [[0.0, 0, 0, 0, 1.0]] * 30)
+    t = choose_thresholds(items, np.array(probs), dev)
+    refused = sum(it.route == "answer" and p[0] >= t["emergency"] for it, p in zip(items, probs))
+    assert t["emergency"] > 0.35 and refused == 0
 
 
 def test_a_zero_break_family_is_kept_only_while_it_turns_nothing_wrong():
