@@ -263,7 +263,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_router(args: argparse.Namespace) -> int:
-    """Retrain the router's intent model from the labelled batches (guardrails/data/splits.yaml)."""
+    """Retrain the router's intent model from the labelled batches (guardrails/data/splits-v6.yaml)."""
     from bot.embedding import load_encoder
     from bot.router_train import train
     from guardrails.policy import load_policy
@@ -338,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=13)
     s.add_argument("--no-blind", action="store_true", help="do not score the held-out splits")
-    s.add_argument("--splits", help="splits file (default guardrails/data/splits.yaml)")
+    s.add_argument(
+        "--splits", help="splits file (default guardrails/data/splits-v6.yaml, the shipped model's)"
+    )
     s.add_argument(
         "--seal",
         action="append",

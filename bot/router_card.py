@@ -53,7 +53,7 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "",
         "Labelled conversations (`guardrails/data/conversations/`, `tests/data/`), labelling policy "
         "`tests/data/LABELLING.md`. Batches are one facet by one writer; splits follow batches "
-        f"(`{summary.get('splits_file', 'guardrails/data/splits.yaml')}`). Writers never saw the rules or the model. "
+        f"(`{summary.get('splits_file', 'guardrails/data/splits-v6.yaml')}`). Writers never saw the rules or the model. "
         "A blind split is only ever scored. Train items within cosine "
         f"0.9 of any held-out item were dropped ({summary['removed_near_duplicates']})."
         + (
