@@ -56,6 +56,11 @@ def conversation_text(user_turns: list[str]) -> str:
 
 
 WINDOW_CHARS, WINDOW_STEP, MAX_WINDOWS = 600, 500, 8  # 600 characters stay inside 256 word pieces
+# A long message dilutes one urgent sentence in its window ("...question after question... and now my
+# friend won't wake up"): its last sentence is also read alone, the way a multi-turn conversation's last
+# turn is.
+LONG_TURN_CHARS = 300
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
 
 
 def conversation_windows(user_turns: list[str]) -> list[str]:
@@ -78,6 +83,10 @@ def classifier_inputs(user_turns: list[str]) -> list[str]:
     turns = [t.strip() for t in user_turns if t and t.strip()]
     if len(turns) > 1:
         inputs += [w for w in conversation_windows(turns[-1:]) if w not in inputs]
+    if turns and len(turns[-1]) > LONG_TURN_CHARS:  # a long message's last sentence, read on its own
+        last = SENTENCE_END_RE.split(turns[-1].rstrip())[-1].strip()
+        if len(last.split()) >= 3 and last not in inputs:
+            inputs.append(last)
     return inputs
 
 

@@ -10,7 +10,15 @@ import sys
 
 import pytest
 
-from bot.intent import MODEL_DIR, IntentHead, IntentModelError, card_checksum, conversation_text, file_sha256
+from bot.intent import (
+    MODEL_DIR,
+    IntentHead,
+    IntentModelError,
+    card_checksum,
+    classifier_inputs,
+    conversation_text,
+    file_sha256,
+)
 from guardrails import ModelPolicy, ModelVote, check_input, load_policy
 from guardrails.router import floor_hits
 from tests.helpers import ChatScript
@@ -68,6 +76,15 @@ def test_serve_and_ask_stop_with_one_line_naming_the_fix_when_the_artefact_is_co
     assert run.returncode == 2
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "router train" in errors[0] and "Traceback" not in run.stderr
+
+
+def test_a_long_messages_last_sentence_is_also_read_on_its_own():
+    """One urgent sentence at the end of a long message is not diluted by the text before it."""
+    long = "Is kratom safe for the liver? " * 20 + "Now my friend took kratom and won't wake up."
+    assert classifier_inputs([long])[-1] == "Now my friend took kratom and won't wake up."
+    assert classifier_inputs(["is kratom legal? my friend won't wake up"]) == [
+        conversation_text(["is kratom legal? my friend won't wake up"])
+    ]
 
 
 def test_conversation_text_keeps_the_most_recent_turn_last_and_whole():
