@@ -281,6 +281,10 @@ def history_problem(value: object) -> str | None:
     return None
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def gradio_gate(demo: gr.Blocks):
     """The middleware's check for every request outside the API (`bot/middleware.py` `GradioGate`).
 
@@ -297,9 +301,11 @@ def gradio_gate(demo: gr.Blocks):
         if method != "POST" or not body.strip():
             return body
         try:
-            payload = json.loads(body)
+            payload = json.loads(body, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError):
             raise Refused(400, "request body is not valid JSON") from None
+        if not isinstance(payload, dict):  # every Gradio POST takes an object; `Infinity` made /cancel 500
+            raise Refused(422, "request body must be a JSON object")
         if file_object(payload):
             raise Refused(400, "the chat takes no files")
         match = EVENT_PATH.match(path)

@@ -287,6 +287,14 @@ def test_gradio_routes_never_answer_5xx(server, path, body):
         assert r.headers["content-type"].startswith("application/json"), (path, body, r.headers)
 
 
+@pytest.mark.parametrize("path", GRADIO_POSTS)
+@pytest.mark.parametrize("body", ["Infinity", "NaN", "3", '"x"', "[]", "null"])
+def test_a_gradio_post_whose_body_is_not_an_object_is_refused_not_a_500(server, path, body):
+    """Found by the fuzz test above: `Infinity` sent to /gradio_api/cancel answered 500."""
+    r = httpx.post(server.url + path, content=body, headers={"content-type": "application/json"}, timeout=60)
+    assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/json"), r.text
+
+
 def test_every_gradio_event_without_its_event_data_is_refused_not_a_500(server):
     """Found by the fuzz run: the examples' click handler takes gr.SelectData, and a bare
     {"fn_index": 8, "data": []} made Gradio fail building it (500 and a traceback in the log)."""
