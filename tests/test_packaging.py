@@ -137,7 +137,8 @@ def test_installed_wheel_answers_from_a_small_corpus(wheel, tmp_path):
         check=True,
         capture_output=True,
         text=True,
-    )
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},  # a PYTHONPATH checkout
+    )  # with a kratom_qa.egg-info would make pip skip the install as "already satisfied"
 
     corpus = tmp_path / "corpus"
     (corpus / "documents").mkdir(parents=True)
