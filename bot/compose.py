@@ -383,6 +383,17 @@ class ExtractiveComposer(Composer):
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
+        for rank, row, s, p in self._section_answers(passages, eligible):
+            heading_sim = float(self.heading_matrix[row] @ vector)
+            score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
+            if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
+                best, best_score = (s, p), score
+        return best
+
+    def _section_answers(self, passages: list[Passage], eligible) -> list[tuple[int, int, Sentence, Passage]]:
+        """(retrieval rank, heading row, first sentence, passage) of the top retrieved question sections whose
+        opening sentence may lead an answer ("Yes, ..." / "No, ..." is fine: it answers the heading)."""
+        out = []
         for rank, p in enumerate(passages[:5]):
             row = self.heading_row.get(p.chunk.chunk_id)
             sentences = self.sentences.get(p.chunk.chunk_id, [])
@@ -390,18 +401,14 @@ class ExtractiveComposer(Composer):
                 continue
             s = sentences[0]
             if (
-                not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
-                or sentence_problems(s.text)
-                or not eligible(s, p)
-                or METADATA_RE.search(s.text)
-                or DANGLING_RE.search(YES_NO_RE.sub("", s.text))
+                MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                and not sentence_problems(s.text)
+                and eligible(s, p)
+                and not METADATA_RE.search(s.text)
+                and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
             ):
-                continue  # "Yes, ..." / "No, ..." is fine here: it answers this section's heading
-            heading_sim = float(self.heading_matrix[row] @ vector)
-            score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
-            if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
-                best, best_score = (s, p), score
-        return best
+                out.append((rank, row, s, p))
+        return out
 
     def _closest_answer(
         self, vector: np.ndarray, passages: list[Passage], picked: list[tuple[Sentence, Passage]], eligible
@@ -414,23 +421,10 @@ class ExtractiveComposer(Composer):
             for s, p in picked
             if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
         ]
-        for p in passages[:5]:
-            row = self.heading_row.get(p.chunk.chunk_id)
-            sentences = self.sentences.get(p.chunk.chunk_id, [])
-            if row is None or not sentences:
-                continue
-            s = sentences[0]
+        for _, row, s, p in self._section_answers(passages, eligible):
             heading_sim = float(self.heading_matrix[row] @ vector)
-            if (
-                heading_sim < (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN)
-                or not MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
-                or sentence_problems(s.text)
-                or not eligible(s, p)
-                or METADATA_RE.search(s.text)
-                or DANGLING_RE.search(YES_NO_RE.sub("", s.text))
-            ):
-                continue
-            scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
+            if heading_sim >= (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN):
+                scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
 
