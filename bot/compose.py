@@ -32,10 +32,13 @@ from bot.focus import (
     Focus,
     action_topics,
     addresses,
+    asked_label,
+    bare_place_foci,
     detect_foci,
     is_dose_evidence,
 )
-from bot.retrieval import tokenize
+from bot.gaps import FILLER, GapFinder
+from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
 from guardrails.output_checks import sentence_problems
@@ -223,6 +226,8 @@ class ExtractiveComposer(Composer):
         self.sentences, texts, self.heading_row, headings = sentence_table(chunks)
         self.matrix = cached_vectors(encoder, texts, cache_dir, "sentences", progress)
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
+        self.gaps = GapFinder(encoder, chunks, self.matrix, cache_dir)
+        self.headings_by_chunk = {c.chunk_id: c.heading for c in chunks}
 
     def select(
         self,
@@ -296,7 +301,7 @@ class ExtractiveComposer(Composer):
         question, vector, passages = input["question"], input["vector"], input["passages"]
         lines: dict[str, str] = input["lines"]
         last = input.get("last") or question
-        foci = detect_foci(last, question)
+        foci = detect_foci(last, question) or bare_place_foci(last, STOPWORDS | FILLER)
         dose = is_dose_evidence(last)
         topics = action_topics(last) or action_topics(question)
 
@@ -307,7 +312,17 @@ class ExtractiveComposer(Composer):
 
         picked = self.select(question, vector, passages, input.get("words"), eligible)
         if foci and not picked:
-            return self._not_covered(foci, question, vector, passages, lines, topics)
+            if not self._corpus_addresses(foci, passages):
+                return self._not_covered(foci, question, vector, passages, lines, topics, last)
+            foci = []  # a retrieval miss, not a gap: answer from what was retrieved
+            picked = self.select(question, vector, passages, input.get("words"), eligible)
+        if not foci and not dose:
+            rows = [s.row for p in passages for s in self.sentences.get(p.chunk.chunk_id, [])]
+            gaps = self.gaps.find(last, vector, passages, rows)
+            if gaps:  # the question names a thing no retrieved passage addresses
+                named = " or ".join(g.word for g in gaps[:2])
+                gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))
+                return self._not_covered([gap], question, vector, passages, lines, topics, last)
 
         asked = self._asked_vector(vector, question, last)
         bottom: tuple[Sentence, Passage] | None = (
@@ -367,6 +382,20 @@ class ExtractiveComposer(Composer):
             [a for a in actions if a],
             passages,
             lines,
+        )
+
+    def _corpus_addresses(self, foci: list[Focus], passages: list[Passage]) -> bool:
+        """A place the corpus does address, in a section that was not retrieved ("and in California?"
+        after a federal question): a retrieval miss, not a gap, so no "not covered" line. Places only:
+        the topic foci's sentence patterns are written for the retrieved sections."""
+        places = [f for f in foci if f.name.endswith("_law") or f.name.startswith("place_")]
+        retrieved = {p.chunk.chunk_id for p in passages}
+        return bool(places) and any(
+            addresses(f, s.text, self.headings_by_chunk.get(cid, ""))
+            for cid, rows in self.sentences.items()
+            if cid not in retrieved
+            for s in rows
+            for f in places
         )
 
     def _asked_vector(self, vector: np.ndarray, question: str, last: str) -> np.ndarray:
@@ -477,10 +506,10 @@ class ExtractiveComposer(Composer):
             cited_passages=cited_passages_for(passages, numbers),
         )
 
-    def _not_covered(self, foci: list[Focus], question, vector, passages, lines, topics) -> Draft:
+    def _not_covered(self, foci: list[Focus], question, vector, passages, lines, topics, last="") -> Draft:
         """Say by name what the sources lack; one general safety fact marked as such; who can help."""
         focus = foci[0]
-        label = " and ".join(f.label for f in foci[:2])
+        label = " and ".join(dict.fromkeys(asked_label(f, last, question) for f in foci[:2]))
         head = lines["not_covered_focus"].format(topic=label)
         fact: list[tuple[Sentence, Passage]] = []
         if focus.kind == "topic":

@@ -136,7 +136,11 @@ METADATA_RE = _re(
 )
 
 
-LAW_WORDS = r"(?:law|laws|legal\w*|illegal|buy|sell|sold|purchase|lawful|unlawful|ban|bans|banned|schedul\w*|controlled|bill|statute|allowed|prohibit\w*|regulat\w*)"
+LAW_WORDS = (
+    r"(?:law|laws|legal\w*|illegal|buy|sell|sold|purchase|lawful|unlawful|ban|bans|banned|schedul\w*|controlled|"
+    r"bill|bills|statute|allowed|prohibit\w*|regulat\w*|act|acts|passed|legislat\w*|felon\w*|tax|taxed|taxes|"
+    r"penalt\w*|arrest\w*|possess\w*)"
+)
 US_STATES = (
     "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
     "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota "
@@ -147,7 +151,11 @@ US_STATES = (
 COUNTRIES = (
     "Thailand Malaysia Indonesia Vietnam Myanmar Singapore Japan China Korea India Philippines Mexico Brazil "
     "Argentina Colombia Chile Peru New_Zealand Russia Turkey Israel Switzerland Norway Denmark Finland Spain "
-    "Italy Portugal Belgium Austria Romania Lithuania Latvia"
+    "Italy Portugal Belgium Austria Romania Lithuania Latvia Estonia Greece Hungary Czechia Slovakia Slovenia "
+    "Croatia Serbia Bulgaria Ukraine Belarus Iceland Luxembourg Cyprus Malta Taiwan Hong_Kong Cambodia Laos "
+    "Bangladesh Pakistan Sri_Lanka Nepal Iran Iraq Saudi_Arabia United_Arab_Emirates Dubai Qatar Egypt Morocco "
+    "Nigeria Kenya South_Africa Ghana Ethiopia Cuba Jamaica Puerto_Rico Dominican_Republic Venezuela Ecuador "
+    "Bolivia Uruguay Paraguay Costa_Rica Panama Guatemala Honduras"
 ).split()
 
 
@@ -194,6 +202,16 @@ def _place_name_res() -> list[tuple[re.Pattern, str]]:
 
 
 PLACE_NAME_RES = _place_name_res()
+# Words that name a place: the general "not covered" check (bot/gaps.py) leaves them to the law foci,
+# which need a law word near the place ("my order from Indonesia" is about the FDA, not Indonesia).
+PLACE_WORDS = frozenset(
+    w
+    for name in US_STATES + COUNTRIES
+    for w in name.lower().split("_")
+    if w not in {"new", "north", "south", "west", "united", "republic", "arab", "states", "island"}
+) | frozenset(
+    "uk britain british england scotland wales australia australian canada canadian europe eu".split()
+)
 SPANISH_PLACE = {en: es for es, en in PLACES_ES.items()}
 
 
@@ -205,13 +223,58 @@ def place_names(text: str) -> list[str]:
 
 def detect_foci(*texts: str) -> list[Focus]:
     """Foci of the first text that has any (the latest user turn first, then the folded query).
-    A narrower focus replaces the broader one it names ("hair test" replaces "drug tests")."""
-    for text in texts:
+    A narrower focus replaces the broader one it names ("hair test" replaces "drug tests"). When the
+    foci come from the folded query, a place the latest turn names replaces the earlier turn's
+    ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only)."""
+    for i, text in enumerate(texts):
         found = [f for f in ALL_FOCI if text and f.question.search(text)]
         if found:
+            named = set(place_names(texts[0])) if i else set()
+            if named & {f.place for f in found if f in PLACE_FOCI}:
+                found = [f for f in found if f not in PLACE_FOCI or f.place in named]
             narrowed = {n for f in found for n in f.narrows}
             return [f for f in found if f.name not in narrowed]
     return []
+
+
+def bare_place_foci(last: str, stopwords: frozenset[str]) -> list[Focus]:
+    """A follow-up that only names a place ("ok and what about Indiana?", "and in California?")
+    asks the earlier question about that place: a sentence addresses it when it names the place.
+    Any other content word makes it a question of its own (none returned)."""
+    named = place_names(last)
+    if not named:
+        return []
+    words = [re.escape(n.lower()).replace(r"\ ", r"\s+") for n in named]
+    rest = re.sub("|".join(rf"\b{w}\b" for w in words), " ", last.lower())
+    if any(w not in stopwords and w != "kratom" for w in re.findall(r"[a-z]+", rest)):
+        return []
+    kinds = {n: "state" if n.replace(" ", "_") in US_STATES else "place" for n in named}
+    return [
+        Focus(
+            f"place_{n.lower().replace(' ', '_')}",
+            n,
+            _re(rf"\b{w}\b"),
+            _re(rf"\b{w}\b"),
+            kind=kinds[n],
+            place=n,
+        )
+        for n, w in zip(named, words)
+    ]
+
+
+def asked_label(focus: Focus, *texts: str) -> str:
+    """How the "not covered" line names a focus: the question's own word when the label does not
+    hold it ("thyroid", not "testosterone or other hormones"; "cats", not "pets")."""
+    if focus.kind not in ("topic", "pet"):
+        return focus.label
+    for text in texts:
+        m = focus.question.search(text or "")
+        if m:
+            said = m.group(0).strip().lower()
+            label_words = {w[:4] for w in re.findall(r"[a-z]+", focus.label.lower())}
+            shares = any(w[:4] in label_words for w in re.findall(r"[a-z]+", said))
+            return said if len(said.split()) <= 3 and not shares else focus.label
+    return focus.label
 
 
 def addresses(focus: Focus, sentence: str, heading: str = "") -> bool:

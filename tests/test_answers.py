@@ -260,3 +260,61 @@ def test_a_follow_up_bottom_line_answers_the_latest_turn(services):
     reply = ask(services, "do federal workplace drug tests look for kratom?", "did they add it in 2026?")
     assert reply.bottom_line is not None
     assert "2026" in reply.bottom_line.text, reply.bottom_line.text
+
+
+# ---- the general "not covered" check (bot/gaps.py): topics no focus family lists ----------------
+
+
+@pytest.mark.parametrize(
+    "turns, named",
+    [
+        (["does kratom make glaucoma worse?"], "glaucoma"),
+        (["is kratom ok with psoriasis"], "psoriasis"),
+        (["can kratom trigger a gout flare"], "gout"),
+        (["is kratom legal in wisconsin", "ok and what about ohio"], "Ohio"),
+    ],
+)
+def test_a_topic_no_passage_addresses_is_named_not_padded(services, turns, named):
+    reply = ask(services, *turns)
+    assert reply.route == "answer"
+    assert reply.text.startswith("My sources don't cover kratom and "), reply.text[:160]
+    assert named in reply.text.split("\n")[0] and len(reply.cited) <= 1
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["kratom seizures real or fearmongering"],
+        ["can u just buy narcan at walgreens or do u need a prescription"],
+        ["kratom withdrawl symptoms list"],
+        ["has kratom shown up in opioid overdose deaths?", "what about in california specifically?"],
+    ],
+)
+def test_covered_questions_with_unusual_words_are_answered(services, turns):
+    reply = ask(services, *turns)
+    assert reply.route == "answer" and reply.bottom_line is not None
+    assert "don't cover" not in reply.text
+
+
+def test_gap_words_said_another_way_are_addressed():
+    from bot.gaps import Vocabulary
+    from bot.types import Chunk
+
+    chunk = Chunk(
+        "d#0", "d", "Title", "Heading", "FDA", "2024", "https://www.fda.gov/x",
+        "Drug-induced liver injury was seen. Urine tests and over-the-counter naloxone. Teens use it. "
+        "Withdrawal is common.",
+    )  # fmt: skip
+    said = Vocabulary([chunk])
+    assert said.says("dili") and said.says("otc") and said.says("pee") and said.says("withdrawl")
+    assert not said.says("teeth") and not said.says("tsa")
+
+
+def test_a_regex_focus_is_read_as_a_regex():
+    item = Item("x", ["q"], "answer", focus=r"\bcats?\b|\bpets?\b|veterinar", not_covered=True)
+    line = "My sources don't cover kratom and cats specifically."
+    assert answer_shape(item, [line], [])["not_covered_honest"]
+    item = Item("x", ["q"], "answer", focus=r"\bcats?\b|\bpets?\b", not_covered=True)
+    assert not answer_shape(item, ["My sources don't cover kratom and dogs specifically."], [])[
+        "not_covered_honest"
+    ]

@@ -176,8 +176,17 @@ def _first_sentence(lines: list[str]) -> str:
     return ""
 
 
-def _mentions(text: str, term: str) -> bool:
-    return re.search(r"\b" + re.escape(term), text, re.IGNORECASE) is not None
+def _focus_re(focus: str) -> re.Pattern | None:
+    """An item's `focus` as the answer sets write it: a regular expression ("\\bcats?\\b|\\bpets?\\b")
+    whose alternatives are also plain word stems ("fda|approv"), matched from a word start; None when empty.
+    A focus that does not compile is read as plain "|"-separated stems."""
+    if not focus.strip():
+        return None
+    try:
+        return re.compile(rf"\b(?:{focus.strip().lower()})", re.IGNORECASE)
+    except re.error:
+        terms = [re.escape(t.strip().lower()) for t in focus.split("|") if t.strip()]
+        return re.compile(r"\b(?:" + "|".join(terms) + ")", re.IGNORECASE)
 
 
 def _tokens(s: str) -> set[str]:
@@ -197,13 +206,13 @@ def answer_shape(item: Item, lines: list[str], cited: list[tuple[str, int]]) -> 
     first = _first_sentence(lines)
     if item.bottom_line_any:
         out["bottom_line_ok"] = any(p.lower() in first for p in item.bottom_line_any)
-    focus_terms = [t.strip().lower() for t in item.focus.split("|") if t.strip()]
+    focus = _focus_re(item.focus)
     if item.not_covered:
-        names_focus = not focus_terms or any(_mentions(first, t) for t in focus_terms)
+        names_focus = focus is None or bool(focus.search(first))
         out["not_covered_honest"] = bool(NOT_COVERED_RE.search(first)) and names_focus and len(cited) <= 1
-    elif focus_terms:
+    elif focus is not None:
         body = " ".join(comparable(line) for line in lines)
-        out["focus_ok"] = any(_mentions(body, t) for t in focus_terms)
+        out["focus_ok"] = bool(focus.search(body))
     dangling = 0
     for i, (s, n) in enumerate(cited):
         if DANGLING_RE.match(s) and (i == 0 or cited[i - 1][1] != n):
