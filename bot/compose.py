@@ -36,6 +36,7 @@ from bot.focus import (
     bare_place_foci,
     detect_foci,
     is_dose_evidence,
+    is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
 from bot.retrieval import STOPWORDS, tokenize
@@ -302,7 +303,8 @@ class ExtractiveComposer(Composer):
         lines: dict[str, str] = input["lines"]
         last = input.get("last") or question
         foci = detect_foci(last, question) or bare_place_foci(last, STOPWORDS | FILLER)
-        dose = is_dose_evidence(last)
+        dose_fact = is_dose_fact(last)  # answered from the passages; the no-safe-dose line follows
+        dose = is_dose_evidence(last) and not dose_fact
         topics = action_topics(last) or action_topics(question)
 
         def eligible(s: Sentence, p: Passage) -> bool:
@@ -374,11 +376,14 @@ class ExtractiveComposer(Composer):
                 actions.append(lines.get("action_overdose", ""))
         else:
             actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
+        notes = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+        if dose_fact and lines.get("no_safe_dose"):
+            notes.append(lines["no_safe_dose"])
         return self._draft(
             bottom,
             facts,
             [x for x in lead_uncited if x],
-            [lines["dose_why"]] if dose and lines.get("dose_why") else [],
+            notes,
             [a for a in actions if a],
             passages,
             lines,

@@ -93,6 +93,20 @@ DOSE_RE = _re(
     r"\b(doses?(?![- ](?:response|effect))|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))|"
     r"amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b"
 )
+# A question that names a dose but asks another fact about it ("how long does one dose last?",
+# "does more kratom mean worse side effects?", "why does the same amount hit differently?", "did that
+# study use a big dose or a tiny one?"): its answer is that fact, not the no-safe-dose line.
+DOSE_FACT_RE = _re(
+    r"\b(?:differ\w*|vary|varies|varied|variation|depending|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
+    r"\bkick in\b|\bhalf-?life\b|\bhang around\b|\b(?:big|bigger|tiny|small|smaller|low|single|high) (?:dose|amount)\b|"
+    r"\bor a (?:tiny|small|big|low|high) one\b|\bdoes how much\b|\bcorrelat\w*|"
+    r"\b(?:more|larger|bigger|higher|heavier)\b[^.?]*\b(?:worse|side effects|risk|harm\w*|dependence|severe|withdrawal)\b"
+)
+# ...unless it also asks what amount is safe, right or too much.
+DOSE_ADVICE_RE = _re(
+    r"\bsafe\w*\b|\bshould\b|\bhow much (?:can|should|do|is too|to take)\b|\bdosage\b|\bmax\w*\b|\btoo much\b|"
+    r"\brecommend\w*|\bestablish\w*|\bofficial\w*|\bguid\w*|\bcharts?\b|\bper day\b|\blethal\b|\btoxic\b"
+)
 TOO_MUCH_RE = _re(r"\btoo much\b|overdos")
 PAIN_RE = _re(r"\bpain\b")
 # "How do I quit?", "what should I do?": the action itself is the bottom line.
@@ -290,3 +304,8 @@ def action_topics(*texts: str) -> list[str]:
 
 def is_dose_evidence(text: str) -> bool:
     return bool(DOSE_RE.search(text or ""))
+
+
+def is_dose_fact(text: str) -> bool:
+    """Names a dose but asks another fact about it (DOSE_FACT_RE), not what amount is safe."""
+    return is_dose_evidence(text) and bool(DOSE_FACT_RE.search(text)) and not DOSE_ADVICE_RE.search(text)
