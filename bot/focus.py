@@ -113,7 +113,9 @@ PAIN_RE = _re(r"\bpain\b")
 HOW_TO_RE = _re(
     r"\bwhat (?:should|do|can) (?:i|we) do\b|\bwhat to do\b|\bwho can help\b|\bhelp me\b|"
     r"\bhow (?:do|can|should) (?:i|we) (?:quit|stop|get off|cut|taper|report|get help|help)\b|"
-    r"\bwhere (?:can|do|should) (?:i|we) (?:get|find|go)\b"
+    r"\bwhere (?:can|do|should) (?:i|we) (?:get|find|go)\b|"
+    # asking for a service: "is there a hotline for people trying to quit?", "who do I call?"
+    r"\b(?:hotline|helpline|help ?line)s?\b|\bwho (?:do|can|should) (?:i|we) (?:call|contact|talk to)\b"
 )
 NALOXONE_Q_RE = _re(
     r"\b(?:narcan|naloxone)\b.*\b(?:work|works|help|use|give|reverse|stop)\b|\b(?:work|help|reverse)\b.*\b(?:narcan|naloxone)\b"

@@ -318,3 +318,25 @@ def test_a_regex_focus_is_read_as_a_regex():
     assert not answer_shape(item, ["My sources don't cover kratom and dogs specifically."], [])[
         "not_covered_honest"
     ]
+
+
+def test_asking_for_a_hotline_gets_what_to_do_first(services):
+    reply = ask(services, "is there a hotline or something for people trying to quit kratom")
+    assert reply.route == "answer" and reply.bottom_line is None
+    assert "1-800-662-4357" in reply.message and reply.facts
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("how fast does kratom kick in and how long does one dose hang around in the body?", True),
+        ("why does the same amount of kratom hit totally different depending on the brand", True),
+        ("is there a safe dose of kratom", False),
+        ("what doses did kratom studies use?", False),
+        ("how much kratom is too much", False),
+    ],
+)
+def test_a_dose_fact_question_is_not_a_dose_advice_question(question, fact):
+    from bot.focus import is_dose_fact
+
+    assert is_dose_evidence(question) and is_dose_fact(question) == fact
