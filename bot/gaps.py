@@ -19,14 +19,11 @@ paths. The candidate words are encoded in one small batch (their vectors are mem
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import snowballstemmer
 import yaml
 
 from bot.embedding import Encoder, cached_vectors
@@ -43,14 +40,6 @@ CHAT_PROTOTYPES: tuple[str, ...] = tuple(GAPS["chat_prototypes"].split())
 SALIENCE_MIN = 0.33  # cosine(word, question): the word carries the question
 COVER_MAX = 0.30  # cosine(word, best retrieved sentence): at or above, a passage addresses it in other words
 PROTOTYPE_K = 3  # a word's kind: the mean of its k nearest prototypes of each kind
-_STEMMER = snowballstemmer.stemmer("english")
-_STEM_LOCK = threading.Lock()  # the pure-Python Snowball stemmer keeps state between calls
-
-
-@lru_cache(maxsize=65536)
-def en_stem(word: str) -> str:
-    with _STEM_LOCK:
-        return _STEMMER.stemWord(word)
 
 
 @dataclass(frozen=True)
@@ -58,6 +47,14 @@ class Gap:
     word: str  # as the question spells it (lower case)
     salience: float
     cover: float
+
+
+def en_stem(word: str) -> str:
+    """The English stem the Spanish bridge uses (one memoised stemmer; imported late: bot.spanish
+    imports the composer, which imports this module)."""
+    from bot.spanish import en_stem as stem
+
+    return stem(word)
 
 
 def _edits(a: str, b: str) -> int:
