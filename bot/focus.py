@@ -279,9 +279,9 @@ def bare_place_foci(last: str, stopwords: frozenset[str]) -> list[Focus]:
 
 
 def asked_label(focus: Focus, *texts: str) -> str:
-    """How the "not covered" line names a focus: the question's own word when the label does not
-    hold it ("thyroid", not "testosterone or other hormones"; "cats", not "pets")."""
-    if focus.kind not in ("topic", "pet"):
+    """How the "not covered" line names a family focus (a pet, "testosterone or other hormones"):
+    the question's own word when the label does not hold it ("thyroid", "cats")."""
+    if focus.kind != "pet" and " other " not in focus.label:  # only a family's label names its members
         return focus.label
     for text in texts:
         m = focus.question.search(text or "")

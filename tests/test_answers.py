@@ -340,3 +340,18 @@ def test_a_dose_fact_question_is_not_a_dose_advice_question(question, fact):
     from bot.focus import is_dose_fact
 
     assert is_dose_evidence(question) and is_dose_fact(question) == fact
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("kratom hypothyroidism thyroid levels", "thyroid"),
+        ("is kratom toxic to cats", "cats"),
+        ("does kratom show up on a DOT drug screen", "drug tests"),
+        ("does kratom raise blood sugar", "blood sugar or diabetes"),
+    ],
+)
+def test_a_family_focus_is_named_by_the_asked_word(question, named):
+    from bot.focus import asked_label
+
+    assert asked_label(detect_foci(question)[0], question) == named
