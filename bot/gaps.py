@@ -19,6 +19,7 @@ paths. The candidate words are encoded in one small batch (their vectors are mem
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ FILLER = frozenset(GAPS["filler"].split())
 LAY_WORDS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in GAPS["lay_words"].items()}
 TOPIC_PROTOTYPES: tuple[str, ...] = tuple(GAPS["topic_prototypes"].split())
 CHAT_PROTOTYPES: tuple[str, ...] = tuple(GAPS["chat_prototypes"].split())
+PROTOTYPES = TOPIC_PROTOTYPES + CHAT_PROTOTYPES
 
 SALIENCE_MIN = 0.33  # cosine(word, question): the word carries the question
 COVER_MAX = 0.30  # cosine(word, best retrieved sentence): at or above, a passage addresses it in other words
@@ -131,9 +133,19 @@ class GapFinder:
         self.encoder, self.matrix = encoder, matrix
         self.sections = {c.chunk_id: Vocabulary([c]) for c in chunks}
         self.corpus = Vocabulary(chunks)
-        protos = cached_vectors(encoder, [*TOPIC_PROTOTYPES, *CHAT_PROTOTYPES], cache_dir, "gap-prototypes")
-        self.topic, self.chat = protos[: len(TOPIC_PROTOTYPES)], protos[len(TOPIC_PROTOTYPES) :]
+        self.cache_dir = cache_dir
+        self._prototypes: tuple[np.ndarray, np.ndarray] | None = None
+        self._lock = threading.Lock()
         self._vectors: dict[str, np.ndarray] = {}
+
+    def prototypes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(topic, chat) prototype vectors: encoded the first time a turn has a candidate word, then
+        kept in the vector cache beside the index (so neither a start nor an ingest encodes them)."""
+        with self._lock:
+            if self._prototypes is None:
+                protos = cached_vectors(self.encoder, list(PROTOTYPES), self.cache_dir, "gap-prototypes")
+                self._prototypes = (protos[: len(TOPIC_PROTOTYPES)], protos[len(TOPIC_PROTOTYPES) :])
+            return self._prototypes
 
     def _encode(self, words: list[str]) -> np.ndarray:
         """The words' vectors: the ones not seen before in one forward pass (kept for the process)."""
@@ -176,8 +188,9 @@ class GapFinder:
         vectors = self._encode(words)
         salience = vectors @ vector
         cover = (self.matrix[rows] @ vectors.T).max(axis=0) if rows else np.zeros(len(words))
-        topic = np.sort(vectors @ self.topic.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
-        chat = np.sort(vectors @ self.chat.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
+        topics, chats = self.prototypes()
+        topic = np.sort(vectors @ topics.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
+        chat = np.sort(vectors @ chats.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
         unaddressed = (salience >= SALIENCE_MIN) & (cover < COVER_MAX)
         absent = np.array([not self.corpus.says(w) for w in words])
         if not (unaddressed & (topic >= chat) & absent).any():
