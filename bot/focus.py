@@ -278,18 +278,22 @@ def bare_place_foci(last: str, stopwords: frozenset[str]) -> list[Focus]:
     ]
 
 
+_FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to up with".split())
+
+
 def asked_label(focus: Focus, *texts: str) -> str:
-    """How the "not covered" line names a family focus (a pet, "testosterone or other hormones"):
-    the question's own word when the label does not hold it ("thyroid", "cats")."""
-    if focus.kind != "pet" and " other " not in focus.label:  # only a family's label names its members
-        return focus.label
+    """How the "not covered" line names a focus: the question's own word or two when the label does
+    not hold them ("thyroid", not "testosterone or other hormones"; "cats", not "pets"); a phrase
+    ("show up on") keeps the label."""
     for text in texts:
         m = focus.question.search(text or "")
         if m:
             said = m.group(0).strip().lower()
             label_words = {w[:4] for w in re.findall(r"[a-z]+", focus.label.lower())}
-            shares = any(w[:4] in label_words for w in re.findall(r"[a-z]+", said))
-            return said if len(said.split()) <= 3 and not shares else focus.label
+            words = re.findall(r"[a-z]+", said)
+            shares = any(w[:4] in label_words for w in words)
+            phrase = len(words) > 2 or any(w in _FUNCTION_WORDS for w in words)  # "show up on"
+            return said if not shares and not phrase else focus.label
     return focus.label
 
 
