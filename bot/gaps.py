@@ -149,12 +149,15 @@ class GapFinder:
 
     def _encode(self, words: list[str]) -> np.ndarray:
         """The words' vectors: the ones not seen before in one forward pass (kept for the process)."""
-        new = [w for w in words if w not in self._vectors]
+        known = {w: v for w in words if (v := self._vectors.get(w)) is not None}
+        new = [w for w in words if w not in known]
         if new:
-            if len(self._vectors) > 50_000:
-                self._vectors.clear()
-            self._vectors.update(zip(new, self.encoder.encode(new)))
-        return np.stack([self._vectors[w] for w in words])
+            fresh = dict(zip(new, self.encoder.encode(new)))
+            known.update(fresh)
+            if len(self._vectors) > 50_000:  # a bound on what a public server keeps
+                self._vectors = {}
+            self._vectors.update(fresh)
+        return np.stack([known[w] for w in words])
 
     def candidates(self, last: str, passages: list[Passage]) -> list[str]:
         """Words of `last` that no retrieved passage says, in any spelling the checks know."""
