@@ -125,14 +125,18 @@ class Policy:
 
     def text(self, name: str, lang: str, locale: str, **extra: str) -> str:
         """A fixed UI string (`strings`, or the locale's override) in `lang`, else English."""
-        by_lang = self.locale_strings.get(locale, {}).get(name) or self.strings[name]
+        overrides = self.locale_strings.get(locale, {})
+        by_lang = overrides[name] if name in overrides and name in self.strings else self.strings[name]
         return _fill(by_lang.get(lang) or by_lang["en"], self.numbers(locale, lang) | extra)
 
     def lines(self, lang: str, locale: str) -> dict[str, str]:
         """House lines (uncited policy text) in `lang`, else English, with the locale's numbers;
         other placeholders ({topic}) are left for the composer."""
         numbers = self.numbers(locale, lang)
-        return {k: _fill(v.get(lang) or v.get("en", ""), numbers) for k, v in self.house_lines.items()}
+        lines = self.house_lines | {
+            k: v for k, v in self.locale_strings.get(locale, {}).items() if k in self.house_lines
+        }
+        return {k: _fill(v.get(lang) or v.get("en", ""), numbers) for k, v in lines.items()}
 
     def render(self, name: str, lang: str, locale: str, **extra: str) -> str:
         lang = lang if lang in self.templates[name] else "en"
@@ -275,15 +279,17 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     strings = _by_lang(raw.get("strings"), "strings", path, LANGS)
     for name in UI_STRINGS:
         _need(strings, name, dict, path, "strings.")
+    house_lines = _by_lang(raw.get("house_lines"), "house_lines", path, ("en",))
     locale_strings = {}
     for loc, overrides in (raw.get("locale_strings") or {}).items():
         if loc not in locales:
             raise PolicyError(path, f"locale_strings.{loc}", "unknown locale")
         locale_strings[str(loc)] = _by_lang(overrides, f"locale_strings.{loc}", path, LANGS)
         for name in locale_strings[str(loc)]:
-            if name not in strings:
-                raise PolicyError(path, f"locale_strings.{loc}.{name}", "overrides no string in `strings`")
-    house_lines = _by_lang(raw.get("house_lines"), "house_lines", path, ("en",))
+            if name not in strings and name not in house_lines:
+                raise PolicyError(
+                    path, f"locale_strings.{loc}.{name}", "overrides no string in `strings` or `house_lines`"
+                )
     model_dir, model = _model_policy(raw, path)
     return Policy(
         path,

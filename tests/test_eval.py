@@ -549,7 +549,9 @@ def test_eval_url_waits_out_the_rate_limit_and_shows_the_wait(services, document
             pass
         target = HttpTarget("http://testserver", client=client)
         report = evaluate(items, target, documents, progress=True)
-    assert target.waited >= 2  # at least one second per turn
+    # The bucket refills one token a second, so on a slow machine the second turn may find a token:
+    # at least the first turn waited.
+    assert target.waited >= 1
     assert "server busy (429): waiting" in capsys.readouterr().err
     local = evaluate(items, in_process_target(services), documents, progress=False)
     assert [r["route"] for r in report["rows"]] == [r["route"] for r in local["rows"]]

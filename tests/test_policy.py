@@ -131,4 +131,5 @@ def test_house_lines_and_urgent_replies_name_the_locales_own_services(lang):
     us = " ".join(policy.lines(lang, "US").values()) + policy.render("emergency", lang, "US")
     assert "Poison Help" not in uk and "SAMHSA" not in uk and "NHS 111 (111)" in uk and "FRANK" in uk
     assert "Poison Help (1-800-222-1222)" in us and "SAMHSA" in us and "1-800-662-4357" in us
+    assert "MedWatch" in us and "FDA" not in uk and "Yellow Card" in uk and "Yellow Card" not in us
     assert "{" not in uk.replace("{topic}", "") and "{" not in us.replace("{topic}", "")
