@@ -309,7 +309,7 @@ class ExtractiveComposer(Composer):
         if foci and not picked:
             return self._not_covered(foci, question, vector, passages, lines, topics)
 
-        asked = self._asked_vector(vector, question, last)
+        asked = self._asked_vector(vector, question, last, input.get("last_vector"))
         bottom: tuple[Sentence, Passage] | None = (
             None if dose else self._bottom_line(asked, passages, eligible)
         )
@@ -369,13 +369,18 @@ class ExtractiveComposer(Composer):
             lines,
         )
 
-    def _asked_vector(self, vector: np.ndarray, question: str, last: str) -> np.ndarray:
+    def _asked_vector(
+        self, vector: np.ndarray, question: str, last: str, last_vector: np.ndarray | None = None
+    ) -> np.ndarray:
         """What the bottom line must answer. In a follow-up ("did they add it in 2026?") the search
         query folds in the earlier turn; the latest turn is weighed in too, so the bottom line answers
-        what was just asked rather than the earlier question (one short encode, follow-ups only)."""
+        what was just asked rather than the earlier question. `last_vector`: the latest turn's vector
+        from the turn's one forward pass (chat.py); without it, one short encode (follow-ups only)."""
         if not last or last.strip() == question.strip() or ASK_LAST_WEIGHT == 0:
             return vector
-        mixed = vector + ASK_LAST_WEIGHT * self.encoder.encode_one(last)
+        if last_vector is None:
+            last_vector = self.encoder.encode_one(last)
+        mixed = vector + ASK_LAST_WEIGHT * last_vector
         return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(
