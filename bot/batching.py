@@ -4,9 +4,9 @@
 is waiting (no added delay when idle) and encodes it as a single batch. Under load, requests
 that arrive while a batch runs form the next batch, so 32 concurrent turns cost a few forward
 passes instead of 32. With several workers (one per core, each forward pass on one torch
-thread) batches run side by side instead of fighting over OpenMP threads. At most `workers`
-forward passes run at once; when one of them is free and nothing waits, the calling thread
-encodes its own text (what a free worker would do, without the hand-over to another thread).
+thread) batches run side by side instead of fighting over OpenMP threads. When nothing runs and
+nothing waits, the calling thread encodes its own text (what an idle worker would do, without
+the hand-over to another thread).
 
 `encode_turn(query, conversations, extra)` also returns the router model's votes: the
 conversation texts ride in the same forward pass (a one-turn conversation is the query itself),
@@ -56,6 +56,8 @@ class BatchingEncoder:
         self.max_batch = max_batch
         self._queue: queue.Queue[_Item] = queue.Queue()
         self._slots = threading.Semaphore(max(1, workers))  # forward passes running at once
+        self._state = threading.Lock()
+        self._running = 0  # forward passes running or about to
         self._head = ThreadPoolExecutor(1, thread_name_prefix="router-head") if parallel_head else None
         self._threads = [
             threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
@@ -82,11 +84,17 @@ class BatchingEncoder:
         self, text: str, conversations: tuple[str, ...] | None, extra: tuple[str, ...]
     ) -> TurnVectors:
         item = _Item(text, conversations, extra, Future())
-        if self._queue.empty() and self._slots.acquire(blocking=False):
-            try:  # a forward pass is free and nobody waits: encode here, no hand-over
-                return self._encode([item], self._head)[0]
+        with self._state:
+            idle = self._running == 0 and self._queue.empty()
+            if idle:
+                self._running += 1
+        if idle:  # nothing runs and nobody waits: encode here, no hand-over
+            try:
+                with self._slots:
+                    return self._encode([item], self._head)[0]
             finally:
-                self._slots.release()
+                with self._state:
+                    self._running -= 1
         self._queue.put(item)
         return item.future.result()
 
@@ -120,6 +128,8 @@ class BatchingEncoder:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            with self._state:
+                self._running += 1
             with self._slots:
                 while len(batch) < self.max_batch:
                     try:
@@ -134,6 +144,9 @@ class BatchingEncoder:
                             item.future.set_result(self._encode([item])[0])
                         except Exception as exc:  # only this turn fails; the worker lives on
                             item.future.set_exception(exc)
-                    continue
+                    results = []
+                finally:
+                    with self._state:
+                        self._running -= 1
             for item, result in zip(batch, results):
                 item.future.set_result(result)

@@ -176,15 +176,15 @@ class BertAttention(nn.Module):
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.output(self.self(hidden, mask), hidden)
 
-    def forward_packed(self, packed: torch.Tensor, keep: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """`forward` on a padded batch's real tokens only (`packed`, (tokens, hidden), the rows of
-        `keep`): the projections run on the real tokens, the attention on the padded layout."""
+    def forward_packed(self, packed: torch.Tensor, rows: torch.Tensor, shape: torch.Size, mask: torch.Tensor):
+        """`forward` on a padded batch's real tokens only (`packed`: (tokens, hidden), the rows
+        `rows` of the flattened (batch x length) layout `shape`): the projections run on the real
+        tokens, the attention on the padded layout."""
         attn = self.self
-        batch, length = keep.shape
+        batch, length = shape[0], shape[1]
 
         def padded(x: torch.Tensor) -> torch.Tensor:  # (tokens, hidden) -> (batch, heads, length, head)
-            full = x.new_zeros(batch, length, x.shape[-1])
-            full[keep] = x
+            full = x.new_zeros(batch * length, x.shape[-1]).index_copy_(0, rows, x)
             return full.view(batch, length, -1, attn.head_size).transpose(1, 2)
 
         out = F.scaled_dot_product_attention(
@@ -196,7 +196,7 @@ class BertAttention(nn.Module):
             scale=attn.scaling,
             is_causal=False,
         )
-        return self.output(out.transpose(1, 2).reshape(batch, length, -1)[keep], packed)
+        return self.output(out.transpose(1, 2).reshape(batch * length, -1).index_select(0, rows), packed)
 
 
 class BertIntermediate(nn.Module):
@@ -227,12 +227,17 @@ class BertLayer(nn.Module):
         longest text times its size. Each real token's values are those `forward` gives (every
         step is per token or masked); padding positions come out as zeros, which nothing reads
         (the attention masks them as keys, mean pooling skips them)."""
-        keep = mask[:, 0, 0, :]  # (batch, length): the real tokens (the mask is the same for every query)
-        packed = hidden[keep]
-        attended = self.attention.forward_packed(packed, keep, mask)
-        full = hidden.new_zeros(hidden.shape)
-        full[keep] = self.output(self.intermediate(attended), attended)
-        return full
+        # the real tokens' rows in (batch x length) (the mask is the same for every query)
+        rows = mask[:, 0, 0, :].reshape(-1).nonzero().squeeze(1)
+        packed = hidden.reshape(-1, hidden.shape[-1]).index_select(0, rows)
+        attended = self.attention.forward_packed(packed, rows, hidden.shape, mask)
+        out = self.output(self.intermediate(attended), attended)
+        return (
+            hidden.new_zeros(hidden.shape)
+            .view(-1, hidden.shape[-1])
+            .index_copy_(0, rows, out)
+            .view(hidden.shape)
+        )
 
 
 class BertEncoder(nn.Module):
