@@ -211,7 +211,16 @@ def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float
         result[f"{prefix}cold_start_s"] = round(cold, 2)
         try:
             for c in levels:
-                result["levels"].append({"system": name, **load(url, qs, c, duration)})
+                cpu_before = cpu_seconds(proc.pid)
+                level = {"system": name, **load(url, qs, c, duration)}
+                cpu_after = cpu_seconds(proc.pid)
+                if cpu_before is not None and cpu_after is not None and level["requests"]:
+                    # the server's CPU per answered request: what throughput would be on a machine of
+                    # its own (the req/s of a shared, loaded machine follow the scheduler's shares)
+                    level["cpu_ms_per_request"] = round(
+                        (cpu_after - cpu_before) * 1000 / level["requests"], 2
+                    )
+                result["levels"].append(level)
             result[f"{prefix}peak_rss_mb"] = peak_rss_mb(proc.pid)
         finally:
             proc.terminate()
@@ -223,6 +232,10 @@ def http_bench(data_dir: Path, qs: list[str], levels: list[int], duration: float
             round(o["throughput_rps"] / b["throughput_rps"], 3) if b["throughput_rps"] else None
         )
         o["p95_ratio_vs_baseline"] = round(o["p95_ms"] / b["p95_ms"], 3) if b["p95_ms"] else None
+        if o.get("cpu_ms_per_request") and b.get("cpu_ms_per_request"):
+            o["cpu_per_request_ratio_vs_baseline"] = round(
+                b["cpu_ms_per_request"] / o["cpu_ms_per_request"], 3
+            )
     return result
 
 
@@ -396,13 +409,15 @@ def markdown(r: dict) -> str:
         "",
         "## HTTP (`/api/chat` on 127.0.0.1)",
         "",
-        "| system | clients | requests | errors | req/s | p50 ms | p95 ms | req/s vs baseline | p95 vs baseline |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| system | clients | requests | errors | req/s | p50 ms | p95 ms | req/s vs baseline | p95 vs baseline "
+        "| server CPU ms per request | baseline CPU / ours |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for x in h["levels"]:
         lines.append(
             f"| {x['system']} | {x['clients']} | {x['requests']} | {x['errors']} | {x['throughput_rps']} | {x['p50_ms']} | "
-            f"{x['p95_ms']} | {x.get('throughput_ratio_vs_baseline', '')} | {x.get('p95_ratio_vs_baseline', '')} |"
+            f"{x['p95_ms']} | {x.get('throughput_ratio_vs_baseline', '')} | {x.get('p95_ratio_vs_baseline', '')} | "
+            f"{x.get('cpu_ms_per_request', '')} | {x.get('cpu_per_request_ratio_vs_baseline', '')} |"
         )
     lines += [
         "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +168,14 @@ def cited_passages_for(passages: list[Passage], numbers: dict[str, int]) -> dict
     out: dict[int, list[str]] = {}
     for p in passages:
         if p.doc_id in numbers:
-            out.setdefault(numbers[p.doc_id], []).append(" ".join(split_sentences(p.chunk.text)))
+            out.setdefault(numbers[p.doc_id], []).append(_joined_sentences(p.chunk.text))
     return {n: "\n".join(texts) for n, texts in out.items()}
+
+
+@lru_cache(maxsize=4096)
+def _joined_sentences(text: str) -> str:
+    """A passage's sentences on one line (split once per chunk text, not on every turn)."""
+    return " ".join(split_sentences(text))
 
 
 def sentence_table(
