@@ -97,7 +97,7 @@ def in_process(data_dir: Path, qs: list[str]) -> dict:
     es_encode_ms, es_turn_ms, es_encodes, es_replies = measure(es_qs)
     es_langs = dict(Counter(r.lang for r in es_replies))
     guard_ms = []
-    votes = [(services.encode_turn(q, [q]).votes or [None])[0] for q in qs]
+    votes = [(services.encode_turn(q, [q])[1] or [None])[0] for q in qs]
     for q, v in zip(qs, votes):
         t = time.perf_counter()
         check_input([q], services.policy, v)
