@@ -50,7 +50,7 @@ def answer_turn(messages: object, services: Services, lang: str | None = None) -
     with timed(timings, "query"):
         query = build_query(turns)[: 2 * services.settings.max_message_chars]
     with timed(timings, "encode"):
-        vector, vote = _encode(query, turns, services)
+        vector, vote, last_vector = _encode(query, turns, services)
     with timed(timings, "guardrails_in"):
         decision = check_input(
             turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant)
@@ -66,7 +66,7 @@ def answer_turn(messages: object, services: Services, lang: str | None = None) -
         with timed(timings, "retrieve"):
             reply.passages = _retriever(reply, services).search(query, vector)
         with timed(timings, "compose"):
-            draft = _compose(reply, query, vector, turns, services)
+            draft = _compose(reply, query, vector, turns, services, last_vector)
         with timed(timings, "guardrails_out"):
             _answer(reply, draft, services)
     _safety_net(reply, decision.safety_net, services)
@@ -87,11 +87,17 @@ def _user_turns(conversation: Conversation, settings: Settings) -> list[str]:
     return [clean(t)[: 2 * limit] for t in conversation.user_turns][-settings.max_turns :]
 
 
-def _encode(query: str, turns: list[str], services: Services) -> tuple[np.ndarray, ModelVote | None]:
-    """The turn's one forward pass: the retrieval vector and the router model's vote."""
+def _encode(
+    query: str, turns: list[str], services: Services
+) -> tuple[np.ndarray, ModelVote | None, np.ndarray | None]:
+    """The turn's one forward pass: the retrieval vector, the router model's vote and, in a
+    follow-up, the last turn's vector (the composer weighs what was just asked in)."""
     readable = any(ch.isalnum() for ch in turns[-1])  # nothing to read: no vote
-    vector, votes = services.encode_turn(query or " ", classifier_inputs(turns) if readable else [])
-    return vector, ModelVote.merge(votes) if votes else None
+    follow_up = turns[-1] if turns[-1].strip() != (query or " ").strip() else None
+    vector, votes, extra = services.encode_turn(
+        query or " ", classifier_inputs(turns) if readable else [], (follow_up,) if follow_up else ()
+    )
+    return vector, ModelVote.merge(votes) if votes else None, extra[0] if extra else None
 
 
 def _new_reply(decision: Decision, timings: Timings, services: Services, lang: str | None = None) -> Reply:
@@ -165,7 +171,12 @@ def _policy_reply(reply: Reply, decision: Decision, last: str, services: Service
 
 
 def _compose(
-    reply: Reply, query: str, vector: np.ndarray, turns: list[str], services: Services
+    reply: Reply,
+    query: str,
+    vector: np.ndarray,
+    turns: list[str],
+    services: Services,
+    last_vector: np.ndarray | None = None,
 ) -> Draft | None:
     """The composer's draft from the retrieved passages; None when no passage cleared the floor."""
     if not reply.passages:
@@ -176,7 +187,14 @@ def _compose(
         for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")
     }
     return _composer(reply, services).invoke(
-        {"question": query, "vector": vector, "passages": reply.passages, "last": turns[-1], "lines": lines}
+        {
+            "question": query,
+            "vector": vector,
+            "passages": reply.passages,
+            "last": turns[-1],
+            "last_vector": last_vector,
+            "lines": lines,
+        }
     )
 
 

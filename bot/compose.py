@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +172,14 @@ def cited_passages_for(passages: list[Passage], numbers: dict[str, int]) -> dict
     out: dict[int, list[str]] = {}
     for p in passages:
         if p.doc_id in numbers:
-            out.setdefault(numbers[p.doc_id], []).append(" ".join(split_sentences(p.chunk.text)))
+            out.setdefault(numbers[p.doc_id], []).append(_joined_sentences(p.chunk.text))
     return {n: "\n".join(texts) for n, texts in out.items()}
+
+
+@lru_cache(maxsize=4096)
+def _joined_sentences(text: str) -> str:
+    """A passage's sentences on one line (split once per chunk text, not on every turn)."""
+    return " ".join(split_sentences(text))
 
 
 def sentence_table(
@@ -326,7 +333,7 @@ class ExtractiveComposer(Composer):
                 gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))
                 return self._not_covered([gap], question, vector, passages, lines, topics, last)
 
-        asked = self._asked_vector(vector, question, last)
+        asked = self._asked_vector(vector, question, last, input.get("last_vector"))
         bottom: tuple[Sentence, Passage] | None = (
             None if dose else self._bottom_line(asked, passages, eligible)
         )
@@ -403,13 +410,18 @@ class ExtractiveComposer(Composer):
             for f in places
         )
 
-    def _asked_vector(self, vector: np.ndarray, question: str, last: str) -> np.ndarray:
+    def _asked_vector(
+        self, vector: np.ndarray, question: str, last: str, last_vector: np.ndarray | None = None
+    ) -> np.ndarray:
         """What the bottom line must answer. In a follow-up ("did they add it in 2026?") the search
         query folds in the earlier turn; the latest turn is weighed in too, so the bottom line answers
-        what was just asked rather than the earlier question (one short encode, follow-ups only)."""
+        what was just asked rather than the earlier question. `last_vector`: the latest turn's vector
+        from the turn's one forward pass (chat.py); without it, one short encode (follow-ups only)."""
         if not last or last.strip() == question.strip() or ASK_LAST_WEIGHT == 0:
             return vector
-        mixed = vector + ASK_LAST_WEIGHT * self.encoder.encode_one(last)
+        if last_vector is None:
+            last_vector = self.encoder.encode_one(last)
+        mixed = vector + ASK_LAST_WEIGHT * last_vector
         return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import threading
+from concurrent.futures import Executor, Future
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,6 +192,33 @@ class Encoder(Embeddings):
                 mean_pool(out.last_hidden_state, inputs["attention_mask"]), dim=-1
             )
         return vectors.numpy().astype(np.float32), out.hidden_states[layer], inputs["attention_mask"]
+
+    def encode_routed(self, texts: list[str], intent, rows: list[int], head: Executor | None = None):
+        """One forward pass: (the texts' vectors, `intent.votes` on the hidden state after its split
+        layer of the texts at `rows`): what `encode_hidden` then `intent.votes` give, value for value.
+
+        With `head` (a one-thread executor) and the plain-torch model (`bot/minilm.py`), the router's
+        tuned top layers run there while this thread runs the base model's top layers: a turn on an
+        otherwise idle machine waits for the longer of the two, not their sum."""
+        import torch
+
+        if head is None or not getattr(self._model, "light", False):
+            vectors, hidden, mask = self.encode_hidden(texts, intent.split)
+            return vectors, intent.votes(hidden[rows], mask[rows])
+        with self._lock:
+            self.texts_encoded += len(texts)
+            self.forward_passes += 1
+        features = self._model.preprocess(list(texts))
+        inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in features}
+        mask = inputs["attention_mask"]
+        started: list[Future] = []
+        with torch.inference_mode():
+            out = self.bert(
+                **inputs,
+                tap=(intent.split, lambda h: started.append(head.submit(intent.votes, h[rows], mask[rows]))),
+            )
+            vectors = torch.nn.functional.normalize(mean_pool(out.last_hidden_state, mask), dim=-1)
+        return vectors.numpy().astype(np.float32), started[0].result()
 
     # LangChain Embeddings interface
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -186,10 +186,22 @@ class IntentHead:
             neighbours: tuple = ()
             if len(self.example_vectors):
                 sims = self.example_vectors @ feat
-                top = np.argsort(-sims)[:k]
+                top = top_k(sims, k)
                 neighbours = tuple((self.example_ids[i], self.example_routes[i], float(sims[i])) for i in top)
             out.append(ModelVote({r: float(p) for r, p in zip(self.routes, row)}, neighbours))
         return out
+
+
+def top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """`np.argsort(-values)[:k]`, without sorting them all when the top k are distinct and no other
+    value ties the k-th (else the full sort, so ties come out exactly as it orders them)."""
+    if k >= len(values):
+        return np.argsort(-values)[:k]
+    top = np.argpartition(-values, k - 1)[:k]
+    picked = values[top]
+    if len(np.unique(picked)) < k or np.count_nonzero(values >= picked.min()) > k:
+        return np.argsort(-values)[:k]
+    return top[np.argsort(-picked)]
 
 
 def mean_pool(hidden, mask):

@@ -18,6 +18,7 @@ with GELU, a WordPiece `tokenizer.json` that lower-cases; any other model loads 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,28 @@ class BertAttention(nn.Module):
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.output(self.self(hidden, mask), hidden)
 
+    def forward_packed(self, packed: torch.Tensor, rows: torch.Tensor, shape: torch.Size, mask: torch.Tensor):
+        """`forward` on a padded batch's real tokens only (`packed`: (tokens, hidden), the rows
+        `rows` of the flattened (batch x length) layout `shape`): the projections run on the real
+        tokens, the attention on the padded layout."""
+        attn = self.self
+        batch, length = shape[0], shape[1]
+
+        def padded(x: torch.Tensor) -> torch.Tensor:  # (tokens, hidden) -> (batch, heads, length, head)
+            full = x.new_zeros(batch * length, x.shape[-1]).index_copy_(0, rows, x)
+            return full.view(batch, length, -1, attn.head_size).transpose(1, 2)
+
+        out = F.scaled_dot_product_attention(
+            padded(attn.query(packed)),
+            padded(attn.key(packed)),
+            padded(attn.value(packed)),
+            attn_mask=mask,
+            dropout_p=0.0,
+            scale=attn.scaling,
+            is_causal=False,
+        )
+        return self.output(out.transpose(1, 2).reshape(batch * length, -1).index_select(0, rows), packed)
+
 
 class BertIntermediate(nn.Module):
     def __init__(self, config: BertConfig):
@@ -193,8 +216,28 @@ class BertLayer(nn.Module):
         self.output = BertOutput(config, config.intermediate_size)
 
     def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if mask is not None and not self.training and mask.dtype == torch.bool:
+            return self._forward_padded(hidden, mask)
         attended = self.attention(hidden, mask)
         return self.output(self.intermediate(attended), attended)
+
+    def _forward_padded(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """A padded batch (concurrent turns of different lengths): the dense layers, nine tenths of
+        the work, run on the real tokens only, so a batch costs what its texts cost, not its
+        longest text times its size. Each real token's values are those `forward` gives (every
+        step is per token or masked); padding positions come out as zeros, which nothing reads
+        (the attention masks them as keys, mean pooling skips them)."""
+        # the real tokens' rows in (batch x length) (the mask is the same for every query)
+        rows = mask[:, 0, 0, :].reshape(-1).nonzero().squeeze(1)
+        packed = hidden.reshape(-1, hidden.shape[-1]).index_select(0, rows)
+        attended = self.attention.forward_packed(packed, rows, hidden.shape, mask)
+        out = self.output(self.intermediate(attended), attended)
+        return (
+            hidden.new_zeros(hidden.shape)
+            .view(-1, hidden.shape[-1])
+            .index_copy_(0, rows, out)
+            .view(hidden.shape)
+        )
 
 
 class BertEncoder(nn.Module):
@@ -224,13 +267,20 @@ class BertModel(nn.Module):
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        tap: tuple[int, Callable[[torch.Tensor], object]] | None = None,
     ) -> EncoderOutput:
+        """`tap=(n, fn)` hands the hidden state after n layers to `fn` as soon as it is computed
+        (the router's tuned top layers start on it while the remaining layers run)."""
         hidden = self.embeddings(input_ids, token_type_ids)
         mask = self.config.bidirectional_mask(attention_mask, hidden)
         states = [hidden]
         for layer in self.encoder.layer:
+            if tap is not None and tap[0] == len(states) - 1:
+                tap[1](hidden)
             hidden = layer(hidden, mask)
             states.append(hidden)
+        if tap is not None and tap[0] == len(states) - 1:
+            tap[1](hidden)
         return EncoderOutput(hidden, tuple(states) if output_hidden_states else None)
 
     @classmethod

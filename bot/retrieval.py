@@ -42,6 +42,35 @@ def tokenize(text: str) -> list[str]:
     return [t for t in TOKEN_RE.findall(text.lower()) if t not in STOPWORDS]
 
 
+class BM25(BM25Okapi):
+    """`rank_bm25.BM25Okapi` with the same scores, float for float, without its per-turn Python
+    loop over every document for every query word: each word's documents (a posting list) and the
+    length normalisation are kept from the build. A document without the word gains exactly 0.0
+    from it in `BM25Okapi` too, so only the word's own documents are touched."""
+
+    def __init__(self, corpus: list[list[str]]):
+        super().__init__(corpus)
+        doc_len = np.array(self.doc_len)
+        self._norm = self.k1 * (1 - self.b + self.b * doc_len / self.avgdl)
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for i, freqs in enumerate(self.doc_freqs):
+            for word, freq in freqs.items():
+                rows, counts = postings.setdefault(word, ([], []))
+                rows.append(i)
+                counts.append(freq)
+        self._postings = {w: (np.array(r), np.array(c)) for w, (r, c) in postings.items()}
+
+    def get_scores(self, query: list[str]) -> np.ndarray:
+        score = np.zeros(self.corpus_size)
+        for q in query:
+            idf = self.idf.get(q) or 0
+            if not idf or q not in self._postings:
+                continue  # adds 0.0 to every document
+            rows, q_freq = self._postings[q]
+            score[rows] += idf * (q_freq * (self.k1 + 1) / (q_freq + self._norm[rows]))
+        return score
+
+
 RELOAD_CHECK_SECONDS = 30.0
 
 
@@ -76,7 +105,7 @@ class Retriever:
             self.matrix = np.asarray([r.embedding for r in rows], dtype=np.float32).reshape(
                 len(rows), self.encoder.dimension
             )
-            self.bm25 = BM25Okapi([tokenize(embedding_text(c)) for c in self.chunks]) if rows else None
+            self.bm25 = BM25([tokenize(embedding_text(c)) for c in self.chunks]) if rows else None
             self.store = (
                 Chroma(
                     client=self.index.client,

@@ -6,13 +6,12 @@ import contextlib
 import logging
 from functools import cached_property
 
-import numpy as np
-
+from bot.batching import TurnVectors
 from bot.embedding import Encoder, default_model_path, load_encoder
 from bot.index import Index, open_index
 from bot.retrieval import Retriever
 from bot.settings import Settings
-from guardrails import ModelVote, Policy, load_policy
+from guardrails import Policy, load_policy
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,29 @@ class Services:
 
     @cached_property
     def query_encoder(self):
-        """The encoder a turn uses: concurrent turns share forward passes (bot/batching.py)."""
+        """The encoder a turn uses: concurrent turns share forward passes (bot/batching.py).
+
+        Torch runs each forward pass on one thread: workers run side by side, and a turn encoded
+        on its own runs the router's tuned top layers on a second core (`parallel_head`). Two
+        OpenMP threads per pass gain little on these short texts and cost several times over
+        when the machine is busy."""
+        import os
+
+        import torch
+
         from bot.batching import BatchingEncoder
 
         workers = self.settings.encode_workers
-        if workers > 1:
-            import torch
-
-            torch.set_num_threads(1)  # one core per forward pass; workers run side by side
+        cores = os.cpu_count() or 1
+        if workers > 1 or cores > 1:
+            torch.set_num_threads(1)
         shared = self.router_base is self.encoder
-        return BatchingEncoder(self.encoder, workers=workers, intent=self.intent if shared else None)
+        return BatchingEncoder(
+            self.encoder,
+            workers=workers,
+            intent=self.intent if shared else None,
+            parallel_head=shared and cores > 1,
+        )
 
     @cached_property
     def router_base(self) -> Encoder:
@@ -63,12 +75,13 @@ class Services:
 
         return BatchingEncoder(self.router_base, intent=self.intent)
 
-    def encode_turn(self, query: str, conversations: list[str]) -> tuple[np.ndarray, list[ModelVote] | None]:
-        """The turn's retrieval vector and the router model's votes, in one forward pass when shared."""
+    def encode_turn(self, query: str, conversations: list[str], extra: tuple[str, ...] = ()) -> TurnVectors:
+        """The turn's retrieval vector, the router model's votes and the vectors of `extra` (a
+        follow-up's last turn), in one forward pass when shared."""
         if self.intent is None or self.router_base is self.encoder or not conversations:
-            return self.query_encoder.encode_turn(query, conversations)
-        vector = self.query_encoder.encode_one(query)
-        return vector, self._vote_encoder.encode_turn(conversations[0], conversations)[1]
+            return self.query_encoder.encode_turn(query, conversations, extra)
+        vectors = self.query_encoder.encode_turn(query, [], extra)
+        return vectors._replace(votes=self._vote_encoder.encode_turn(conversations[0], conversations).votes)
 
     @cached_property
     def index(self) -> Index:

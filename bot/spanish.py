@@ -25,14 +25,13 @@ from pathlib import Path
 import numpy as np
 import snowballstemmer
 import yaml
-from rank_bm25 import BM25Okapi
 
 import bot.focus as english_rules  # the English question rules, read on the glossary English
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
 from bot.embedding import cached_vectors
-from bot.retrieval import RRF_K, Retriever, tokenize
+from bot.retrieval import BM25, RRF_K, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import detect_lang
 from guardrails.normalize import strip_accents
@@ -213,11 +212,9 @@ class SpanishSearch:
                 return
             self.chunks: list[Chunk] = list(r.es_chunks)
             self.matrix = r.es_matrix
-            self.bm25 = (
-                BM25Okapi([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
-            )
+            self.bm25 = BM25([tokenize_es(embedding_text(c)) for c in self.chunks]) if self.chunks else None
             self.en_bm25 = (
-                BM25Okapi([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
+                BM25([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
             )
             self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
             self._covering = {}
