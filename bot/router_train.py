@@ -427,25 +427,30 @@ def choose_thresholds(
     is_answer = np.array([it.route == "answer" for it in items])
     miss_cost = np.array([0.0 if it.route == "answer" else MISS_COST[it.route] for it in items])
     rows = np.arange(len(items))
-    best = None
-    for combo in itertools.product(grid, repeat=4):
-        t = dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), combo))
+    combos = [
+        dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), c))
+        for c in itertools.product(grid, repeat=4)
+    ]
+    scored = []
+    for t in combos:
         right = ok[rows, routes_for(probs, t)]
         refused = int((~right & is_answer).sum())
         cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
-        # refusals over the caps, summed: 0 when both caps hold. When no grid point meets a cap
-        # (some dev questions are refused at any threshold), the least excess still wins, so one
-        # unreachable cap does not silently switch the other off.
-        over = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
+        over_cal = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
+        over_dev = 0.0
         if dev_probs is not None and len(dev_probs):
             dev_refused = int((routes_for(dev_probs, t) != 4).sum())
             cost += REFUSAL_COST * dev_refused
-            over += max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
-        key = (over, cost, -sum(combo))
-        if best is None or key < best[0]:
-            best = (key, t)
-    assert best is not None  # the grid is never empty
-    return best[1]
+            over_dev = max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
+        scored.append((over_cal, over_dev, cost, -sum(t.values()), t))
+    # A cap some grid point meets is hard. A cap no grid point meets (some dev questions are refused
+    # at any threshold) is not: its refusals still cost REFUSAL_COST each, but one fewer of them may
+    # not outweigh missed emergencies (v7's first calibration raised the emergency threshold 0.5 -> 0.9
+    # to spare one dev question and missed 5 more calibration emergencies). The other cap stays hard.
+    reach_cal = min(s[0] for s in scored) == 0
+    reach_dev = min(s[1] for s in scored) == 0
+    key = lambda s: ((s[0] if reach_cal else 0.0) + (s[1] if reach_dev else 0.0), s[2], s[3])  # noqa: E731
+    return min(scored, key=key)[4]
 
 
 def choose_band(items: list[Item], probs: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
@@ -733,7 +738,6 @@ def train(
     crisis_clear = best_c[1]
     policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below, crisis_clear)
     lap("state")
-    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below)
 
     def score(items: list[Item], probs: np.ndarray) -> dict:
         """The serving decision (floor + model + state + band), replayed turn by turn."""
