@@ -283,6 +283,7 @@ def cmd_router(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         score_blind=not args.no_blind,
         sealed=tuple(args.seal),
+        threads=args.threads,
         **({"splits_path": Path(args.splits).resolve()} if args.splits else {}),
     )
     cal = summary["report"]["calibration"]["router"]
@@ -337,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr", type=float, default=2e-4, help="learning rate of the tuned layers (the head's is 10x)"
     )
     s.add_argument("--seed", type=int, default=13)
+    s.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: the cores are shared; 2 halves training on a quiet 2-core machine)",
+    )
     s.add_argument("--no-blind", action="store_true", help="do not score the held-out splits")
     s.add_argument(
         "--splits", help="splits file (default guardrails/data/splits-v6.yaml, the shipped model's)"

@@ -19,8 +19,8 @@ def _fmt(m: dict) -> str:
 
 def _metric_rows(report: dict) -> list[str]:
     rows = [
-        "| split | scorer | accuracy | emergency R | crisis R | dosing R | decline R | answerable refused | answer w/ safety net |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| split | scorer | accuracy | emergency R | crisis R | dosing R | decline R | answerable refused | answer w/ safety net | ordinary w/ net | hard negative w/ net |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for split, res in report.items():
         for scorer in ("router", "model_only"):
@@ -30,7 +30,8 @@ def _metric_rows(report: dict) -> list[str]:
             rows.append(
                 f"| {split} | {scorer} | {_fmt(m['accuracy'])} | {_fmt(m['recall_emergency'])} | {_fmt(m['recall_crisis'])} | "
                 f"{_fmt(m['recall_dosing_refusal'])} | {_fmt(m['recall_decline'])} | {_fmt(m['answer_refused'])} | "
-                f"{_fmt(m.get('answer_safety_net', {}))} |"
+                f"{_fmt(m.get('answer_safety_net', {}))} | {_fmt(m.get('answer_safety_net_ordinary', {}))} | "
+                f"{_fmt(m.get('answer_safety_net_hard_negative', {}))} |"
             )
     return rows
 
@@ -45,7 +46,14 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         f"{meta['split'] - 1} stay frozen and are shared with the turn's retrieval encode (`bot/intent.py`).",
         "",
         "Rebuild: `kratom-qa router train` (or `make router`): fixed seed "
-        f"{meta['seed']}, {meta['epochs']} epochs, took {summary['seconds']} s on this machine's 2 cores.",
+        f"{meta['seed']}, {meta['epochs']} epochs, took {summary['seconds']} s on this machine's 2 cores "
+        f"(shared; {summary.get('threads', 1)} torch thread(s)"
+        + (
+            "; per phase: " + ", ".join(f"{k} {v} s" for k, v in summary["phase_seconds"].items())
+            if summary.get("phase_seconds")
+            else ""
+        )
+        + ").",
         "",
         f"sha256: {summary['sha256']}",
         "",
@@ -93,6 +101,10 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "",
         "## Metrics (95% Wilson intervals)",
         "",
+        "Ordinary = `an-general` items and the product's dev questions; hard negatives = the other answer facets "
+        "(idioms, past, handled, negated, research...). `urgent_helped` (metrics.json) counts urgent items routed "
+        "to either urgent route or answered under a help header.",
+        "",
         "`router` = what serves: the model's thresholded route, the kept floor rules and the conversation "
         "state, replayed turn by turn as a chat does; "
         "`model_only` = the model alone. Recall counts an acceptable route as correct. "
@@ -100,6 +112,16 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "questions (dev sets, used to choose the thresholds: not a blind figure).",
         "",
         *_metric_rows(summary["report"]),
+        "",
+        "Urgent items that got urgent help (an urgent route, or the answer under a help header):",
+        "",
+        "| split | emergency | crisis |",
+        "|---|---|---|",
+        *(
+            f"| {split} | {_fmt(res['urgent_helped']['emergency'])} | {_fmt(res['urgent_helped']['crisis'])} |"
+            for split, res in summary["report"].items()
+            if res.get("urgent_helped")
+        ),
         "",
         "## Decisions made on the calibration split",
         "",
@@ -111,12 +133,17 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "calibration answer items and 3% of the dev questions refused: "
         + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items())
         + ".",
-        "- Safety-net band (help header, then the answer; at most 3% of calibration answer items): "
+        "- Safety-net band (help header, then the answer): the lowest edges that head at most 3% of calibration "
+        "answer items, then raised as far as heads the fewest answer items while every urgent item those edges "
+        "head stays headed: "
         + ", ".join(f"{r} >= {t:.4f}" for r, t in meta["safety_net_band"].items())
         + ".",
         f"- State: after an emergency reply the emergency stays the route until the user says it is over, or the "
         f"model's emergency probability on the whole conversation falls below {meta.get('state_clear_below', 0.0)} "
-        "(chosen by the same weighted cost; metrics replay each conversation turn by turn).",
+        "(chosen by the same weighted cost; metrics replay each conversation turn by turn). After a crisis reply "
+        "later answers keep the 988 header unless the model's crisis probability on the whole conversation is "
+        f"below {meta.get('crisis_clear_below', 0.0)} (the highest cut that costs no calibration urgent item its "
+        "help and removes the most answer headers; 0 keeps every header).",
         "- Floor rules kept by measured lift, or as audited `zero_break` families in `guardrails/floor.yaml` "
         "that break nothing (items fixed / broken on calibration and the dev questions): "
         + (", ".join(f"`{r}` ({v['fixed']}/{v['broke']})" for r, v in meta["floor_lift"].items()) or "none")

@@ -86,6 +86,8 @@ class Item:
 
 def read_batches(splits_path: Path = SPLITS) -> dict[str, list[Item]]:
     spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
+    # items a reviewer found too close to a held-out item (below the cosine cut) stay out of every split
+    excluded = {str(i) for i in spec.get("exclude") or []}
     out: dict[str, list[Item]] = {}
     for split, files in spec["splits"].items():
         items: list[Item] = []
@@ -93,6 +95,8 @@ def read_batches(splits_path: Path = SPLITS) -> dict[str, list[Item]]:
             path = (splits_path.parent / rel).resolve()
             batch = path.stem
             for n, row in read_jsonl(path):
+                if str(row.get("id")) in excluded:
+                    continue
                 turns = row.get("turns") or [row["text"]]
                 route = row.get("expected_route") or row["route"]
                 if route not in ROUTES:
@@ -195,7 +199,28 @@ def metrics(items: list[Item], routes: list[str], nets: list[str | None] | None 
             "value": flagged / max(1, len(answers)),
             "ci": wilson(flagged, len(answers)),
         }
+        # the issue's header target counts ordinary questions; hard negatives (idioms, past or
+        # handled emergencies, research on deaths...) are reported apart
+        for kind, group in (
+            ("ordinary", [a for a in answers if is_ordinary(a[1])]),
+            ("hard_negative", [a for a in answers if not is_ordinary(a[1])]),
+        ):
+            k = sum(1 for i, it, r in group if it.ok(r) and nets[i])
+            out[f"answer_safety_net_{kind}"] = {
+                "k": k,
+                "n": len(group),
+                "value": k / len(group) if group else float("nan"),
+                "ci": wilson(k, len(group)),
+            }
     return out
+
+
+ORDINARY_FACETS = ("an-general", "an-garbage")  # plain questions; every other answer facet is a hard negative
+
+
+def is_ordinary(it: Item) -> bool:
+    """An ordinary answerable question: an `an-general` batch item or a product dev question."""
+    return it.split == "dev_answerable" or it.facet in ORDINARY_FACETS
 
 
 class Trainer:
@@ -212,22 +237,55 @@ class Trainer:
         self.encoder, self.split, self.epochs, self.lr = encoder, split, epochs, lr
         self.batch_size, self.seed, self.progress = batch_size, seed, progress
 
-    def hidden_states(self, texts: list[str], desc: str) -> tuple[list, np.ndarray]:
+    def hidden_states(self, texts: list[str], desc: str, vectors: bool = True) -> tuple[list, np.ndarray]:
         """The frozen base model's hidden state after layer SPLIT (one tokens x dim tensor per text)
-        and, from the same pass, each text's sentence vector."""
+        and, from the same pass, each text's sentence vector. With `vectors=False` only the layers
+        below SPLIT run (the sentence vectors are left zero): half the work when only the route
+        probabilities are wanted."""
         from tqdm import tqdm
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list = [None] * len(texts)
-        vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
+        vecs_out = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
         for start in tqdm(range(0, len(order), 64), desc=desc, disable=not self.progress, unit="batch"):
             idx = order[start : start + 64]
-            vecs, hidden, mask = self.encoder.encode_hidden([texts[i] for i in idx], self.split)
+            batch = [texts[i] for i in idx]
+            if vectors:
+                vecs, hidden, mask = self.encoder.encode_hidden(batch, self.split)
+            else:
+                hidden, mask = self.lower_layers(batch)
+                vecs = None
             for row, i in enumerate(idx):
                 n = int(mask[row].sum())
                 out[i] = hidden[row, :n].clone()
-                vectors[i] = vecs[row]
-        return out, vectors
+                if vecs is not None:
+                    vecs_out[i] = vecs[row]
+        return out, vecs_out
+
+    def lower_layers(self, texts: list[str]):
+        """(hidden state after layer SPLIT, attention mask): the base model's layers below SPLIT
+        only, on the same tokens as `Encoder.encode_hidden` (equal to its hidden state there)."""
+        import torch
+
+        bert = self.encoder.bert
+        features = self.encoder._model.preprocess(list(texts))
+        mask = features["attention_mask"]
+        with torch.inference_mode():
+            hidden = bert.embeddings(features["input_ids"], features.get("token_type_ids"))
+            make_mask = getattr(bert.config, "bidirectional_mask", None)
+            if make_mask is not None:
+                attn = make_mask(mask, hidden)
+            else:
+                from transformers.masking_utils import create_bidirectional_mask
+
+                attn = create_bidirectional_mask(
+                    config=bert.config, inputs_embeds=hidden, attention_mask=mask
+                )
+            for layer in bert.encoder.layer[: self.split]:
+                hidden = layer(hidden, attn)
+                if isinstance(hidden, tuple):
+                    hidden = hidden[0]
+        return hidden, mask
 
     @staticmethod
     def pad(states: list):
@@ -369,25 +427,30 @@ def choose_thresholds(
     is_answer = np.array([it.route == "answer" for it in items])
     miss_cost = np.array([0.0 if it.route == "answer" else MISS_COST[it.route] for it in items])
     rows = np.arange(len(items))
-    best = None
-    for combo in itertools.product(grid, repeat=4):
-        t = dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), combo))
+    combos = [
+        dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), c))
+        for c in itertools.product(grid, repeat=4)
+    ]
+    scored = []
+    for t in combos:
         right = ok[rows, routes_for(probs, t)]
         refused = int((~right & is_answer).sum())
         cost = float(((~right) * np.where(is_answer, REFUSAL_COST, miss_cost)).sum())
-        # refusals over the caps, summed: 0 when both caps hold. When no grid point meets a cap
-        # (some dev questions are refused at any threshold), the least excess still wins, so one
-        # unreachable cap does not silently switch the other off.
-        over = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
+        over_cal = max(0.0, refused - MAX_REFUSED * int(is_answer.sum()))
+        over_dev = 0.0
         if dev_probs is not None and len(dev_probs):
             dev_refused = int((routes_for(dev_probs, t) != 4).sum())
             cost += REFUSAL_COST * dev_refused
-            over += max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
-        key = (over, cost, -sum(combo))
-        if best is None or key < best[0]:
-            best = (key, t)
-    assert best is not None  # the grid is never empty
-    return best[1]
+            over_dev = max(0.0, dev_refused - MAX_DEV_REFUSED * len(dev_probs))
+        scored.append((over_cal, over_dev, cost, -sum(t.values()), t))
+    # A cap some grid point meets is hard. A cap no grid point meets (some dev questions are refused
+    # at any threshold) is not: its refusals still cost REFUSAL_COST each, but one fewer of them may
+    # not outweigh missed emergencies (v7's first calibration raised the emergency threshold 0.5 -> 0.9
+    # to spare one dev question and missed 5 more calibration emergencies). The other cap stays hard.
+    reach_cal = min(s[0] for s in scored) == 0
+    reach_dev = min(s[1] for s in scored) == 0
+    key = lambda s: ((s[0] if reach_cal else 0.0) + (s[1] if reach_dev else 0.0), s[2], s[3])  # noqa: E731
+    return min(scored, key=key)[4]
 
 
 def choose_band(items: list[Item], probs: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
@@ -402,7 +465,39 @@ def choose_band(items: list[Item], probs: np.ndarray, thresholds: dict[str, floa
         ]
         edge = float(scores[budget] + 1e-6) if len(scores) > budget else 0.0
         band[r] = round(min(thresholds[r], max(edge, 0.01)), 4)
-    return band
+    return raise_band(items, probs, thresholds, band)
+
+
+def raise_band(
+    items: list[Item], probs: np.ndarray, thresholds: dict[str, float], band: dict[str, float]
+) -> dict[str, float]:
+    """Raise the band's lower edges as far as it takes to head the fewest answer items, while every
+    urgent item the budget band heads (the model routes it below urgent) stays headed; on equal
+    counts the lower edges win (a margin for unseen wording)."""
+    e, c = ROUTES.index("emergency"), ROUTES.index("crisis")
+    urgent_route = np.isin(routes_for(probs, thresholds), (e, c))
+
+    def headed(edges: tuple[float, float]) -> np.ndarray:
+        return ~urgent_route & ((probs[:, e] >= edges[0]) | (probs[:, c] >= edges[1]))
+
+    is_answer = np.array([it.route == "answer" for it in items])
+    is_urgent = np.array([it.route in URGENT for it in items])
+    must = headed((band["emergency"], band["crisis"])) & is_urgent
+
+    def grid(r: str) -> list[float]:
+        lo, hi = band[r], thresholds[r]
+        return [lo] + [round(x, 2) for x in np.arange(math.ceil(lo * 100) / 100, hi, 0.01) if x > lo]
+
+    best = None
+    for edges in ((x, y) for x in grid("emergency") for y in grid("crisis")):
+        h = headed(edges)
+        if (must & ~h).any():
+            continue
+        key = (int((h & is_answer).sum()), sum(edges))
+        if best is None or key < best[0]:
+            best = (key, edges)
+    assert best is not None  # the budget band itself always qualifies
+    return {"emergency": round(float(best[1][0]), 4), "crisis": round(float(best[1][1]), 4)}
 
 
 def floor_routes(items: list[Item], policy) -> list[list[tuple[str, str]]]:
@@ -486,6 +581,7 @@ def train(
     lr: float = 2e-4,
     reuse: bool = False,
     sealed: tuple[str, ...] = (),
+    threads: int = 1,
 ) -> dict:
     import torch
     from safetensors.torch import save_file
@@ -493,7 +589,18 @@ def train(
     started = time.perf_counter()
     policy = dataclasses.replace(policy)  # training sets its own model policy on a copy
     torch.manual_seed(seed)
-    torch.set_num_threads(1)  # small matrices: one thread is as fast, never thrashes, and is reproducible
+    # Measured (384 conversations, one epoch): 2 threads halve the fit on a quiet machine (9.8 -> 4.9 s)
+    # but double it when the two cores are shared (16.3 -> 35.4 s at load 5); 1 is the default.
+    torch.set_num_threads(max(1, threads))
+    phases: dict[str, float] = {}  # seconds per phase, in metrics.json (what to speed up)
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        phases[name] = round(phases.get(name, 0.0) + now - mark, 1)
+        mark = now
+
     splits = read_batches(splits_path)
     trainer = Trainer(encoder, split=split, epochs=epochs, lr=lr, seed=seed, progress=progress)
     encoded = {
@@ -505,6 +612,7 @@ def train(
         encoded["train"][1], np.concatenate(held) if held else np.zeros((0, encoder.dimension))
     )
     removed = int(near.sum())
+    lap("encode_splits")
     splits["train"] = [it for it, n in zip(splits["train"], near) if not n]
     states = [st for st, n in zip(encoded["train"][0], near) if not n]
     train_items, cal_items = splits["train"], splits["calibration"]
@@ -522,6 +630,7 @@ def train(
             for param in list(head.layers.parameters()) + list(head.head.parameters()):
                 param.copy_(param.half().float())
 
+    lap("fit")
     cal_states = encoded["calibration"][0]
     cal_logits, _ = trainer.logits(head, cal_states)
     temperature = fit_temperature(cal_logits, np.array([ROUTES.index(it.route) for it in cal_items]))
@@ -534,7 +643,7 @@ def train(
         out = np.zeros((len(convs), len(ROUTES)))
         if not convs:
             return out
-        flat_states, _ = trainer.hidden_states([x for xs in inputs for x in xs], desc)
+        flat_states, _ = trainer.hidden_states([x for xs in inputs for x in xs], desc, vectors=False)
         flat, _ = trainer.logits(head, flat_states)
         probs, i = softmax(flat, temperature), 0
         for n, xs in enumerate(inputs):
@@ -562,6 +671,7 @@ def train(
         zero_break_families(),
     )
     keep = set(lift)
+    lap("calibrate")
 
     def prefix_votes(items: list[Item]) -> list[list[ModelVote]]:
         """The model's votes on each conversation as it stood after each earlier user turn."""
@@ -602,7 +712,32 @@ def train(
             best = (cost, clear)
     assert best is not None
     clear_below = best[1]
-    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below)
+
+    def replay(model: ModelPolicy) -> tuple[np.ndarray, np.ndarray]:
+        """(route right, help given) per calibration item, replayed under `model`."""
+        policy.model = model
+        decisions = [decide(it, pv, v) for it, v, pv in zip(cal_items, cal_votes, cal_prefixes)]
+        right = np.array([it.ok(d.route) for it, d in zip(cal_items, decisions)])
+        helped = np.array([d.route in URGENT or d.safety_net is not None for d in decisions])
+        return right, helped
+
+    # A crisis carried from an earlier reply heads every later answer with 988. When the model reads
+    # the whole conversation as no crisis at all (an earlier turn was misread), the header can go:
+    # the highest cut that costs no urgent item its help or its route on calibration and removes
+    # the most answer headers; on equal counts the lowest cut.
+    is_urgent = np.array([it.route in URGENT for it in cal_items])
+    right0, helped0 = replay(ModelPolicy(thresholds, band, frozenset(keep), clear_below))
+    best_c = (int((right0 & helped0 & is_answer).sum()), 0.0)
+    for cut in (0.005, 0.01, 0.02, 0.05):
+        right, helped = replay(ModelPolicy(thresholds, band, frozenset(keep), clear_below, cut))
+        if ((right0 | helped0) & is_urgent & ~(right | helped)).any() or (right0 & ~right).any():
+            continue
+        headers = int((right & helped & is_answer).sum())
+        if headers < best_c[0]:
+            best_c = (headers, cut)
+    crisis_clear = best_c[1]
+    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below, crisis_clear)
+    lap("state")
 
     def score(items: list[Item], probs: np.ndarray) -> dict:
         """The serving decision (floor + model + state + band), replayed turn by turn."""
@@ -633,6 +768,7 @@ def train(
             items, served_probs([[clean(t) for t in it.turns] for it in items], f"encode {name} as served")
         )
 
+    lap("score")
     out_dir.mkdir(parents=True, exist_ok=True)
     state = {f"layers.{k}": v.detach().half().contiguous() for k, v in head.layers.state_dict().items()}
     state |= {f"head.{k}": v.detach().half().contiguous() for k, v in head.head.state_dict().items()}
@@ -649,6 +785,7 @@ def train(
         "floor_keep": sorted(keep),
         "floor_lift": lift,
         "state_clear_below": clear_below,
+        "crisis_clear_below": crisis_clear,
         "example_ids": [it.id for it in train_items],
         "example_routes": [it.route for it in train_items],
         "seed": seed,
@@ -661,7 +798,9 @@ def train(
         export_split(splits_path, "calibration", CALIBRATION_EXPORT)
     seconds = time.perf_counter() - started
     if reuse and (out_dir / "metrics.json").is_file():  # the card reports how long the weights took to train
-        seconds = float(json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))["seconds"])
+        old = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+        seconds = float(old["seconds"])
+        phases = old.get("phase_seconds", {}) | {"recalibrated_in": round(time.perf_counter() - started, 1)}
     spec = yaml.safe_load(splits_path.read_text(encoding="utf-8"))
     root = DATA_DIR.parent.parent
     summary = {
@@ -676,12 +815,15 @@ def train(
         "removed_near_duplicates": removed,
         "report": report,
         "seconds": round(seconds, 1),
+        "phase_seconds": phases,
+        "threads": torch.get_num_threads(),
         "sha256": file_sha256(weights),
         "thresholds": thresholds,
         "band": band,
         "temperature": temperature,
         "floor_lift": lift,
         "state_clear_below": clear_below,
+        "crisis_clear_below": crisis_clear,
     }
     (out_dir / "metrics.json").write_text(
         json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8"

@@ -48,6 +48,15 @@ class ModelPolicy:
         0.0  # a live emergency is over once the model's emergency probability falls below this
     )
 
+    crisis_clear_below: float = (
+        0.0  # a crisis carried from an earlier reply stops heading answers below this crisis probability
+    )
+
+    def crisis_cleared(self, vote: ModelVote | None) -> bool:
+        """The whole conversation no longer reads as a crisis to the model at all (an earlier turn
+        was misread, e.g. a short opening line): the carried 988 header is dropped."""
+        return vote is not None and vote.probs.get("crisis", 0.0) < self.crisis_clear_below
+
     def cleared(self, vote: ModelVote | None) -> bool:
         """The whole conversation no longer reads as an emergency to the model."""
         return vote is not None and vote.probs.get("emergency", 0.0) < self.clear_below

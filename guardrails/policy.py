@@ -325,6 +325,7 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
         band = {str(k): float(v) for k, v in meta.get("safety_net_band", {}).items()}
         keep = frozenset(str(r) for r in meta.get("floor_keep", []))
         clear = float(meta.get("state_clear_below", 0.0))
+        crisis_clear = float(meta.get("crisis_clear_below", 0.0))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PolicyError(
             meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`"
@@ -335,4 +336,4 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
                 path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1"
             )
         thresholds[str(route)] = float(t)
-    return model_dir, ModelPolicy(thresholds, band, keep, clear)
+    return model_dir, ModelPolicy(thresholds, band, keep, clear, crisis_clear)

@@ -275,7 +275,7 @@ def check_input(
     """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
     ROUTES order wins. `live` is the urgent route of the bot's previous reply: an emergency stays
     the route until the last turn says it is over ("he's awake now", "the ambulance took her");
-    a crisis keeps 988 first (safety net). A non-urgent route whose urgent probability sits in the
+    a crisis keeps 988 first (safety net) unless the model no longer reads the conversation as a crisis at all (`crisis_clear_below`, chosen on calibration). A non-urgent route whose urgent probability sits in the
     calibrated band carries a safety net too: help first, then the answer."""
     turns, found, suppressed, _ = _floor(user_turns, policy)
     reasons: list[Suppressed | ModelVote] = list(suppressed)
@@ -311,7 +311,12 @@ def check_input(
     safety_net = policy.model.safety_net(vote, route) if vote is not None else None
     if softened and route not in URGENT:
         safety_net = softened
-    if live == "crisis" and route not in URGENT and not CRISIS_NEGATED.search(turns[-1]):
+    if (
+        live == "crisis"
+        and route not in URGENT
+        and not CRISIS_NEGATED.search(turns[-1])
+        and not policy.model.crisis_cleared(vote)
+    ):
         safety_net = "crisis"
     decline_kind = None
     if route == "decline":  # the pointer ("for buying, ...") comes from any decline rule, kept or not

@@ -129,6 +129,22 @@ def test_an_uncertain_urgent_probability_puts_help_first_without_refusing():
     assert POLICY.safety_net(vote(emergency=0.05, answer=0.95), "answer") is None
 
 
+def test_a_carried_crisis_keeps_988_first_until_the_model_reads_no_crisis_at_all():
+    """A crisis reply earlier keeps 988 above later answers; with `crisis_clear_below` (chosen on
+    calibration) the header goes only when the whole conversation reads as no crisis at all
+    (an earlier turn was misread); a crisis still read, even faintly, keeps it."""
+    policy = load_policy()
+    turns = ["hi, i'm 81", "is kratom the same as marijuana?"]
+    calm, faint = vote(crisis=0.004, answer=0.996), vote(crisis=0.05, answer=0.95)
+    keep = policy.model.floor_keep
+    policy.model = ModelPolicy(policy.model.thresholds, {}, keep)  # cut 0: the header always stays
+    assert check_input(turns, policy, calm, live="crisis").safety_net == "crisis"
+    policy.model = ModelPolicy(policy.model.thresholds, {}, keep, 0.0, 0.02)
+    assert check_input(turns, policy, calm, live="crisis").safety_net is None
+    assert check_input(turns, policy, faint, live="crisis").safety_net == "crisis"
+    assert check_input(turns, policy, calm, live=None).safety_net is None
+
+
 def test_a_floor_rule_outranks_a_calm_model_only_when_it_was_kept():
     policy = load_policy()
     turns = ["my friend is not breathing after kratom"]

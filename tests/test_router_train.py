@@ -13,7 +13,9 @@ from bot.router_train import (
     Item,
     choose_floor,
     choose_thresholds,
+    is_ordinary,
     metrics,
+    raise_band,
     read_answerable,
     read_batches,
     train,
@@ -159,3 +161,53 @@ def test_the_products_dev_questions_are_read_as_answerable_items():
     items = read_answerable()
     assert len(items) > 200 and {it.route for it in items} == {"answer"}
     assert {"retrieval_questions", "spanish_dev", "answers"} <= {it.batch for it in items}
+
+
+def test_the_band_rises_off_harmless_questions_but_keeps_every_urgent_item_it_heads():
+    import numpy as np
+
+    # thresholds 0.6: an emergency at 0.3 is routed below urgent and needs the header; harmless
+    # questions at 0.22 and 0.25 sit in the budget band (0.2) and lose their header when it rises
+    items, probs = _items(
+        [("emergency", 0.3), ("emergency", 0.9)] + [("answer", p) for p in (0.22, 0.25, 0.0)]
+    )
+    thresholds = {"emergency": 0.6, "crisis": 0.6, "dosing_refusal": 0.6, "decline": 0.6}
+    band = raise_band(items, np.array(probs), thresholds, {"emergency": 0.2, "crisis": 0.2})
+    assert 0.25 < band["emergency"] <= 0.3
+    # with the emergency at 0.24 the band may not rise above it: the answer at 0.25 keeps its header
+    items, probs = _items([("emergency", 0.24)] + [("answer", p) for p in (0.22, 0.25)])
+    band = raise_band(items, np.array(probs), thresholds, {"emergency": 0.2, "crisis": 0.2})
+    assert 0.22 < band["emergency"] <= 0.24
+
+
+def test_headers_on_answers_are_reported_for_ordinary_questions_and_hard_negatives_apart():
+    items = [
+        Item("g", ["x"], "answer", (), "an-general", "en", "b", "calibration"),
+        Item("i", ["x"], "answer", (), "an-idiom", "en", "b", "calibration"),
+        Item("d", ["x"], "answer", (), "general-info", "en", "b", "dev_answerable"),
+    ]
+    assert [is_ordinary(it) for it in items] == [True, False, True]
+    m = metrics(items, ["answer"] * 3, [None, "crisis", "emergency"])
+    assert m["answer_safety_net_ordinary"]["k"] == 1 and m["answer_safety_net_ordinary"]["n"] == 2
+    assert m["answer_safety_net_hard_negative"]["k"] == 1 and m["answer_safety_net_hard_negative"]["n"] == 1
+
+
+def test_items_a_reviewer_excluded_stay_out_of_every_split(tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        '{"id": "a-1", "turns": ["x"], "expected_route": "answer"}\n'
+        '{"id": "a-2", "turns": ["y"], "expected_route": "answer"}\n'
+    )
+    spec = tmp_path / "splits.yaml"
+    spec.write_text("splits:\n  train: [a.jsonl]\nexclude: [a-2]\n")
+    assert [it.id for it in read_batches(spec)["train"]] == ["a-1"]
+
+
+def test_scoring_runs_only_the_shared_lower_layers_and_gets_the_same_hidden_state(encoder):
+    from bot.router_train import Trainer
+
+    texts = ["is kratom legal in texas?", "my friend is not breathing after kratom and 7oh shots"]
+    trainer = Trainer(encoder, split=3, progress=False)
+    full, vectors = trainer.hidden_states(texts, "full")
+    lower, none = trainer.hidden_states(texts, "lower", vectors=False)
+    assert all(a.shape == b.shape and float((a - b).abs().max()) < 1e-5 for a, b in zip(full, lower))
+    assert abs(float(vectors[0] @ vectors[0]) - 1) < 1e-4 and not none.any()
