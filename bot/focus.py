@@ -147,7 +147,8 @@ US_STATES = (
 COUNTRIES = (
     "Thailand Malaysia Indonesia Vietnam Myanmar Singapore Japan China Korea India Philippines Mexico Brazil "
     "Argentina Colombia Chile Peru New_Zealand Russia Turkey Israel Switzerland Norway Denmark Finland Spain "
-    "Italy Portugal Belgium Austria Romania Lithuania Latvia"
+    "Italy Portugal Belgium Austria Romania Lithuania Latvia Dominican_Republic Puerto_Rico Cuba Venezuela "
+    "Ecuador Bolivia Paraguay Uruguay Guatemala Honduras El_Salvador Nicaragua Costa_Rica Panama"
 ).split()
 
 

@@ -18,7 +18,9 @@ ES_WORDS = frozenset(
     "hermana mama papa madre padre hijo hija novio novia esposo esposa abuela abuelo ayuda dolor sirve daña "
     "dana higado despierta respira pecho dosis gramos prueba pruebas hola gracias seguro segura peligroso "
     "peligrosa puede matar muerte muertes muerto embarazo embarazada bebe bebes planta hojas pastillas "
-    "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto".split()
+    "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto "
+    # chat shorthand and regional fillers ("pa", "q", "klk", "neta"): Spanglish questions carry little else
+    "pa pal q xq pq aca pues oye che klk neta vaina parce mae maje wey guey asere".split()
 )
 EN_WORDS = frozenset(
     "the an of and to in is it you i my he she they we that this these those what which who how much many can "
