@@ -463,6 +463,7 @@ FOCUS_LABELS_ES = {
     "hair_loss": "la caída del cabello",
     "blood_sugar": "el azúcar en la sangre o la diabetes",
     "hormones": "la tiroides, la testosterona u otras hormonas",
+    "menstrual": "la menstruación (la regla)",
     "alcohol": "el alcohol",
     "benzodiazepines": "las benzodiacepinas",
     "drug_test": "las pruebas de drogas",

@@ -175,6 +175,7 @@ def test_the_document_first_in_two_rankings_beats_one_in_all_three_far_down(serv
             "República Dominicana",
         ),
         (("el kratom le afecta a la tiroides? mi tía tiene hipotiroidismo",), "la tiroides"),
+        (("¿El kratom altera la regla?",), "la menstruación"),
     ],
 )
 def test_a_gap_is_named_in_spanish(services, turns, named):
