@@ -774,7 +774,10 @@ def _not_covered(
     head = lines["not_covered_focus"].format(topic=label)
     fact = []
     if focus.kind == "topic":
-        fact = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)][:1]
+        # the closest *general* fact: a health agency's before one study's ("Ramathibodi Poison Center"
+        # made a withdrawal symptom the "closest safety fact" for a thyroid question)
+        safety = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)]
+        fact = sorted(safety, key=lambda ln: not any(a in ln.chunk.publisher for a in AGENCIES))[:1]
     place = english_rules.SPANISH_PLACE.get(focus.place.removeprefix("the "), focus.place)
     who = {
         "pet": lines.get("not_covered_who_pet", ""),

@@ -185,6 +185,16 @@ def test_a_gap_is_named_in_spanish(services, turns, named):
     assert draft.not_covered and named in draft.message, draft
 
 
+def test_the_closest_fact_beside_a_gap_is_a_general_one(services):
+    """Found on spanish_blind4: beside "no cubren la tiroides" the "closest general safety fact" was a
+    withdrawal symptom from one poison centre's case series (its name matched "poison")."""
+    _, draft = spanish_draft(
+        services, "el kratom le afecta a la tiroides? le dijeron que lo probara pa el cansancio"
+    )
+    assert draft.not_covered and draft.facts
+    assert "abstinencia" not in draft.facts[0].text, draft.facts
+
+
 def test_a_spanish_follow_up_without_its_own_topic_keeps_the_previous_question():
     """Found on spent Spanish sets: Spanish drops the "it" English says, so "¿y cómo se trata?" searched
     for "kratom" alone and lost the addiction it asks about. A follow-up naming a topic of its own still
