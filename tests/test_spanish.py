@@ -140,6 +140,14 @@ def spanish_draft(services, *turns: str):
     return passages, draft
 
 
+def test_a_what_is_question_finds_the_sections_that_define(services):
+    """Found on spanish_dev: "¿Qué es la mitraginina?" ranked three death reports first ("mitraginina"
+    alone); the question's frame now meets the headings that ask the same ("¿Qué es ...?")."""
+    passages, _ = spanish_draft(services, "¿Qué es la mitraginina?")
+    docs = list(dict.fromkeys(p.doc_id for p in passages))[:5]
+    assert {"obeng-mitragynine-7oh-2021", "kruegel-7oh-metabolite-2019", "who-ecdd-kratom-2021"} & set(docs)
+
+
 def test_a_synonym_in_the_english_twin_is_no_false_gap(services):
     """Found on spanish_blind4: "¿y los riñones?" after a liver question got "Mis fuentes no tratan
     específicamente el kratom y los riñones", though the FDA's heavy-metal page lists kidney damage
