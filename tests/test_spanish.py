@@ -117,6 +117,13 @@ def test_chat_shorthand_reads_as_the_word_it_stands_for():
     assert detect_lang("pa q sirve el kratom") == "es"
 
 
+def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish():
+    """Found on spanish_blind4: three Spanish and three English function words tied, and the tie went
+    to English. A tie of one word each still does (an English question naming one Spanish word)."""
+    assert detect_lang("hay dosing charts online pa kratom, are those legit? based on science o nah?") == "es"
+    assert detect_lang("is kratom legal en Texas?") == "en"
+
+
 def test_who_is_asking_is_no_topic():
     """Found on spanish_blind4: "Mi madre toma pastillas ... ¿puede interferir con los medicamentos?"
     matched the mother of a neonatal case report; a relative or a friend names no topic."""
