@@ -34,7 +34,7 @@ from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_fo
 from bot.embedding import cached_vectors
 from bot.retrieval import Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
-from guardrails.language import detect_lang
+from guardrails.language import EN_WORDS, ES_WORDS, detect_lang
 from guardrails.normalize import strip_accents
 from guardrails.output_checks import sentence_problems
 
@@ -206,7 +206,17 @@ def english_of(glossary: Glossary, text: str) -> str:
     if detect_lang(text) == "en":
         return text
     # place names are no corpus vocabulary, but "¿es legal en España?" is a question about Spain's law
-    return " ".join([glossary.english(text), *dict.fromkeys(english_rules.place_names(text))]).strip()
+    parts = [glossary.english(text), *dict.fromkeys(english_rules.place_names(text))]
+    return " ".join([*parts, spanglish_english(text)]).strip()
+
+
+def spanglish_english(text: str) -> str:
+    """The English words of a Spanglish question ("hay dosing charts online pa kratom, are those
+    legit?"): with two or more English function words, its words that are no Spanish word."""
+    words = WORD_RE.findall(fold(text))
+    if sum(w in EN_WORDS for w in words) < 2:
+        return ""
+    return " ".join(w for w in words if w not in ES_STOPWORDS and w not in ES_WORDS)
 
 
 class DocIndex:

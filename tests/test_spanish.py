@@ -124,6 +124,16 @@ def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish(
     assert detect_lang("is kratom legal en Texas?") == "en"
 
 
+def test_a_spanglish_questions_english_words_reach_the_english_index(services):
+    """Found on spanish_blind4: once answered in Spanish, "dosing charts ... based on science" bridged
+    nothing to the English index (no glossary term) and the dose-evidence documents were not found."""
+    passages, draft = spanish_draft(
+        services, "hay dosing charts online pa kratom, are those legit? based on science o nah?"
+    )
+    assert "smith-dose-effect-2022" in {p.doc_id for p in passages}
+    assert "dosis" in draft.message  # answered as the dose-evidence question it is
+
+
 def test_who_is_asking_is_no_topic():
     """Found on spanish_blind4: "Mi madre toma pastillas ... ¿puede interferir con los medicamentos?"
     matched the mother of a neonatal case report; a relative or a friend names no topic."""
