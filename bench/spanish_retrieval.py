@@ -24,7 +24,7 @@ from bot.ingest import ingest
 from bot.query import build_query
 from bot.services import Services
 from bot.settings import REPO_ROOT, Settings
-from bot.spanish import MODES, RRF_K
+from bot.spanish import MODE_WEIGHTS, MODES, RRF_K
 
 
 def fuse(
@@ -39,7 +39,7 @@ def fuse(
 
 def measure(services: Services, items, k: int = 5) -> dict[str, dict[str, float]]:
     combos = [(m,) for m in MODES] + list(itertools.combinations(MODES, 2)) + [MODES[:3], MODES]
-    half = {"dense_es": 0.5, "dense_en": 0.5}  # the English-only model's vote on Spanish text counts half
+    half = MODE_WEIGHTS  # the English-only model's vote on Spanish text counts less (bot/spanish.py)
     hits = {c: [] for c in combos + [("weighted",) + MODES[:3]]}
     for item in items:
         if not item.expected_docs:

@@ -167,11 +167,12 @@ US_STATES = (
 COUNTRIES = (
     "Thailand Malaysia Indonesia Vietnam Myanmar Singapore Japan China Korea India Philippines Mexico Brazil "
     "Argentina Colombia Chile Peru New_Zealand Russia Turkey Israel Switzerland Norway Denmark Finland Spain "
-    "Italy Portugal Belgium Austria Romania Lithuania Latvia Estonia Greece Hungary Czechia Slovakia Slovenia "
-    "Croatia Serbia Bulgaria Ukraine Belarus Iceland Luxembourg Cyprus Malta Taiwan Hong_Kong Cambodia Laos "
-    "Bangladesh Pakistan Sri_Lanka Nepal Iran Iraq Saudi_Arabia United_Arab_Emirates Dubai Qatar Egypt Morocco "
-    "Nigeria Kenya South_Africa Ghana Ethiopia Cuba Jamaica Puerto_Rico Dominican_Republic Venezuela Ecuador "
-    "Bolivia Uruguay Paraguay Costa_Rica Panama Guatemala Honduras"
+    "Italy Portugal Belgium Austria Romania Lithuania Latvia Estonia Greece Hungary Czechia Slovakia "
+    "Slovenia Croatia Serbia Bulgaria Ukraine Belarus Iceland Luxembourg Cyprus Malta Taiwan Hong_Kong "
+    "Cambodia Laos Bangladesh Pakistan Sri_Lanka Nepal Iran Iraq Saudi_Arabia United_Arab_Emirates Dubai "
+    "Qatar Egypt Morocco Nigeria Kenya South_Africa Ghana Ethiopia Cuba Jamaica Puerto_Rico "
+    "Dominican_Republic Venezuela Ecuador Bolivia Uruguay Paraguay Costa_Rica Panama Guatemala Honduras "
+    "El_Salvador Nicaragua"
 ).split()
 
 

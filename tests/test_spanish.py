@@ -11,7 +11,7 @@ from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.spanish import Glossary, tokenize_es
+from bot.spanish import Glossary, frames, tokenize_es
 from guardrails.amounts import find_amounts
 from guardrails.language import detect_lang
 
@@ -99,6 +99,125 @@ def test_a_short_word_sharing_a_stem_is_not_the_term():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
     assert "death" not in g.english("es tipo el mate")  # "mate" is not "matar"
+
+
+def test_a_long_or_short_word_sharing_a_stem_is_not_the_term():
+    """Found on spanish_blind4: "gateando" (crawling) shares the stem of "gato", and the toddler
+    question was called "not covered" for pets; "pa" spelled out as "para" must not be "parar" (stop)."""
+    g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
+    assert "cat" not in g.english("mi niño anda gateando por todo")
+    assert "stop" not in g.english("dice q es un te natural pa la energia")
+    assert "kidney" in g.english("¿y los riñones?") and "interact" in g.english("¿puede interferir?")
+
+
+def test_chat_shorthand_reads_as_the_word_it_stands_for():
+    """Found on spanish_blind4: "q es el kratom" was no definition question ("qué es")."""
+    assert "_what_is" in frames("oigan q es el kratom??")
+    assert "_what_is" in frames("what's the deal con el 7-OH??")
+    assert detect_lang("pa q sirve el kratom") == "es"
+
+
+def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish():
+    """Found on spanish_blind4: three Spanish and three English function words tied, and the tie went
+    to English. A tie of one word each still does (an English question naming one Spanish word)."""
+    assert detect_lang("hay dosing charts online pa kratom, are those legit? based on science o nah?") == "es"
+    assert detect_lang("is kratom legal en Texas?") == "en"
+
+
+def test_a_spanglish_questions_english_words_reach_the_english_index(services):
+    """Found on spanish_blind4: once answered in Spanish, "dosing charts ... based on science" bridged
+    nothing to the English index (no glossary term) and the dose-evidence documents were not found."""
+    passages, draft = spanish_draft(
+        services, "hay dosing charts online pa kratom, are those legit? based on science o nah?"
+    )
+    assert "smith-dose-effect-2022" in {p.doc_id for p in passages}
+    assert "dosis" in draft.message  # answered as the dose-evidence question it is
+
+
+def test_who_is_asking_is_no_topic():
+    """Found on spanish_blind4: "Mi madre toma pastillas ... ¿puede interferir con los medicamentos?"
+    matched the mother of a neonatal case report; a relative or a friend names no topic."""
+    toks = tokenize_es("Mi madre y mi esposo y una amiga le dieron kratom")
+    assert not {"madr", "espos", "amig"} & set(toks)
+
+
+def spanish_draft(services, *turns: str):
+    """The Spanish search and composer on a conversation's user turns (the router is tested elsewhere:
+    these questions are about what the Spanish answer says)."""
+    query = build_query(list(turns))
+    vector = services.encoder.encode_one(query)
+    passages = services.spanish.search(query, vector)
+    lines = services.policy.lines("es", services.settings.locale) | {
+        k: services.policy.text(k, "es", services.settings.locale)
+        for k in ("key_facts", "what_you_can_do", "not_covered_focus", "not_covered_closest")
+    }
+    draft = services.spanish.invoke(
+        {"question": query, "vector": vector, "passages": passages, "last": turns[-1], "lines": lines}
+    )
+    return passages, draft
+
+
+def test_a_what_is_question_finds_the_sections_that_define(services):
+    """Found on spanish_dev: "¿Qué es la mitraginina?" ranked three death reports first ("mitraginina"
+    alone); the question's frame now meets the headings that ask the same ("¿Qué es ...?")."""
+    passages, _ = spanish_draft(services, "¿Qué es la mitraginina?")
+    docs = list(dict.fromkeys(p.doc_id for p in passages))[:5]
+    assert {"obeng-mitragynine-7oh-2021", "kruegel-7oh-metabolite-2019", "who-ecdd-kratom-2021"} & set(docs)
+
+
+def test_a_synonym_in_the_english_twin_is_no_false_gap(services):
+    """Found on spanish_blind4: "¿y los riñones?" after a liver question got "Mis fuentes no tratan
+    específicamente el kratom y los riñones", though the FDA's heavy-metal page lists kidney damage
+    ("daño renal": no Spanish word shared with "riñones")."""
+    _, draft = spanish_draft(services, "el kratom daña el higado?", "y los riñones?")
+    assert not draft.not_covered
+    assert "renal" in " ".join(f.text for f in draft.cited)
+
+
+def test_a_toddler_question_is_not_about_pets(services):
+    _, draft = spanish_draft(
+        services,
+        "¿Qué le puede pasar a un niño chiquito si se traga kratom sin querer? Mi niño anda gateando por todo.",
+    )
+    assert not draft.not_covered, draft
+
+
+def test_the_document_first_in_two_rankings_beats_one_in_all_three_far_down(services):
+    """Found on spanish_blind4: "narcan sin receta" led with a survey of prescription-opioid users,
+    which sat third and fourth in two rankings and fifteenth in the third."""
+    passages, _ = spanish_draft(services, "¿se puede comprar narcan sin receta en la farmacia?")
+    assert passages[0].doc_id.startswith("fda-otc-naloxone")
+
+
+@pytest.mark.parametrize(
+    "turns, named",
+    [
+        (
+            (
+                "klk, el kratom es legal en los estados unidos?",
+                "y aqui en republica dominicana se puede vender?",
+            ),
+            "República Dominicana",
+        ),
+        (("el kratom le afecta a la tiroides? mi tía tiene hipotiroidismo",), "la tiroides"),
+        (("¿El kratom altera la regla?",), "la menstruación"),
+    ],
+)
+def test_a_gap_is_named_in_spanish(services, turns, named):
+    """Found on spanish_blind4: a Spanish-speaking country's law and the thyroid were answered with
+    unrelated lines; the English corpus lacks both, so the honest answer names the gap in Spanish."""
+    _, draft = spanish_draft(services, *turns)
+    assert draft.not_covered and named in draft.message, draft
+
+
+def test_the_closest_fact_beside_a_gap_is_a_general_one(services):
+    """Found on spanish_blind4: beside "no cubren la tiroides" the "closest general safety fact" was a
+    withdrawal symptom from one poison centre's case series (its name matched "poison")."""
+    _, draft = spanish_draft(
+        services, "el kratom le afecta a la tiroides? le dijeron que lo probara pa el cansancio"
+    )
+    assert draft.not_covered and draft.facts
+    assert "abstinencia" not in draft.facts[0].text, draft.facts
 
 
 def test_a_spanish_follow_up_without_its_own_topic_keeps_the_previous_question():
