@@ -14,7 +14,9 @@ NEGATED = re.compile(
     r"\b(?:false alarm|all good now|it passed|it went away|went away)\b|"
     r"\b(?:already|now) (?:at|in) (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:ambulance|paramedics|emts?) (?:came|took|is here|are here|arrived|checked)\b|"
     r"\b(?:doctors?|docs?|er) (?:checked|said|cleared|ran tests)\b|\bgot checked out\b|\bwas (?:fine|ok|okay) after\b|"
-    r"\b(?:is|are|'s|'re|hes|shes|theyre) (?:now )?(?:awake|up|conscious|talking|breathing (?:normally|fine|ok|okay|better))(?: now| again| and (?:talking|breathing|ok|okay|fine))?\b|"
+    # "talking" is recovery only as itself ("she's talking now"), never "talking funny/gibberish" (slurred
+    # or confused speech is an emergency sign)
+    r"\b(?:is|are|'s|'re|hes|shes|theyre) (?:now )?(?:awake|up|conscious|talking(?= now| again| normally| fine| ok| okay| clearly| to (?:me|us)| and|\s*[.,!?;]|\s*$)|breathing (?:normally|fine|ok|okay|better))(?: now| again| and (?:talking|breathing|ok|okay|fine))?\b|"
     r"\b(?:ems|emts?|paramedics|medics|firefighters|the ambulance|an ambulance|911) (?:came|got here|took over|have (?:him|her|them)|took (?:him|her|them|me))\b|"
     r"\btook (?:him|her|them|me) to (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:at|in) the (?:hospital|er|emergency room|icu) now\b|\bhelp is here\b|"
     r"\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|\bya (?:desperto|reacciono|respira bien|se desperto)\b|"
