@@ -98,6 +98,20 @@ class Vocabulary:
             acros |= _acronyms(text)
         self.stems, self.by_prefix, self.acronyms = frozenset(stems), by_prefix, frozenset(acros)
 
+    @classmethod
+    def merged(cls, parts: Iterable[Vocabulary]) -> Vocabulary:
+        """What all of `parts` say together (the corpus from its sections, without reading it again)."""
+        out = cls(())
+        stems: set[str] = set()
+        acros: set[str] = set()
+        for v in parts:
+            stems |= v.stems
+            acros |= v.acronyms
+            for prefix, words in v.by_prefix.items():
+                out.by_prefix.setdefault(prefix, set()).update(words)
+        out.stems, out.acronyms = frozenset(stems), frozenset(acros)
+        return out
+
     def says(self, word: str) -> bool:
         parts = word.split("-")
         return (
@@ -132,7 +146,7 @@ class GapFinder:
     def __init__(self, encoder: Encoder, chunks: list[Chunk], matrix: np.ndarray, cache_dir: Path | None):
         self.encoder, self.matrix = encoder, matrix
         self.sections = {c.chunk_id: Vocabulary([c]) for c in chunks}
-        self.corpus = Vocabulary(chunks)
+        self.corpus = Vocabulary.merged(self.sections.values())
         self.cache_dir = cache_dir
         self._prototypes: tuple[np.ndarray, np.ndarray] | None = None
         self._lock = threading.Lock()
