@@ -221,7 +221,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = harness.evaluate(items, target, documents, progress=not args.quiet, urgent=urgent)
         print(harness.terminal_table(path.name, report["summary"]))
         json_path, html_path = harness.write_reports(path.name, report, out)
-        print(f"  reports: {json_path}  {html_path}")
+        print(f"  reports: {json_path}  {html_path}  (every reply: {json_path.stem}.replies.jsonl)")
         if gate:
             misses = harness.check_gate(report["summary"], gate)
             for m in misses:

@@ -48,7 +48,8 @@ class Item:
     """One conversation to play and what its last reply must do (tests/data/DATASETS.md)."""
 
     id: Annotated[str, Field(min_length=1)]
-    turns: Annotated[list[str], Field(min_length=1)]  # the user's messages, played one by one
+    # the user's messages, played one by one; OpenAI-style {"role", "content"} messages are read too
+    turns: Annotated[list[str], Field(min_length=1)]
     expected_route: Route
     acceptable_routes: list[Route] = field(default_factory=list)
     must_mention_any: list[str] = field(default_factory=list)
@@ -67,6 +68,30 @@ class Item:
     batch: str = ""
     pair: str = ""
     register: str = ""  # the Spanish set's regional register (mx, caribe, rioplatense, ...)
+
+    @field_validator("turns", mode="before")
+    @classmethod
+    def _user_turns(cls, turns: Any) -> Any:
+        """Chat messages become the user's strings: a user message gives its content, an assistant
+        message is dropped (the bot's own reply is fed back in its place); any other role is an error."""
+        if not isinstance(turns, list):
+            return turns
+        out = []
+        for turn in turns:
+            if not isinstance(turn, dict):
+                out.append(turn)
+                continue
+            role, content = turn.get("role"), turn.get("content")
+            if set(turn) - {"role", "content"}:
+                raise ValueError(f"a message has only 'role' and 'content' (got keys {sorted(turn)})")
+            if role == "assistant":
+                continue
+            if role != "user":
+                raise ValueError(f"a message's role is 'user' or 'assistant' (got {role!r})")
+            if not isinstance(content, str):
+                raise ValueError("a user message's content is a string")
+            out.append(content)
+        return out
 
     @field_validator("must_not_contain_regex")
     @classmethod

@@ -36,15 +36,15 @@ def evaluate(
     progress: bool = True,
     urgent: Urgent | None = None,
 ) -> dict[str, Any]:
-    """The report: `summary`, `by_category`, `failures` (as written to JSON) and `rows` (every
-    item's checks). `urgent`: the numbers urgent replies must give (`urgent_numbers`); default:
+    """The report: `summary`, `by_category`, `failures` (as written to JSON), `rows` (every
+    item's checks) and `replies` (every item's last reply, passed or not). `urgent`: the numbers urgent replies must give (`urgent_numbers`); default:
     the default policy's locale."""
     if urgent is None:
         from guardrails.policy import load_policy
 
         policy = load_policy()
         urgent = urgent_numbers(policy, policy.default_locale)
-    rows, latencies, failures = [], [], []
+    rows, latencies, failures, replies = [], [], [], []
     bar = tqdm(items, desc="Evaluating", unit="conv", disable=not progress)
     if isinstance(target, HttpTarget):  # a rate-limited server: show the wait instead of a frozen bar
         target.on_wait = lambda left: bar.set_postfix_str(
@@ -55,6 +55,17 @@ def evaluate(
         latencies += lat
         checks = judge(item, result, documents, urgent)
         rows.append(checks)
+        replies.append(
+            {
+                "id": item.id,
+                "category": item.category,
+                "expected": item.expected_route,
+                "route": result.route,
+                "passed": not checks.failed(),
+                "turns": item.turns,
+                "reply": result.text,
+            }
+        )
         if checks.failed():
             failures.append(
                 {
@@ -77,4 +88,5 @@ def evaluate(
         "by_category": by_category,
         "failures": failures,
         "rows": [r.as_dict() for r in rows],
+        "replies": replies,
     }

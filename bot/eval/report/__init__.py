@@ -87,6 +87,8 @@ def html_report(name: str, report: Mapping[str, Any]) -> str:
 
 
 def write_reports(name: str, report: Mapping[str, Any], out: Path) -> tuple[Path, Path]:
+    """`<stem>.json` (summary and failures), `<stem>.html`, and `<stem>.replies.jsonl` (one line per
+    item: its turns, route and last reply, passed or not) when the report carries replies."""
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(name).stem
     json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
@@ -98,4 +100,7 @@ def write_reports(name: str, report: Mapping[str, Any], out: Path) -> tuple[Path
     }
     json_path.write_text(json.dumps(public, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
     html_path.write_text(html_report(name, report), encoding="utf-8")
+    if "replies" in report:
+        lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in report["replies"])
+        (out / f"{stem}.replies.jsonl").write_text("".join(lines), encoding="utf-8")
     return json_path, html_path
