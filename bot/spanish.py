@@ -517,6 +517,30 @@ HOW_TO_ES_RE = re.compile(
     r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
     r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b"
 )
+# A question that names an amount but asks another fact about it ("¿depende de la cantidad?", "¿en poca
+# cantidad te activa y en mucha te seda?", "¿van subiendo la cantidad?"): as DOSE_FACT_RE in English, the
+# answer is that fact from the passages, then the no-safe-dose line; not the no-safe-dose line alone.
+DOSE_FACT_ES_RE = re.compile(
+    r"\bdepend\w*|\bvaria\w*|\bdistint\w*|\bdiferent\w*|\bmisma cantidad\b|\bcuanto (?:dura|tarda)\b|"
+    r"\btarda\w* en\b|\bhace efecto\b|\bvida media\b|\ben (?:poca|mucha|poquita)\b|"
+    r"\b(?:poca|poquita|baja|pequena|alta|grande|mucha|mas|mayor|menor) (?:cantidad|dosis)\b|"
+    r"\bdosis (?:bajas?|altas?|pequenas?|grandes?)\b|\brelacion\b|\bsubiendo\b|\baument\w*|"
+    r"\b(?:toman|tomas|toma|usan) mas\b"
+)
+# ...unless it also asks what amount is safe, right or too much (DOSE_ADVICE_RE in English).
+DOSE_ADVICE_ES_RE = re.compile(
+    r"\bsegur\w*|\bdeb(?:o|e|eria|erian|en)\b|\bcuant(?:o|a|os|as) (?:puedo|debo|deberia|se puede|hay que|"
+    r"tomar|es (?:mucho|demasiado|normal|seguro))\b|\bmaxim\w*|\bdemasiad\w*|\brecomend\w*|\bestablec\w*|"
+    r"\boficial\w*|\bguia\w*|\btablas?\b|\bcharts?\b|\bletal\w*|\btoxic\w*|\bdosis normal\b"
+)
+
+
+def is_dose_fact_es(question: str) -> bool:
+    """A Spanish question naming an amount asks another fact about it, not what amount is safe."""
+    folded = fold(question)
+    return bool(DOSE_FACT_ES_RE.search(folded)) and not DOSE_ADVICE_ES_RE.search(folded)
+
+
 NALOXONE_ES_RE = re.compile(
     r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
     r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b"
@@ -557,7 +581,8 @@ def compose_spanish(
     English twin, and shown in Spanish under its document's citation."""
     english_last, english_query = english_of(search.glossary, last), english_of(search.glossary, question)
     foci = english_rules.detect_foci(english_last, english_query)
-    dose = english_rules.is_dose_evidence(english_last)
+    dose_fact = english_rules.is_dose_evidence(english_last) and is_dose_fact_es(last)
+    dose = english_rules.is_dose_evidence(english_last) and not dose_fact
     topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
     asked = _Asked(
@@ -650,6 +675,8 @@ def compose_spanish(
     else:
         actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
     after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+    if dose_fact and lines.get("no_safe_dose"):
+        after.append(lines["no_safe_dose"])  # the fact first, then what no authority has set
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 

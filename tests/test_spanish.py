@@ -95,6 +95,23 @@ def test_everyday_and_regional_words_reach_the_corpus_terms(question, english):
     assert "cannabis" not in found  # "la hierba" here is the herb, not marijuana
 
 
+@pytest.mark.parametrize(
+    "question, english",
+    [
+        ("kratom + weed is that a bad combo?? todos mis friends fuman", "cannabis"),
+        ("y con percocets? he also takes those", "oxycodone"),
+        ("ok pero y el test de pelo? ese sí lo agarra?", "hair test"),
+        ("¿es peligroso mezclar el kratom con perico?", "cocaine"),
+        ("¿está en la lista de la Agencia Mundial Antidopaje?", "anti-doping"),
+        ("En Guate, ¿es legal el kratom?", "Guatemala"),
+    ],
+)
+def test_spanglish_slang_and_nicknames_reach_the_corpus_terms(question, english):
+    """Glossary gaps from the spent blind5: Spanglish drug names, a street name for cocaine, hair tests,
+    sports doping and a country's nickname bridged nothing, so the documents (or the honest gap) were missed."""
+    assert english in Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english(question)
+
+
 def test_a_short_word_sharing_a_stem_is_not_the_term():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
@@ -201,13 +218,39 @@ def test_the_document_first_in_two_rankings_beats_one_in_all_three_far_down(serv
         ),
         (("el kratom le afecta a la tiroides? mi tía tiene hipotiroidismo",), "la tiroides"),
         (("¿El kratom altera la regla?",), "la menstruación"),
+        (("Buenas. En Guate, ¿es legal el kratom? Un shute del barrio lo anda vendiendo",), "Guatemala"),
+        (
+            ("Juego al rugby. ¿Está en la lista de sustancias prohibidas de la Agencia Mundial Antidopaje?",),
+            "el deporte",
+        ),
     ],
 )
 def test_a_gap_is_named_in_spanish(services, turns, named):
-    """Found on spanish_blind4: a Spanish-speaking country's law and the thyroid were answered with
-    unrelated lines; the English corpus lacks both, so the honest answer names the gap in Spanish."""
+    """Found on spanish_blind4 and the spent blind5: a Spanish-speaking country's law (also by its
+    nickname, "Guate"), the thyroid and sports doping were answered with unrelated lines; the English
+    corpus lacks them, so the honest answer names the gap in Spanish, with the English line's words
+    ("don't cover": "no cubren", as the general not-covered reply says)."""
     _, draft = spanish_draft(services, *turns)
     assert draft.not_covered and named in draft.message, draft
+    assert draft.message.startswith("Mis fuentes no cubren específicamente el kratom y"), draft.message
+
+
+def test_an_amount_question_that_asks_another_fact_is_answered_from_the_sources(services):
+    """Found on the spent blind5 and spanish_blind4: "¿depende de la cantidad?" and "en poca cantidad te
+    activa y en mucha te seda?" led with the no-safe-dose line alone, as if a dose had been asked (the
+    English composer answers such questions from the passages: DOSE_FACT_RE). The line follows the fact."""
+    no_safe_dose = services.policy.lines("es", services.settings.locale)["no_safe_dose"]
+    for turns in (
+        ("¿El kratom crea dependencia?", "¿Y eso depende de la cantidad que se tome, o da igual?"),
+        ("¿es verdad que en poca cantidad el kratom te pone activo y en mucha te deja planchado?",),
+    ):
+        _, draft = spanish_draft(services, *turns)
+        assert draft.bottom_line is not None and no_safe_dose not in draft.message, draft
+        assert no_safe_dose in draft.notes
+    _, draft = spanish_draft(
+        services, "¿Hay alguna cantidad de kratom que las autoridades consideren segura?"
+    )
+    assert draft.message.startswith(no_safe_dose) and draft.bottom_line is None  # a safe amount is asked
 
 
 def test_the_closest_fact_beside_a_gap_is_a_general_one(services):
