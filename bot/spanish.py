@@ -137,6 +137,17 @@ FRAMES = (
         ),
     ),
     ("_why", re.compile(r"\bpor que\b")),
+    # a count or a share ("¿cuántos adolescentes lo usan?" meets "¿Cuántos niños y adolescentes han
+    # consumido kratom?"), a place to get it, a sign to look for: the question words are stopwords
+    (
+        "_how_many",
+        re.compile(
+            r"\bcuant(?:os|as)\b|\bcuanta gente\b|\bque tan (?:comun|frecuente)\b|\bque (?:porcentaje|proporcion)\b|"
+            r"\bhow (?:many|common)\b|\bwhat percent"
+        ),
+    ),
+    ("_where", re.compile(r"\bdonde\b|\bwhere\b")),
+    ("_signs", re.compile(r"\bsenales\b|\bcomo se (?:manifiesta|nota)\b|\bsigns?\b")),
 )
 
 
@@ -509,6 +520,7 @@ FOCUS_LABELS_ES = {
     "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
+HEADING_WORDS_WEIGHT = 0.5  # the heading's shared words (IDF-weighted, both languages) beside its cosine
 HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
 # "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
@@ -629,7 +641,7 @@ def compose_spanish(
             cos = float(h @ vector) if h is not None else 0.0
             return (
                 cos
-                + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0)
+                + HEADING_WORDS_WEIGHT * heading_match.get(ln.chunk.chunk_id, 0.0)
                 + 0.3 * ln.passage.similarity
                 - 0.02 * doc_order.index(ln.passage.doc_id)
             )

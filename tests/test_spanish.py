@@ -134,6 +134,31 @@ def test_chat_shorthand_reads_as_the_word_it_stands_for():
     assert detect_lang("pa q sirve el kratom") == "es"
 
 
+def test_a_count_a_place_or_a_sign_question_meets_the_headings_of_its_kind():
+    """Found on the spent blind5: "¿cuántos...?", "¿dónde...?" and "¿qué señales...?" are stopwords, so
+    "¿Dónde consiguen los pelados el kratom?" led with why pediatricians worry, not with the section
+    "¿Dónde consiguen el kratom los niños y adolescentes?"."""
+    assert "_how_many" in frames("¿Cuántos adolescentes lo usan?") & frames(
+        "¿Cuántos niños y adolescentes han consumido kratom?"
+    )
+    assert "_how_many" in frames("cuanta gente usa kratom en Estados Unidos?")
+    assert "_how_many" not in frames("¿cuánto kratom es mucho?")  # an amount, not a count
+    assert "_where" in frames("¿Dónde consiguen los pelados el kratom?")
+    assert "_signs" in frames("¿qué señales da el hígado?") & frames(
+        "¿Cómo se manifiesta la lesión hepática?"
+    )
+
+
+def test_a_where_question_leads_with_the_section_that_says_where(services, spanish_text):
+    reply = ask(
+        services,
+        "¿Dónde consiguen los pelados el kratom? Soy profe en un colegio de Doral y me preocupa porque "
+        "escuché a unos de noveno hablando de eso.",
+    )
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "gasolineras" in reply.bottom_line.text, reply.text
+
+
 def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish():
     """Found on spanish_blind4: three Spanish and three English function words tied, and the tie went
     to English. A tie of one word each still does (an English question naming one Spanish word)."""
