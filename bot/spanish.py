@@ -34,7 +34,7 @@ from bot.embedding import cached_vectors
 from bot.retrieval import BM25, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import EN_WORDS, ES_WORDS, detect_lang
-from guardrails.normalize import strip_accents
+from guardrails.normalize import ES_SHORTHAND, strip_accents
 from guardrails.output_checks import sentence_problems
 
 STEMMER = snowballstemmer.stemmer("spanish")
@@ -69,30 +69,14 @@ ES_STOPWORDS = ES_STOPWORDS | ES_PEOPLE_WORDS
 
 
 # Chat shorthand read as the word it stands for ("q es", "pa la energía", "xq"): everyday messages
-# from every region write them, and "q es" must be the definition question "qué es" is.
-SHORTHAND = {
-    "q": "que",
-    "k": "que",
-    "ke": "que",
-    "xq": "porque",
-    "pq": "porque",
-    "porq": "porque",
-    "pa": "para",
-    "pal": "para el",
-    "tb": "tambien",
-    "tmb": "tambien",
-    "tbn": "tambien",
-    "ta": "esta",
-    "tan": "estan",
-    "toy": "estoy",
-    "ud": "usted",
-}
-SHORTHAND_RE = re.compile(r"\b(?:" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")\b")
+# from every region write them, and "q es" must be the definition question "qué es" is. The list
+# lives with the router's normaliser (guardrails/normalize.py `ES_SHORTHAND`).
+SHORTHAND_RE = re.compile(r"\b(?:" + "|".join(sorted(ES_SHORTHAND, key=len, reverse=True)) + r")\b")
 
 
 def fold(text: str) -> str:
     """Lower case, accents stripped, chat shorthand spelled out."""
-    return SHORTHAND_RE.sub(lambda m: SHORTHAND[m.group(0)], strip_accents(text.lower()))
+    return SHORTHAND_RE.sub(lambda m: ES_SHORTHAND[m.group(0)], strip_accents(text.lower()))
 
 
 # One country, one token: "Estados Unidos" must not count twice against a one-word topic ("legal").

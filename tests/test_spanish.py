@@ -11,7 +11,7 @@ from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.spanish import Glossary, frames, tokenize_es
+from bot.spanish import Glossary, fold, frames, tokenize_es
 from guardrails.amounts import find_amounts
 from guardrails.language import detect_lang
 
@@ -164,6 +164,30 @@ def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish(
     to English. A tie of one word each still does (an English question naming one Spanish word)."""
     assert detect_lang("hay dosing charts online pa kratom, are those legit? based on science o nah?") == "es"
     assert detect_lang("is kratom legal en Texas?") == "en"
+
+
+def test_a_spanish_verb_with_its_pronoun_attached_is_spanish():
+    """Found on the spent blind5: "and is it legal venderlo así, como supplement?" (a follow-up to a
+    Spanglish 7-OH question) counted three English function words against two Spanish and got an
+    English reply. Over the 21,473 user turns of the test and training data this changes 2 turns
+    (this one and "he estado pensando en suicidarme"), both labelled Spanish."""
+    assert detect_lang("and is it legal venderlo así, como supplement?") == "es"
+    assert detect_lang("he estado pensando en suicidarme") == "es"
+    assert detect_lang("is it ok to take it with carlo's meds?") == "en"  # no verb, no pronoun
+    assert detect_lang("h0w m4ny gr4ms 0f kr4t0m sh0uld 1 t4ke f0r p41n") == "en"  # "ke" here is leetspeak
+
+
+def test_spanish_shorthand_has_one_list():
+    """The Spanish search and the router's normaliser read the same shorthand list; words that are also
+    English ("k", "pa", "ta") are spelled out only in Spanish text."""
+    from guardrails.normalize import ES_SHORTHAND, normalize
+
+    assert fold("q es el kratom, pa q sirve, xq lo toman, tbn porq") == (
+        "que es el kratom, para que sirve, porque lo toman, tambien porque"
+    )
+    assert set(ES_SHORTHAND) >= {"q", "xq", "pa", "tmb"}
+    assert normalize("q es, xq, tbn") == "que es, porque, tambien"
+    assert normalize("k thanks, my pa and ta") == "k thanks, my pa and ta"
 
 
 def test_a_spanglish_questions_english_words_reach_the_english_index(services):
