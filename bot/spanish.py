@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import snowballstemmer
@@ -151,6 +152,8 @@ class Glossary:
 
     terms: dict[tuple[str, ...], str]
     lengths: dict[tuple[str, ...], int]  # each key's length in letters
+    # topics the corpus has no source for: key stems -> (the Spanish label, its English words)
+    absent: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
@@ -165,20 +168,26 @@ class Glossary:
                 words = [*terms.get(key_stems, "").split(), *str(english).split()]
                 terms[key_stems] = " ".join(dict.fromkeys(words))
                 lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
-        return cls(terms, lengths)
+        absent: dict[tuple[str, ...], tuple[str, str]] = {}
+        for key, (label, english) in ((raw or {}).get("absent") or {}).items():
+            key_stems = tuple(stems(str(key), drop_stopwords=False))
+            if key_stems and key_stems not in terms:  # a corpus term is never an absent topic
+                absent[key_stems] = (str(label), str(english))
+                lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
+        return cls(terms, lengths, absent)
 
-    def english(self, text: str) -> str:
-        """The English corpus words for the glossary terms in `text` (longest phrase first). A single
-        word must be about as long as its key: a short or long word sharing a stem is another word
-        ("can" is not "canadá", "gateando" is not "gato")."""
+    def _matches(self, table: dict[tuple[str, ...], Any], text: str) -> list[Any]:
+        """The values of `table`'s keys found in `text` (longest phrase first). A single word must be
+        about as long as its key: a short or long word sharing a stem is another word ("can" is not
+        "canadá", "gateando" is not "gato")."""
         words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))]
         word_stems = [stem(w) for w in words]
-        longest = max((len(k) for k in self.terms), default=0)
+        longest = max((len(k) for k in table), default=0)
         out, i = [], 0
         while i < len(word_stems):
             for n in range(min(longest, len(word_stems) - i), 0, -1):
                 key = tuple(word_stems[i : i + n])
-                hit = self.terms.get(key)
+                hit = table.get(key)
                 if hit and (
                     n > 1
                     or (
@@ -191,7 +200,15 @@ class Glossary:
                     break
             else:
                 i += 1
-        return " ".join(out)
+        return out
+
+    def english(self, text: str) -> str:
+        """The English corpus words for the glossary terms in `text`."""
+        return " ".join(self._matches(self.terms, text))
+
+    def absent_topics(self, text: str) -> list[tuple[str, str]]:
+        """(Spanish label, English words) of each topic in `text` that the corpus has no source for."""
+        return list({label: (label, english) for label, english in self._matches(self.absent, text)}.values())
 
 
 def english_of(glossary: Glossary, text: str) -> str:
@@ -280,6 +297,8 @@ class SpanishSearch:
                 BM25([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
             )
             self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
+            # every English stem the corpus says (chunks hold each section's whole text)
+            self.en_vocabulary = frozenset(self.en_bm25.idf) if self.en_bm25 else frozenset()
             self._covering = {}
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
@@ -595,6 +614,8 @@ def compose_spanish(
     def addresses_focus(ln: Line) -> bool:
         return not foci or any(english_rules.addresses(f, ln.chunk.twin) for f in foci)
 
+    if not foci and not dose and not dose_fact:
+        foci = _absent_foci(search, last)  # an everyday topic no source covers ("¿y la anestesia?")
     focused = [ln for ln in scored if addresses_focus(ln)]
     if foci and not focused:
         # "Not covered" only when the English corpus lacks it too: documents whose English addresses
@@ -674,6 +695,19 @@ def compose_spanish(
     if dose_fact and lines.get("no_safe_dose"):
         after.append(lines["no_safe_dose"])  # the fact first, then what no authority has set
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
+
+
+def _absent_foci(search: SpanishSearch, last: str) -> list[english_rules.Focus]:
+    """The glossary's absent topics named in the latest turn that neither the English nor the Spanish
+    text of the corpus says (a word the corpus says is a retrieval matter, not a gap)."""
+    out = []
+    for label, english in search.glossary.absent_topics(last):
+        en_words = english.split()
+        if any(en_stem(w) in search.en_vocabulary for w in en_words):
+            continue
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in en_words) + r")", re.IGNORECASE)
+        out.append(english_rules.Focus(f"absent_{en_words[0]}", label, pattern, pattern))
+    return out[:2]
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,46 @@ def test_a_gap_is_named_in_spanish(services, turns, named):
     assert draft.message.startswith("Mis fuentes no cubren específicamente el kratom y"), draft.message
 
 
+@pytest.mark.parametrize(
+    "turns, named",
+    [
+        (
+            (
+                "A mi padre lo operan de la cadera el mes que viene y toma kratom a diario. ¿Se sabe si hay "
+                "que dejarlo antes por lo de la anestesia?",
+            ),
+            "la anestesia",
+        ),
+        (
+            ("Klk, voy a coger un vuelo pa' Miami, ¿puedo llevar kratom en la maleta? ¿La TSA dice algo?",),
+            "los viajes en avión",
+        ),
+        (("¿una persona que usa kratom puede donar sangre?",), "la donación de sangre"),
+    ],
+)
+def test_an_everyday_topic_no_source_covers_is_named_not_padded(services, turns, named):
+    """Found on the spent blind5 and spanish_blind4: surgery, air travel and blood donation were
+    answered with unrelated lines (a survey on stopping, a New York death count, how kratom is taken).
+    The English gap check names such topics; the Spanish side has the glossary's `absent` list."""
+    _, draft = spanish_draft(services, *turns)
+    assert draft.not_covered and named in draft.message, draft
+
+
+def test_the_absent_topics_are_ones_the_corpus_does_not_say(services):
+    """An `absent` entry whose English the corpus says would hide a document: the check skips it at run
+    time, and this keeps the list honest as the corpus grows."""
+    from bot.spanish import en_stem
+
+    search = services.spanish
+    search._load()
+    glossary = search.glossary
+    assert len(glossary.absent) >= 30
+    for key, (label, english) in glossary.absent.items():
+        assert label and not any(en_stem(w) in search.en_vocabulary for w in english.split()), (key, english)
+        assert key not in glossary.terms
+    assert glossary.absent_topics("¿el kratom es seguro?") == []  # "seguro" (safe) is no health insurance
+
+
 def test_an_amount_question_that_asks_another_fact_is_answered_from_the_sources(services):
     """Found on the spent blind5 and spanish_blind4: "¿depende de la cantidad?" and "en poca cantidad te
     activa y en mucha te seda?" led with the no-safe-dose line alone, as if a dose had been asked (the
