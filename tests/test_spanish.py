@@ -112,6 +112,21 @@ def test_spanglish_slang_and_nicknames_reach_the_corpus_terms(question, english)
     assert english in Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english(question)
 
 
+def test_where_it_is_sold_does_not_outweigh_what_is_asked(services, spanish_text):
+    """Found on spanish_blind4: "¿es legal el kratom en estados unidos? aqui lo venden en la gasolinera"
+    bridged "sell sold gas station" to the English index, and the 7-OH warning letters (sold at gas
+    stations) led with "No: 7-OH is not lawful in supplements". Selling and shop words name no topic."""
+    g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
+    assert g.english("lo venden en la gasolinera y en la tienda de vapes") == ""
+    reply = ask(
+        services,
+        "wepa, una pregunta: es legal el kratom en estados unidos o es ilegal? aqui en PR lo venden en la "
+        "gasolinera como si na",
+    )
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "no es una sustancia controlada" in reply.bottom_line.text, reply.text
+
+
 def test_a_short_word_sharing_a_stem_is_not_the_term():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
