@@ -382,6 +382,22 @@ def test_a_spanish_follow_up_without_its_own_topic_keeps_the_previous_question()
     )
 
 
+def test_an_amount_or_a_person_is_no_topic_of_a_spanish_follow_up():
+    """Found on the spent blind5: "¿Y si lo encuentran con un poquito para su propio uso?" after a question
+    about Wisconsin's ban searched without Wisconsin ("un poquito" read as the follow-up's own topic)."""
+    query = build_query(
+        [
+            "Una consulta, vivo en Madison. ¿Es cierto que en Wisconsin el kratom está prohibido?",
+            "Y si a alguien lo encuentran solo con un poquito para su propio uso, ¿qué le pasa? Pregunto por un primo.",
+        ]
+    )
+    assert "Wisconsin" in query
+    assert build_query(["¿el kratom sirve para la ansiedad?", "¿y una vez al día?"]).startswith(
+        "¿el kratom sirve"
+    )
+    assert "ansiedad" not in build_query(["¿el kratom sirve para la ansiedad?", "¿y en el embarazo?"])
+
+
 def test_a_spanish_follow_up_is_answered_about_the_earlier_subject(services, spanish_text):
     reply = ask(services, "¿el kratom causa adicción?", "¿y cómo se trata?")
     assert_spanish_answer(reply, spanish_text)
