@@ -117,7 +117,9 @@ FRAMES = (
     (
         "_what_is",
         re.compile(
-            r"(?<!\blo )\bque (?:es|son|significa)\b(?! lo que)|\bque onda con\b|"
+            # not "que" as a conjunction: "lo que es", "así que es seguro", "dice que es natural"
+            r"(?<!\blo )(?<!\basi )(?<!\bya )(?<!\bdice )(?<!\bdicen )(?<!\bverdad )"
+            r"\bque (?:es|son|significa)\b(?! lo que)|\bque onda con\b|"
             r"\bwhat(?:'s| is| are)(?: the deal with| the deal| up with)?\b"
         ),
     ),

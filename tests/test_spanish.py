@@ -127,6 +127,20 @@ def test_where_it_is_sold_does_not_outweigh_what_is_asked(services, spanish_text
     assert reply.bottom_line and "no es una sustancia controlada" in reply.bottom_line.text, reply.text
 
 
+def test_natural_is_no_bridge_to_naturally_occurring_7oh(services, spanish_text):
+    """Found on spanish_dev: "el kratom es natural así que es seguro, ¿verdad?" bridged "natural" to the
+    English 7-OH documents ("found naturally in trace amounts"), and "así que es" read as "¿qué es?"."""
+    assert "natural" not in Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english("es natural")
+    assert frames("el kratom es natural asi que es seguro verdad?") == frozenset()
+    assert frames("mi novio dice que es como un cafecito") == frozenset()
+    assert "_what_is" in frames("oigan q es el kratom??")
+    reply = ask(services, "el kratom es natural asi que es seguro verdad?")
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "No está demostrado que el kratom sea seguro" in reply.bottom_line.text, (
+        reply.text
+    )
+
+
 def test_a_short_word_sharing_a_stem_is_not_the_term():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
