@@ -47,6 +47,13 @@ def assert_spanish_answer(reply, spanish_text) -> None:
     assert reply.disclaimer.startswith("Información educativa") and find_amounts(reply.text) == []
 
 
+def assert_leads_with(services, spanish_text, question: str, words: str) -> None:
+    """A Spanish answer to `question` whose bottom line says `words`."""
+    reply = ask(services, question)
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and words in reply.bottom_line.text, reply.text
+
+
 def test_spanish_words_are_stemmed_and_accent_folded():
     assert tokenize_es("hígado") == tokenize_es("higado") == tokenize_es("Hígados")
     assert tokenize_es("embarazada") == tokenize_es("embarazadas")
@@ -118,13 +125,13 @@ def test_where_it_is_sold_does_not_outweigh_what_is_asked(services, spanish_text
     stations) led with "No: 7-OH is not lawful in supplements". Selling and shop words name no topic."""
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert g.english("lo venden en la gasolinera y en la tienda de vapes") == ""
-    reply = ask(
+    assert_leads_with(
         services,
+        spanish_text,
         "wepa, una pregunta: es legal el kratom en estados unidos o es ilegal? aqui en PR lo venden en la "
         "gasolinera como si na",
+        "no es una sustancia controlada",
     )
-    assert_spanish_answer(reply, spanish_text)
-    assert reply.bottom_line and "no es una sustancia controlada" in reply.bottom_line.text, reply.text
 
 
 def test_natural_is_no_bridge_to_naturally_occurring_7oh(services, spanish_text):
@@ -134,10 +141,11 @@ def test_natural_is_no_bridge_to_naturally_occurring_7oh(services, spanish_text)
     assert frames("el kratom es natural asi que es seguro verdad?") == frozenset()
     assert frames("mi novio dice que es como un cafecito") == frozenset()
     assert "_what_is" in frames("oigan q es el kratom??")
-    reply = ask(services, "el kratom es natural asi que es seguro verdad?")
-    assert_spanish_answer(reply, spanish_text)
-    assert reply.bottom_line and "No está demostrado que el kratom sea seguro" in reply.bottom_line.text, (
-        reply.text
+    assert_leads_with(
+        services,
+        spanish_text,
+        "el kratom es natural asi que es seguro verdad?",
+        "No está demostrado que el kratom sea seguro",
     )
 
 
@@ -179,13 +187,13 @@ def test_a_count_a_place_or_a_sign_question_meets_the_headings_of_its_kind():
 
 
 def test_a_where_question_leads_with_the_section_that_says_where(services, spanish_text):
-    reply = ask(
+    assert_leads_with(
         services,
+        spanish_text,
         "¿Dónde consiguen los pelados el kratom? Soy profe en un colegio de Doral y me preocupa porque "
         "escuché a unos de noveno hablando de eso.",
+        "gasolineras",
     )
-    assert_spanish_answer(reply, spanish_text)
-    assert reply.bottom_line and "gasolineras" in reply.bottom_line.text, reply.text
 
 
 def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish():
