@@ -111,6 +111,8 @@ def test_everyday_and_regional_words_reach_the_corpus_terms(question, english):
         ("¿es peligroso mezclar el kratom con perico?", "cocaine"),
         ("¿está en la lista de la Agencia Mundial Antidopaje?", "anti-doping"),
         ("En Guate, ¿es legal el kratom?", "Guatemala"),
+        ("Anda bien estreñido, suda mucho y ya casi no come", "constipation sweating appetite"),
+        ("Asere, qué síntomas da dejar el kratom de golpe?", "withdrawal"),
     ],
 )
 def test_spanglish_slang_and_nicknames_reach_the_corpus_terms(question, english):
