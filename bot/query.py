@@ -44,11 +44,22 @@ def _subject(turns: list[str]) -> str:
     return ""
 
 
+# Noun phrases that name no topic: an amount or a time ("con un poquito", "una vez") and who is asked
+# about ("un primo"): "¿y si lo encuentran con un poquito?" is still about the previous question's law.
+ES_NO_TOPIC_NOUNS = frozenset(
+    "poquito poquita poco poca montón monton par rato vez veces día dia rato amigo amiga primo prima "
+    "tío tio tía tia hermano hermana conocido conocida compa vecino vecina".split()
+)
+
+
 def _spanish_without_topic(turn: str) -> bool:
     """A Spanish turn with no noun phrase of its own but the subject's: its topic is unsaid."""
     if detect_lang(turn) != "es":
         return False
-    return not any(not SUBJECT_RE.search(m.group(1)) for m in ES_NOUN_PHRASE_RE.finditer(turn))
+    return not any(
+        not SUBJECT_RE.search(m.group(1)) and m.group(1).lower() not in ES_NO_TOPIC_NOUNS
+        for m in ES_NOUN_PHRASE_RE.finditer(turn)
+    )
 
 
 def build_query(user_turns: list[str]) -> str:

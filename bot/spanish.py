@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import snowballstemmer
@@ -34,7 +35,7 @@ from bot.embedding import cached_vectors
 from bot.retrieval import BM25, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import EN_WORDS, ES_WORDS, detect_lang
-from guardrails.normalize import strip_accents
+from guardrails.normalize import ES_SHORTHAND, strip_accents
 from guardrails.output_checks import sentence_problems
 
 STEMMER = snowballstemmer.stemmer("spanish")
@@ -69,30 +70,14 @@ ES_STOPWORDS = ES_STOPWORDS | ES_PEOPLE_WORDS
 
 
 # Chat shorthand read as the word it stands for ("q es", "pa la energía", "xq"): everyday messages
-# from every region write them, and "q es" must be the definition question "qué es" is.
-SHORTHAND = {
-    "q": "que",
-    "k": "que",
-    "ke": "que",
-    "xq": "porque",
-    "pq": "porque",
-    "porq": "porque",
-    "pa": "para",
-    "pal": "para el",
-    "tb": "tambien",
-    "tmb": "tambien",
-    "tbn": "tambien",
-    "ta": "esta",
-    "tan": "estan",
-    "toy": "estoy",
-    "ud": "usted",
-}
-SHORTHAND_RE = re.compile(r"\b(?:" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")\b")
+# from every region write them, and "q es" must be the definition question "qué es" is. The list
+# lives with the router's normaliser (guardrails/normalize.py `ES_SHORTHAND`).
+SHORTHAND_RE = re.compile(r"\b(?:" + "|".join(sorted(ES_SHORTHAND, key=len, reverse=True)) + r")\b")
 
 
 def fold(text: str) -> str:
     """Lower case, accents stripped, chat shorthand spelled out."""
-    return SHORTHAND_RE.sub(lambda m: SHORTHAND[m.group(0)], strip_accents(text.lower()))
+    return SHORTHAND_RE.sub(lambda m: ES_SHORTHAND[m.group(0)], strip_accents(text.lower()))
 
 
 # One country, one token: "Estados Unidos" must not count twice against a one-word topic ("legal").
@@ -132,11 +117,24 @@ FRAMES = (
     (
         "_what_is",
         re.compile(
-            r"(?<!\blo )\bque (?:es|son|significa)\b(?! lo que)|\bque onda con\b|"
+            # not "que" as a conjunction: "lo que es", "así que es seguro", "dice que es natural"
+            r"(?<!\blo )(?<!\basi )(?<!\bya )(?<!\bdice )(?<!\bdicen )(?<!\bverdad )"
+            r"\bque (?:es|son|significa)\b(?! lo que)|\bque onda con\b|"
             r"\bwhat(?:'s| is| are)(?: the deal with| the deal| up with)?\b"
         ),
     ),
     ("_why", re.compile(r"\bpor que\b")),
+    # a count or a share ("¿cuántos adolescentes lo usan?" meets "¿Cuántos niños y adolescentes han
+    # consumido kratom?"), a place to get it, a sign to look for: the question words are stopwords
+    (
+        "_how_many",
+        re.compile(
+            r"\bcuant(?:os|as)\b|\bcuanta gente\b|\bque tan (?:comun|frecuente)\b|\bque (?:porcentaje|proporcion)\b|"
+            r"\bhow (?:many|common)\b|\bwhat percent"
+        ),
+    ),
+    ("_where", re.compile(r"\bdonde\b|\bwhere\b")),
+    ("_signs", re.compile(r"\bsenales\b|\bcomo se (?:manifiesta|nota)\b|\bsigns?\b")),
 )
 
 
@@ -156,6 +154,8 @@ class Glossary:
 
     terms: dict[tuple[str, ...], str]
     lengths: dict[tuple[str, ...], int]  # each key's length in letters
+    # topics the corpus has no source for: key stems -> (the Spanish label, its English words)
+    absent: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
@@ -170,20 +170,26 @@ class Glossary:
                 words = [*terms.get(key_stems, "").split(), *str(english).split()]
                 terms[key_stems] = " ".join(dict.fromkeys(words))
                 lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
-        return cls(terms, lengths)
+        absent: dict[tuple[str, ...], tuple[str, str]] = {}
+        for key, (label, english) in ((raw or {}).get("absent") or {}).items():
+            key_stems = tuple(stems(str(key), drop_stopwords=False))
+            if key_stems and key_stems not in terms:  # a corpus term is never an absent topic
+                absent[key_stems] = (str(label), str(english))
+                lengths[key_stems] = min(lengths.get(key_stems, 99), len(fold(str(key))))
+        return cls(terms, lengths, absent)
 
-    def english(self, text: str) -> str:
-        """The English corpus words for the glossary terms in `text` (longest phrase first). A single
-        word must be about as long as its key: a short or long word sharing a stem is another word
-        ("can" is not "canadá", "gateando" is not "gato")."""
+    def _matches(self, table: dict[tuple[str, ...], Any], text: str) -> list[Any]:
+        """The values of `table`'s keys found in `text` (longest phrase first). A single word must be
+        about as long as its key: a short or long word sharing a stem is another word ("can" is not
+        "canadá", "gateando" is not "gato")."""
         words = [w for w in WORD_RE.findall(US_RE.sub(" eeuu ", fold(text)))]
         word_stems = [stem(w) for w in words]
-        longest = max((len(k) for k in self.terms), default=0)
+        longest = max((len(k) for k in table), default=0)
         out, i = [], 0
         while i < len(word_stems):
             for n in range(min(longest, len(word_stems) - i), 0, -1):
                 key = tuple(word_stems[i : i + n])
-                hit = self.terms.get(key)
+                hit = table.get(key)
                 if hit and (
                     n > 1
                     or (
@@ -196,7 +202,15 @@ class Glossary:
                     break
             else:
                 i += 1
-        return " ".join(out)
+        return out
+
+    def english(self, text: str) -> str:
+        """The English corpus words for the glossary terms in `text`."""
+        return " ".join(self._matches(self.terms, text))
+
+    def absent_topics(self, text: str) -> list[tuple[str, str]]:
+        """(Spanish label, English words) of each topic in `text` that the corpus has no source for."""
+        return list({label: (label, english) for label, english in self._matches(self.absent, text)}.values())
 
 
 def english_of(glossary: Glossary, text: str) -> str:
@@ -285,6 +299,8 @@ class SpanishSearch:
                 BM25([tokenize_en_stems(embedding_text(c)) for c in r.chunks]) if r.chunks else None
             )
             self.es_docs, self.en_docs = DocIndex(self.chunks), DocIndex(r.chunks)
+            # every English stem the corpus says (chunks hold each section's whole text)
+            self.en_vocabulary = frozenset(self.en_bm25.idf) if self.en_bm25 else frozenset()
             self._covering = {}
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
@@ -509,6 +525,7 @@ FOCUS_LABELS_ES = {
     "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
+HEADING_WORDS_WEIGHT = 0.5  # the heading's shared words (IDF-weighted, both languages) beside its cosine
 HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
 # "¿Cómo lo dejo?", "¿qué hago?": the action itself is the bottom line (as HOW_TO_RE in English).
@@ -517,6 +534,30 @@ HOW_TO_ES_RE = re.compile(
     r"(?:como|donde) (?:lo |la )?(?:dejo|dejar|puedo dejar|hago para dejar|consigo ayuda|busco ayuda|"
     r"pido ayuda|encuentro ayuda|reporto|denuncio)|ayudame|necesito ayuda)\b"
 )
+# A question that names an amount but asks another fact about it ("¿depende de la cantidad?", "¿en poca
+# cantidad te activa y en mucha te seda?", "¿van subiendo la cantidad?"): as DOSE_FACT_RE in English, the
+# answer is that fact from the passages, then the no-safe-dose line; not the no-safe-dose line alone.
+DOSE_FACT_ES_RE = re.compile(
+    r"\bdepend\w*|\bvaria\w*|\bdistint\w*|\bdiferent\w*|\bmisma cantidad\b|\bcuanto (?:dura|tarda)\b|"
+    r"\btarda\w* en\b|\bhace efecto\b|\bvida media\b|\ben (?:poca|mucha|poquita)\b|"
+    r"\b(?:poca|poquita|baja|pequena|alta|grande|mucha|mas|mayor|menor) (?:cantidad|dosis)\b|"
+    r"\bdosis (?:bajas?|altas?|pequenas?|grandes?)\b|\brelacion\b|\bsubiendo\b|\baument\w*|"
+    r"\b(?:toman|tomas|toma|usan) mas\b"
+)
+# ...unless it also asks what amount is safe, right or too much (DOSE_ADVICE_RE in English).
+DOSE_ADVICE_ES_RE = re.compile(
+    r"\bsegur\w*|\bdeb(?:o|e|eria|erian|en)\b|\bcuant(?:o|a|os|as) (?:puedo|debo|deberia|se puede|hay que|"
+    r"tomar|es (?:mucho|demasiado|normal|seguro))\b|\bmaxim\w*|\bdemasiad\w*|\brecomend\w*|\bestablec\w*|"
+    r"\boficial\w*|\bguia\w*|\btablas?\b|\bcharts?\b|\bletal\w*|\btoxic\w*|\bdosis normal\b"
+)
+
+
+def is_dose_fact_es(question: str) -> bool:
+    """A Spanish question naming an amount asks another fact about it, not what amount is safe."""
+    folded = fold(question)
+    return bool(DOSE_FACT_ES_RE.search(folded)) and not DOSE_ADVICE_ES_RE.search(folded)
+
+
 NALOXONE_ES_RE = re.compile(
     r"\b(?:narcan|naloxona)\b.*\b(?:sirve|funciona|ayuda|revierte|doy|dar|uso|usar|le doy)\b|"
     r"\b(?:sirve|funciona|ayuda|revierte)\b.*\b(?:narcan|naloxona)\b"
@@ -557,7 +598,8 @@ def compose_spanish(
     English twin, and shown in Spanish under its document's citation."""
     english_last, english_query = english_of(search.glossary, last), english_of(search.glossary, question)
     foci = english_rules.detect_foci(english_last, english_query)
-    dose = english_rules.is_dose_evidence(english_last)
+    dose_fact = english_rules.is_dose_evidence(english_last) and is_dose_fact_es(last)
+    dose = english_rules.is_dose_evidence(english_last) and not dose_fact
     topics = english_rules.action_topics(english_last) or english_rules.action_topics(english_query)
     q_stems = set(tokenize_es(question))
     asked = _Asked(
@@ -574,6 +616,8 @@ def compose_spanish(
     def addresses_focus(ln: Line) -> bool:
         return not foci or any(english_rules.addresses(f, ln.chunk.twin) for f in foci)
 
+    if not foci and not dose and not dose_fact:
+        foci = _absent_foci(search, last)  # an everyday topic no source covers ("¿y la anestesia?")
     focused = [ln for ln in scored if addresses_focus(ln)]
     if foci and not focused:
         # "Not covered" only when the English corpus lacks it too: documents whose English addresses
@@ -604,7 +648,7 @@ def compose_spanish(
             cos = float(h @ vector) if h is not None else 0.0
             return (
                 cos
-                + 0.5 * heading_match.get(ln.chunk.chunk_id, 0.0)
+                + HEADING_WORDS_WEIGHT * heading_match.get(ln.chunk.chunk_id, 0.0)
                 + 0.3 * ln.passage.similarity
                 - 0.02 * doc_order.index(ln.passage.doc_id)
             )
@@ -650,7 +694,22 @@ def compose_spanish(
     else:
         actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
     after = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+    if dose_fact and lines.get("no_safe_dose"):
+        after.append(lines["no_safe_dose"])  # the fact first, then what no authority has set
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
+
+
+def _absent_foci(search: SpanishSearch, last: str) -> list[english_rules.Focus]:
+    """The glossary's absent topics named in the latest turn that neither the English nor the Spanish
+    text of the corpus says (a word the corpus says is a retrieval matter, not a gap)."""
+    out = []
+    for label, english in search.glossary.absent_topics(last):
+        en_words = english.split()
+        if any(en_stem(w) in search.en_vocabulary for w in en_words):
+            continue
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in en_words) + r")", re.IGNORECASE)
+        out.append(english_rules.Focus(f"absent_{en_words[0]}", label, pattern, pattern))
+    return out[:2]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from guardrails.normalize import clean, strip_accents
+from guardrails.normalize import ES_SHORTHAND, ES_SHORTHAND_ALSO_ENGLISH, clean, strip_accents
 
 # Function words and everyday words of each language. A word both languages use ("a", "me", "no",
 # "legal") or a name ("kratom") tells nothing, so it is in neither list.
@@ -20,8 +20,8 @@ ES_WORDS = frozenset(
     "peligrosa puede matar muerte muertes muerto embarazo embarazada bebe bebes planta hojas pastillas "
     "estudio estudios efectos sintomas abstinencia adiccion orina sangre prohibido verdad cierto "
     # chat shorthand and regional fillers ("pa", "q", "klk", "neta"): Spanglish questions carry little else
-    "pa pal q xq pq aca pues oye che klk neta vaina parce mae maje wey guey asere".split()
-)
+    "pa pal aca asi pues oye che klk neta vaina parce mae maje wey guey asere".split()
+) | (frozenset(ES_SHORTHAND) - ES_SHORTHAND_ALSO_ENGLISH)
 EN_WORDS = frozenset(
     "the an of and to in is it you i my he she they we that this these those what which who how much many can "
     "does do did are was were with for on not be been being have has had took take taking should would could "
@@ -30,6 +30,9 @@ EN_WORDS = frozenset(
     "after before still been really like use using used stop quit pain test tests drug drugs".split()
 )
 WORD_RE = re.compile(r"[a-zñ]+")
+# A Spanish verb with its pronoun attached ("venderlo", "dejarla", "tomarlos", "decirme"): English has
+# no such words, and a Spanglish question often carries its Spanish in them ("is it legal venderlo así?").
+ES_ENCLITIC_RE = re.compile(r"[a-z]{3,}(?:ar|er|ir)(?:lo|la|los|las|le|les|me|nos)")
 
 
 def detect_lang(text: str) -> str:
@@ -37,7 +40,7 @@ def detect_lang(text: str) -> str:
     if re.search(r"[ñ¿¡]|[áéíóú]\w", raw):
         return "es"
     words = WORD_RE.findall(strip_accents(raw))
-    es = sum(w in ES_WORDS for w in words)
+    es = sum(w in ES_WORDS or bool(ES_ENCLITIC_RE.fullmatch(w)) for w in words)
     en = sum(w in EN_WORDS for w in words)
     # A tie of two or more each is Spanglish written by a Spanish speaker ("hay dosing charts online pa
     # kratom, are those legit?"): over the 18,980 user turns of the test and training data this rule

@@ -89,6 +89,29 @@ LEET_WORD_RE = re.compile(r"\b(?=\w*[a-z])(?=\w*[0134@$5])[a-z0134@$5]{3,}\b")
 SPACED_RE = re.compile(r"\b(?:[a-z][ .]){3,}[a-z]\b")
 WS_RE = re.compile(r"\s+")
 MARKDOWN_MARK_RE = re.compile(r"[*_`>#]")
+# Spanish chat shorthand, the one list (bot/spanish.py spells it out in Spanish text; the router's
+# normaliser below in every text): "q es", "pa la energía", "xq", "tmb".
+ES_SHORTHAND = {
+    "q": "que",
+    "k": "que",
+    "ke": "que",
+    "xq": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "pa": "para",
+    "pal": "para el",
+    "tb": "tambien",
+    "tmb": "tambien",
+    "tbn": "tambien",
+    "ta": "esta",
+    "tan": "estan",
+    "toy": "estoy",
+    "ud": "usted",
+}
+# ...that are also English words or English texting ("k" okay, "pa" dad, "ta" thanks, "tan", "toy"), or
+# pieces of English leetspeak ("t4ke" reads as "t" "ke"): the router's normaliser reads every language,
+# so it leaves them as they are, and they are no Spanish evidence for guardrails/language.py.
+ES_SHORTHAND_ALSO_ENGLISH = frozenset("k ke pa pal tb ta tan toy ud".split())
 # Texting shorthand, expanded so rules see words ("his lips r blue" -> "his lips are blue").
 SHORTHAND = [
     (re.compile(p), r)
@@ -101,10 +124,8 @@ SHORTHAND = [
         (r"\bw/", "with "),
         (r"\bpls+\b|\bplz+\b", "please"),
         (r"\bsmth\b", "something"),
-        (r"\bq\b", "que"),
-        (r"\bxq\b|\bpq\b", "porque"),
         (r"\bx favor\b", "por favor"),
-        (r"\btmb\b", "tambien"),
+        *((rf"\b{k}\b", v) for k, v in ES_SHORTHAND.items() if k not in ES_SHORTHAND_ALSO_ENGLISH),
     )
 ]
 

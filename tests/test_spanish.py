@@ -11,7 +11,7 @@ from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.spanish import Glossary, frames, tokenize_es
+from bot.spanish import Glossary, fold, frames, tokenize_es
 from guardrails.amounts import find_amounts
 from guardrails.language import detect_lang
 
@@ -45,6 +45,13 @@ def assert_spanish_answer(reply, spanish_text) -> None:
         "**Fuentes**" in reply.text and "**Sources**" not in reply.text
     )  # the renderer, in the reply's language
     assert reply.disclaimer.startswith("Información educativa") and find_amounts(reply.text) == []
+
+
+def assert_leads_with(services, spanish_text, question: str, words: str) -> None:
+    """A Spanish answer to `question` whose bottom line says `words`."""
+    reply = ask(services, question)
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and words in reply.bottom_line.text, reply.text
 
 
 def test_spanish_words_are_stemmed_and_accent_folded():
@@ -95,6 +102,55 @@ def test_everyday_and_regional_words_reach_the_corpus_terms(question, english):
     assert "cannabis" not in found  # "la hierba" here is the herb, not marijuana
 
 
+@pytest.mark.parametrize(
+    "question, english",
+    [
+        ("kratom + weed is that a bad combo?? todos mis friends fuman", "cannabis"),
+        ("y con percocets? he also takes those", "oxycodone"),
+        ("ok pero y el test de pelo? ese sí lo agarra?", "hair test"),
+        ("¿es peligroso mezclar el kratom con perico?", "cocaine"),
+        ("¿está en la lista de la Agencia Mundial Antidopaje?", "anti-doping"),
+        ("En Guate, ¿es legal el kratom?", "Guatemala"),
+        ("Anda bien estreñido, suda mucho y ya casi no come", "constipation sweating appetite"),
+        ("Asere, qué síntomas da dejar el kratom de golpe?", "withdrawal"),
+    ],
+)
+def test_spanglish_slang_and_nicknames_reach_the_corpus_terms(question, english):
+    """Glossary gaps from the spent blind5: Spanglish drug names, a street name for cocaine, hair tests,
+    sports doping and a country's nickname bridged nothing, so the documents (or the honest gap) were missed."""
+    assert english in Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english(question)
+
+
+def test_where_it_is_sold_does_not_outweigh_what_is_asked(services, spanish_text):
+    """Found on spanish_blind4: "¿es legal el kratom en estados unidos? aqui lo venden en la gasolinera"
+    bridged "sell sold gas station" to the English index, and the 7-OH warning letters (sold at gas
+    stations) led with "No: 7-OH is not lawful in supplements". Selling and shop words name no topic."""
+    g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
+    assert g.english("lo venden en la gasolinera y en la tienda de vapes") == ""
+    assert_leads_with(
+        services,
+        spanish_text,
+        "wepa, una pregunta: es legal el kratom en estados unidos o es ilegal? aqui en PR lo venden en la "
+        "gasolinera como si na",
+        "no es una sustancia controlada",
+    )
+
+
+def test_natural_is_no_bridge_to_naturally_occurring_7oh(services, spanish_text):
+    """Found on spanish_dev: "el kratom es natural así que es seguro, ¿verdad?" bridged "natural" to the
+    English 7-OH documents ("found naturally in trace amounts"), and "así que es" read as "¿qué es?"."""
+    assert "natural" not in Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml").english("es natural")
+    assert frames("el kratom es natural asi que es seguro verdad?") == frozenset()
+    assert frames("mi novio dice que es como un cafecito") == frozenset()
+    assert "_what_is" in frames("oigan q es el kratom??")
+    assert_leads_with(
+        services,
+        spanish_text,
+        "el kratom es natural asi que es seguro verdad?",
+        "No está demostrado que el kratom sea seguro",
+    )
+
+
 def test_a_short_word_sharing_a_stem_is_not_the_term():
     g = Glossary.load(REPO_ROOT / "corpus" / "glossary_es.yaml")
     assert "quit" not in g.english("dicen que me quita el dolor")  # "quita" is not "quitarme"
@@ -117,11 +173,60 @@ def test_chat_shorthand_reads_as_the_word_it_stands_for():
     assert detect_lang("pa q sirve el kratom") == "es"
 
 
+def test_a_count_a_place_or_a_sign_question_meets_the_headings_of_its_kind():
+    """Found on the spent blind5: "¿cuántos...?", "¿dónde...?" and "¿qué señales...?" are stopwords, so
+    "¿Dónde consiguen los pelados el kratom?" led with why pediatricians worry, not with the section
+    "¿Dónde consiguen el kratom los niños y adolescentes?"."""
+    assert "_how_many" in frames("¿Cuántos adolescentes lo usan?") & frames(
+        "¿Cuántos niños y adolescentes han consumido kratom?"
+    )
+    assert "_how_many" in frames("cuanta gente usa kratom en Estados Unidos?")
+    assert "_how_many" not in frames("¿cuánto kratom es mucho?")  # an amount, not a count
+    assert "_where" in frames("¿Dónde consiguen los pelados el kratom?")
+    assert "_signs" in frames("¿qué señales da el hígado?") & frames(
+        "¿Cómo se manifiesta la lesión hepática?"
+    )
+
+
+def test_a_where_question_leads_with_the_section_that_says_where(services, spanish_text):
+    assert_leads_with(
+        services,
+        spanish_text,
+        "¿Dónde consiguen los pelados el kratom? Soy profe en un colegio de Doral y me preocupa porque "
+        "escuché a unos de noveno hablando de eso.",
+        "gasolineras",
+    )
+
+
 def test_spanglish_with_as_many_spanish_as_english_words_is_answered_in_spanish():
     """Found on spanish_blind4: three Spanish and three English function words tied, and the tie went
     to English. A tie of one word each still does (an English question naming one Spanish word)."""
     assert detect_lang("hay dosing charts online pa kratom, are those legit? based on science o nah?") == "es"
     assert detect_lang("is kratom legal en Texas?") == "en"
+
+
+def test_a_spanish_verb_with_its_pronoun_attached_is_spanish():
+    """Found on the spent blind5: "and is it legal venderlo así, como supplement?" (a follow-up to a
+    Spanglish 7-OH question) counted three English function words against two Spanish and got an
+    English reply. Over the 21,473 user turns of the test and training data this changes 2 turns
+    (this one and "he estado pensando en suicidarme"), both labelled Spanish."""
+    assert detect_lang("and is it legal venderlo así, como supplement?") == "es"
+    assert detect_lang("he estado pensando en suicidarme") == "es"
+    assert detect_lang("is it ok to take it with carlo's meds?") == "en"  # no verb, no pronoun
+    assert detect_lang("h0w m4ny gr4ms 0f kr4t0m sh0uld 1 t4ke f0r p41n") == "en"  # "ke" here is leetspeak
+
+
+def test_spanish_shorthand_has_one_list():
+    """The Spanish search and the router's normaliser read the same shorthand list; words that are also
+    English ("k", "pa", "ta") are spelled out only in Spanish text."""
+    from guardrails.normalize import ES_SHORTHAND, normalize
+
+    assert fold("q es el kratom, pa q sirve, xq lo toman, tbn porq") == (
+        "que es el kratom, para que sirve, porque lo toman, tambien porque"
+    )
+    assert set(ES_SHORTHAND) >= {"q", "xq", "pa", "tmb"}
+    assert normalize("q es, xq, tbn") == "que es, porque, tambien"
+    assert normalize("k thanks, my pa and ta") == "k thanks, my pa and ta"
 
 
 def test_a_spanglish_questions_english_words_reach_the_english_index(services):
@@ -201,13 +306,79 @@ def test_the_document_first_in_two_rankings_beats_one_in_all_three_far_down(serv
         ),
         (("el kratom le afecta a la tiroides? mi tía tiene hipotiroidismo",), "la tiroides"),
         (("¿El kratom altera la regla?",), "la menstruación"),
+        (("Buenas. En Guate, ¿es legal el kratom? Un shute del barrio lo anda vendiendo",), "Guatemala"),
+        (
+            ("Juego al rugby. ¿Está en la lista de sustancias prohibidas de la Agencia Mundial Antidopaje?",),
+            "el deporte",
+        ),
     ],
 )
 def test_a_gap_is_named_in_spanish(services, turns, named):
-    """Found on spanish_blind4: a Spanish-speaking country's law and the thyroid were answered with
-    unrelated lines; the English corpus lacks both, so the honest answer names the gap in Spanish."""
+    """Found on spanish_blind4 and the spent blind5: a Spanish-speaking country's law (also by its
+    nickname, "Guate"), the thyroid and sports doping were answered with unrelated lines; the English
+    corpus lacks them, so the honest answer names the gap in Spanish, with the English line's words
+    ("don't cover": "no cubren", as the general not-covered reply says)."""
     _, draft = spanish_draft(services, *turns)
     assert draft.not_covered and named in draft.message, draft
+    assert draft.message.startswith("Mis fuentes no cubren específicamente el kratom y"), draft.message
+
+
+@pytest.mark.parametrize(
+    "turns, named",
+    [
+        (
+            (
+                "A mi padre lo operan de la cadera el mes que viene y toma kratom a diario. ¿Se sabe si hay "
+                "que dejarlo antes por lo de la anestesia?",
+            ),
+            "la anestesia",
+        ),
+        (
+            ("Klk, voy a coger un vuelo pa' Miami, ¿puedo llevar kratom en la maleta? ¿La TSA dice algo?",),
+            "los viajes en avión",
+        ),
+        (("¿una persona que usa kratom puede donar sangre?",), "la donación de sangre"),
+    ],
+)
+def test_an_everyday_topic_no_source_covers_is_named_not_padded(services, turns, named):
+    """Found on the spent blind5 and spanish_blind4: surgery, air travel and blood donation were
+    answered with unrelated lines (a survey on stopping, a New York death count, how kratom is taken).
+    The English gap check names such topics; the Spanish side has the glossary's `absent` list."""
+    _, draft = spanish_draft(services, *turns)
+    assert draft.not_covered and named in draft.message, draft
+
+
+def test_the_absent_topics_are_ones_the_corpus_does_not_say(services):
+    """An `absent` entry whose English the corpus says would hide a document: the check skips it at run
+    time, and this keeps the list honest as the corpus grows."""
+    from bot.spanish import en_stem
+
+    search = services.spanish
+    search._load()
+    glossary = search.glossary
+    assert len(glossary.absent) >= 30
+    for key, (label, english) in glossary.absent.items():
+        assert label and not any(en_stem(w) in search.en_vocabulary for w in english.split()), (key, english)
+        assert key not in glossary.terms
+    assert glossary.absent_topics("¿el kratom es seguro?") == []  # "seguro" (safe) is no health insurance
+
+
+def test_an_amount_question_that_asks_another_fact_is_answered_from_the_sources(services):
+    """Found on the spent blind5 and spanish_blind4: "¿depende de la cantidad?" and "en poca cantidad te
+    activa y en mucha te seda?" led with the no-safe-dose line alone, as if a dose had been asked (the
+    English composer answers such questions from the passages: DOSE_FACT_RE). The line follows the fact."""
+    no_safe_dose = services.policy.lines("es", services.settings.locale)["no_safe_dose"]
+    for turns in (
+        ("¿El kratom crea dependencia?", "¿Y eso depende de la cantidad que se tome, o da igual?"),
+        ("¿es verdad que en poca cantidad el kratom te pone activo y en mucha te deja planchado?",),
+    ):
+        _, draft = spanish_draft(services, *turns)
+        assert draft.bottom_line is not None and no_safe_dose not in draft.message, draft
+        assert no_safe_dose in draft.notes
+    _, draft = spanish_draft(
+        services, "¿Hay alguna cantidad de kratom que las autoridades consideren segura?"
+    )
+    assert draft.message.startswith(no_safe_dose) and draft.bottom_line is None  # a safe amount is asked
 
 
 def test_the_closest_fact_beside_a_gap_is_a_general_one(services):
@@ -233,6 +404,22 @@ def test_a_spanish_follow_up_without_its_own_topic_keeps_the_previous_question()
     assert (
         build_query(["is kratom legal?", "and what about the liver?"]) == "kratom and what about the liver?"
     )
+
+
+def test_an_amount_or_a_person_is_no_topic_of_a_spanish_follow_up():
+    """Found on the spent blind5: "¿Y si lo encuentran con un poquito para su propio uso?" after a question
+    about Wisconsin's ban searched without Wisconsin ("un poquito" read as the follow-up's own topic)."""
+    query = build_query(
+        [
+            "Una consulta, vivo en Madison. ¿Es cierto que en Wisconsin el kratom está prohibido?",
+            "Y si a alguien lo encuentran solo con un poquito para su propio uso, ¿qué le pasa? Pregunto por un primo.",
+        ]
+    )
+    assert "Wisconsin" in query
+    assert build_query(["¿el kratom sirve para la ansiedad?", "¿y una vez al día?"]).startswith(
+        "¿el kratom sirve"
+    )
+    assert "ansiedad" not in build_query(["¿el kratom sirve para la ansiedad?", "¿y en el embarazo?"])
 
 
 def test_a_spanish_follow_up_is_answered_about_the_earlier_subject(services, spanish_text):
