@@ -40,6 +40,7 @@ from bot.focus import (
     is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
+from bot.lead import RARE_WORD_WEIGHT, content_words, heading_match, lead_penalty, word_share
 from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
@@ -333,9 +334,11 @@ class ExtractiveComposer(Composer):
                 gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))
                 return self._not_covered([gap], question, vector, passages, lines, topics, last)
 
-        asked = self._asked_vector(vector, question, last, input.get("last_vector"))
+        last_vector = self._last_vector(question, last, input.get("last_vector"))
+        asked = self._asked_vector(vector, question, last, last_vector)
+        words = content_words(last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(asked, passages, eligible)
+            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -369,7 +372,7 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(asked, passages, picked, eligible)
+            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -410,6 +413,13 @@ class ExtractiveComposer(Composer):
             for f in places
         )
 
+    def _last_vector(self, question: str, last: str, last_vector: np.ndarray | None) -> np.ndarray | None:
+        """The latest turn's vector in a follow-up (None for a one-turn question): a section heading
+        may match it on its own (bot/lead.py)."""
+        if not last or last.strip() == question.strip():
+            return None
+        return last_vector if last_vector is not None else self.encoder.encode_one(last)
+
     def _asked_vector(
         self, vector: np.ndarray, question: str, last: str, last_vector: np.ndarray | None = None
     ) -> np.ndarray:
@@ -425,13 +435,24 @@ class ExtractiveComposer(Composer):
         return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(
-        self, vector: np.ndarray, passages: list[Passage], eligible
+        self,
+        vector: np.ndarray,
+        passages: list[Passage],
+        eligible,
+        last_vector: np.ndarray | None = None,
+        words: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
         for rank, row, s, p in self._section_answers(passages, eligible):
-            heading_sim = float(self.heading_matrix[row] @ vector)
-            score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
+            heading_sim = heading_match(self.heading_matrix[row], vector, last_vector)
+            score = (
+                heading_sim
+                + 0.3 * float(self.matrix[s.row] @ vector)
+                - 0.02 * rank
+                + RARE_WORD_WEIGHT * word_share(set(words), s.text)
+                - lead_penalty(s.text)
+            )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
         return best
@@ -457,20 +478,31 @@ class ExtractiveComposer(Composer):
         return out
 
     def _closest_answer(
-        self, vector: np.ndarray, passages: list[Passage], picked: list[tuple[Sentence, Passage]], eligible
+        self,
+        vector: np.ndarray,
+        passages: list[Passage],
+        picked: list[tuple[Sentence, Passage]],
+        eligible,
+        last_vector: np.ndarray | None = None,
+        words: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[Sentence, Passage] | None:
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
+        def form(s: Sentence) -> float:  # the question's own words named, less a leaning or method form
+            return RARE_WORD_WEIGHT * word_share(set(words), s.text) - lead_penalty(s.text)
+
         scored: list[tuple[float, Sentence, Passage]] = [
-            (float(self.matrix[s.row] @ vector), s, p)
+            (float(self.matrix[s.row] @ vector) + form(s), s, p)
             for s, p in picked
             if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
         ]
         for _, row, s, p in self._section_answers(passages, eligible):
-            heading_sim = float(self.heading_matrix[row] @ vector)
+            heading_sim = heading_match(self.heading_matrix[row], vector, last_vector)
             if heading_sim >= (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN):
-                scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
+                # a section opener answers its heading: the heading's match counts as the sentence's
+                sim = max(float(self.matrix[s.row] @ vector), heading_sim)
+                scored.append((sim + ANSWER_LEAD + form(s), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
 

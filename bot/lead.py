@@ -1,0 +1,82 @@
+"""Which sentence leads an answer: a section's plain answer to its own question, matched to what was asked.
+
+The composer's bottom line is one sentence. The corpus writes each question-style section
+("Can you get addicted to kratom?") to open with its answer, so the best lead is usually the opener
+of the section whose heading asks what the person asked. This module scores candidates so that:
+- a section opener is matched by its heading (what it answers), not only by its own words;
+- in a follow-up, the heading may match the latest turn on its own ("which kids are more likely
+  to try it?" after "how many teenagers use kratom?");
+- a sentence that leans on another ("LiverTox also says...", "In every one of those cases...")
+  or describes a study's method ("In a 2020 study, X bought 8 products and tested them") does
+  not lead when a sentence that answers is there;
+- the question's own rare words count ("guidelines", "aggressive"): a lead that names them beats
+  one that only shares the topic.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.retrieval import tokenize
+
+# "X also says...", "The review adds that...", "...may also happen": a continuation, not an answer.
+CONTINUATION_RE = re.compile(
+    r"\b(?:also|adds?|added|too|as well|in addition|further)\b",
+    re.IGNORECASE,
+)
+# A back-reference inside the sentence ("In every one of those kratom cases", "these products").
+BACK_REFERENCE_RE = re.compile(
+    r"\b(?:those|these|such)\s+(?:\w+\s+){0,2}?(?:cases|studies|study|people|patients|users|results|findings|"
+    r"products|deaths|reports|infants|babies|men|women|respondents)\b|\bthis (?:conversion|finding|result|change)\b",
+    re.IGNORECASE,
+)
+# How a study was done, not what it found ("In a 2020 study, Prozialeck and colleagues bought 8 kratom
+# products ... and tested what was in them"; "The committee did a pre-review of kratom at its 44th meeting").
+METHOD_RE = re.compile(
+    r"^(?:in an? (?:\d{4} )?(?:study|review|survey|report|trial|analysis)\b[^.]{0,80}?,\s*[^.]{0,80}?"
+    r"\b(?:bought|tested|recruited|enrolled|gave|asked|surveyed|searched|looked at|examined|reviewed)\b)|"
+    r"\bdid an? (?:pre-)?review of\b|\bheld (?:on )?(?:january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\b",
+    re.IGNORECASE,
+)
+LEAN_PENALTY = 0.12  # a continuation or back-reference: leads only when nothing else answers
+METHOD_PENALTY = 0.12
+RARE_WORD_WEIGHT = 0.15  # share of the question's content words (less "kratom") the lead names
+
+
+def lead_penalty(text: str) -> float:
+    """How much a sentence's own form counts against it as the first thing a reader sees."""
+    penalty = 0.0
+    if CONTINUATION_RE.search(text) or BACK_REFERENCE_RE.search(text):
+        penalty += LEAN_PENALTY
+    if METHOD_RE.search(text):
+        penalty += METHOD_PENALTY
+    return penalty
+
+
+def _stems(text: str) -> set[str]:
+    """Retrieval's tokens cut to a crude stem ("aggressive" and "aggression" share "aggre")."""
+    return {t[:5] for t in tokenize(text) if len(t) > 2}
+
+
+def content_words(question: str) -> set[str]:
+    """The question's content-word stems, less "kratom" (every passage names it)."""
+    return _stems(question) - {"krato"}
+
+
+def word_share(words: set[str], text: str) -> float:
+    """Share of the question's content-word stems that the sentence names."""
+    if not words:
+        return 0.0
+    return len(words & _stems(text)) / len(words)
+
+
+def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarray | None) -> float:
+    """How well a section heading matches the question: against what the turn asks (the folded
+    follow-up query weighed toward the latest turn) or, in a follow-up, the latest turn alone."""
+    score = float(heading_vector @ asked)
+    if last is not None:
+        score = max(score, float(heading_vector @ last))
+    return score
