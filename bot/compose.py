@@ -40,7 +40,7 @@ from bot.focus import (
     is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
-from bot.lead import RARE_WORD_WEIGHT, content_words, heading_match, lead_penalty, word_share
+from bot.lead import RARE_WORD_WEIGHT, asks_yes_no, content_words, heading_match, lead_penalty, word_share
 from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
@@ -337,8 +337,9 @@ class ExtractiveComposer(Composer):
         last_vector = self._last_vector(question, last, input.get("last_vector"))
         asked = self._asked_vector(vector, question, last, last_vector)
         words = content_words(last)
+        yes_no = asks_yes_no(last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words)
+            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -372,7 +373,7 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words)
+            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no)
         facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
@@ -441,6 +442,7 @@ class ExtractiveComposer(Composer):
         eligible,
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
+        yes_no: bool = True,
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
@@ -451,7 +453,7 @@ class ExtractiveComposer(Composer):
                 + 0.3 * float(self.matrix[s.row] @ vector)
                 - 0.02 * rank
                 + RARE_WORD_WEIGHT * word_share(set(words), s.text)
-                - lead_penalty(s.text)
+                - lead_penalty(s.text, yes_no)
             )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
@@ -485,12 +487,13 @@ class ExtractiveComposer(Composer):
         eligible,
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
+        yes_no: bool = True,
     ) -> tuple[Sentence, Passage] | None:
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
         def form(s: Sentence) -> float:  # the question's own words named, less a leaning or method form
-            return RARE_WORD_WEIGHT * word_share(set(words), s.text) - lead_penalty(s.text)
+            return RARE_WORD_WEIGHT * word_share(set(words), s.text) - lead_penalty(s.text, yes_no)
 
         scored: list[tuple[float, Sentence, Passage]] = [
             (float(self.matrix[s.row] @ vector) + form(s), s, p)

@@ -41,18 +41,39 @@ METHOD_RE = re.compile(
     r"september|october|november|december)\b",
     re.IGNORECASE,
 )
+# A caveat that defers the answer ("more research is needed to understand...") answers nothing first.
+DEFERRAL_RE = re.compile(r"\bmore research (?:is|was) needed\b|\bremains? (?:unclear|unknown) whether\b", re.IGNORECASE)
+# A yes/no question starts a clause with an auxiliary ("is it...", "can you...", "so it's safe, right?");
+# a wh-question ("what happened...", "why would...", "how were...") is not answered by "Yes:" or "No:".
+YES_NO_Q_RE = re.compile(
+    r"(?:^|[.?!,;:]\s*|\b(?:and|but|so|or|like|ok|okay)\s+)(?:is|are|was|were|do|does|did|can|could|will|would|"
+    r"should|has|have|had|isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|won'?t|wasn'?t|can'?t|shouldn'?t)\b|"
+    r"\bright\s*\?|\bor not\b|\btrue\b\s*\?",
+    re.IGNORECASE,
+)
+WH_Q_RE = re.compile(r"\b(?:what|why|how|who|whom|when|where|which)\b", re.IGNORECASE)
 LEAN_PENALTY = 0.12  # a continuation or back-reference: leads only when nothing else answers
 METHOD_PENALTY = 0.12
+WRONG_TYPE_PENALTY = 0.15
+YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
 RARE_WORD_WEIGHT = 0.15  # share of the question's content words (less "kratom") the lead names
 
 
-def lead_penalty(text: str) -> float:
-    """How much a sentence's own form counts against it as the first thing a reader sees."""
+def asks_yes_no(question: str) -> bool:
+    """A yes/no question, or one without a wh-word; False for "what happened...", "why would..."."""
+    return bool(YES_NO_Q_RE.search(question.strip())) or not WH_Q_RE.search(question)
+
+
+def lead_penalty(text: str, yes_no: bool = True) -> float:
+    """How much a sentence's own form counts against it as the first thing a reader sees.
+    `yes_no`: whether the question asks yes or no (else a "Yes:"/"No:" opener answers another question)."""
     penalty = 0.0
     if CONTINUATION_RE.search(text) or BACK_REFERENCE_RE.search(text):
         penalty += LEAN_PENALTY
-    if METHOD_RE.search(text):
+    if METHOD_RE.search(text) or DEFERRAL_RE.search(text):
         penalty += METHOD_PENALTY
+    if not yes_no and YES_NO_OPENER_RE.match(text):
+        penalty += WRONG_TYPE_PENALTY
     return penalty
 
 
