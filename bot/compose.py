@@ -40,7 +40,7 @@ from bot.focus import (
     is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
-from bot.lead import RARE_WORD_WEIGHT, asks_yes_no, content_words, heading_match, lead_penalty, word_share
+from bot.lead import DOSE_ANSWER_RE, RARE_WORD_WEIGHT, YES_OPENER_RE, asks_yes_no, content_words, heading_match, lead_penalty, word_share
 from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
@@ -81,7 +81,8 @@ BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the
 # Without such a heading, a section's opening answer may still lead when its heading is near the
 # question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
 ANSWER_MIN, ANSWER_LEAD = 0.55, 0.05
-ASK_LAST_WEIGHT = 0.5  # in a follow-up, the latest turn's share of what the bottom line must answer
+ASK_LAST_WEIGHT = 0.5
+AGENCY_LEAD = 0.03  # two sections asking the same question: the health agency's answer leads  # in a follow-up, the latest turn's share of what the bottom line must answer
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
     r"dangerous|poison)\b",
@@ -363,23 +364,30 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
+            # a section that asks what was asked ("Does kratom work for chronic pain?") answers first,
+            # when its answer speaks of pain
+            if bottom is not None and not PAIN_RE.search(bottom[0].text):
+                bottom = None
             return self._draft(
-                None,
-                self._facts(picked, None),
-                [lines["no_pain_trial"]],
-                [],
+                bottom,
+                self._facts(picked, bottom),
+                [] if bottom else [lines["no_pain_trial"]],
+                [lines["no_pain_trial"]] if bottom else [],
                 [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")],
                 passages,
                 lines,
             )
         if bottom is None and not dose:
             bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no)
-        facts = self._facts(picked, bottom)
         lead_uncited: list[str] = []
         if dose:
             lead_uncited = [lines.get("no_safe_dose", "")]
             if PAIN_RE.search(question):
                 lead_uncited.append(lines.get("no_pain_trial", ""))
+            # a section that asks this very dose question ("Does this study show how much kratom is
+            # safe?") answers first; the no-safe-dose line follows it
+            bottom = self._dose_answer(asked, passages, eligible, last_vector, words, yes_no)
+        facts = self._facts(picked, bottom)
         actions: list[str] = []
         if dose:
             actions.append(lines.get("dose_what_to_do", ""))
@@ -388,6 +396,8 @@ class ExtractiveComposer(Composer):
         else:
             actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
         notes = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+        if bottom is not None and dose:
+            notes, lead_uncited = [x for x in lead_uncited if x] + notes, []
         if dose_fact and lines.get("no_safe_dose"):
             notes.append(lines["no_safe_dose"])
         return self._draft(
@@ -454,10 +464,21 @@ class ExtractiveComposer(Composer):
                 - 0.02 * rank
                 + RARE_WORD_WEIGHT * word_share(set(words), s.text)
                 - lead_penalty(s.text, yes_no)
+                + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
         return best
+
+    def _dose_answer(self, asked, passages, eligible, last_vector, words, yes_no) -> tuple[Sentence, Passage] | None:
+        """A dose-evidence question's own section ("Does this study show how much kratom is safe?"):
+        its opener leads only when it speaks of amounts and does not open with "Yes" (a "Yes" answers the
+        section's heading and could read as "yes, there is a safe amount")."""
+
+        def about_amounts(s: Sentence, p: Passage) -> bool:
+            return eligible(s, p) and bool(DOSE_ANSWER_RE.search(s.text)) and not YES_OPENER_RE.match(s.text)
+
+        return self._bottom_line(asked, passages, about_amounts, last_vector, words, yes_no)
 
     def _section_answers(self, passages: list[Passage], eligible) -> list[tuple[int, int, Sentence, Passage]]:
         """(retrieval rank, heading row, first sentence, passage) of the top retrieved question sections whose

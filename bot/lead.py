@@ -56,7 +56,10 @@ LEAN_PENALTY = 0.12  # a continuation or back-reference: leads only when nothing
 METHOD_PENALTY = 0.12
 WRONG_TYPE_PENALTY = 0.15
 YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
-RARE_WORD_WEIGHT = 0.15  # share of the question's content words (less "kratom") the lead names
+RARE_WORD_WEIGHT = 0.15
+# A dose-evidence question is led by a section opener only when it speaks of amounts, never by a "Yes".
+DOSE_ANSWER_RE = re.compile(r"\b(?:doses?|dosing|dosage|amounts?|how much)\b", re.IGNORECASE)
+YES_OPENER_RE = re.compile(r"^yes\b", re.IGNORECASE)  # share of the question's content words (less "kratom") the lead names
 
 
 def asks_yes_no(question: str) -> bool:
