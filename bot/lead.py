@@ -23,7 +23,7 @@ from bot.retrieval import tokenize
 
 # "X also says...", "The review adds that...", "...may also happen": a continuation, not an answer.
 CONTINUATION_RE = re.compile(
-    r"\b(?:also|adds?|added|too|as well|in addition|further)\b",
+    r"\balso\b|\badd(?:s|ed)\b(?= that\b|,)|\b(?:too|as well)\b(?=\s*[.,;]|$)|\bin addition\b",
     re.IGNORECASE,
 )
 # A back-reference inside the sentence ("In every one of those kratom cases", "these products").
