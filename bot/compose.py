@@ -40,7 +40,17 @@ from bot.focus import (
     is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
-from bot.lead import DOSE_ANSWER_RE, RARE_WORD_WEIGHT, YES_OPENER_RE, asks_yes_no, content_words, heading_match, lead_penalty, word_share
+from bot.lead import (
+    DOSE_ANSWER_RE,
+    RARE_WORD_WEIGHT,
+    YES_OPENER_RE,
+    asks_yes_no,
+    content_words,
+    heading_match,
+    lead_penalty,
+    stem_weights,
+    word_share,
+)
 from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
@@ -238,6 +248,7 @@ class ExtractiveComposer(Composer):
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
         self.gaps = GapFinder(encoder, chunks, self.matrix, cache_dir)
         self.headings_by_chunk = {c.chunk_id: c.heading for c in chunks}
+        self.stem_weights = stem_weights(texts)  # how much a question word says (bot/lead.py)
 
     def select(
         self,
@@ -462,7 +473,7 @@ class ExtractiveComposer(Composer):
                 heading_sim
                 + 0.3 * float(self.matrix[s.row] @ vector)
                 - 0.02 * rank
-                + RARE_WORD_WEIGHT * word_share(set(words), s.text)
+                + RARE_WORD_WEIGHT * word_share(set(words), f"{p.chunk.heading} {s.text}", self.stem_weights)
                 - lead_penalty(s.text, yes_no)
                 + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
@@ -513,8 +524,9 @@ class ExtractiveComposer(Composer):
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
-        def form(s: Sentence) -> float:  # the question's own words named, less a leaning or method form
-            return RARE_WORD_WEIGHT * word_share(set(words), s.text) - lead_penalty(s.text, yes_no)
+        def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
+            share = word_share(set(words), f"{heading} {s.text}", self.stem_weights)
+            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)
 
         scored: list[tuple[float, Sentence, Passage]] = [
             (float(self.matrix[s.row] @ vector) + form(s), s, p)
@@ -526,7 +538,7 @@ class ExtractiveComposer(Composer):
             if heading_sim >= (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN):
                 # a section opener answers its heading: the heading's match counts as the sentence's
                 sim = max(float(self.matrix[s.row] @ vector), heading_sim)
-                scored.append((sim + ANSWER_LEAD + form(s), s, p))
+                scored.append((sim + ANSWER_LEAD + form(s, p.chunk.heading), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
 

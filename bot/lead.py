@@ -15,6 +15,7 @@ of the section whose heading asks what the person asked. This module scores cand
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -90,11 +91,28 @@ def content_words(question: str) -> set[str]:
     return _stems(question) - {"krato"}
 
 
-def word_share(words: set[str], text: str) -> float:
-    """Share of the question's content-word stems that the sentence names."""
+def stem_weights(texts: list[str]) -> dict[str, float]:
+    """Inverse document frequency of each stem over the corpus's sentences: "toddlers" and "treated"
+    say more about what was asked than "question" or "kratom". Stems the corpus never uses get no
+    entry (no sentence can name them, so they do not dilute the share)."""
+    df: dict[str, int] = {}
+    for text in texts:
+        for stem in _stems(text):
+            df[stem] = df.get(stem, 0) + 1
+    n = len(texts) or 1
+    return {stem: math.log((n + 1) / (count + 0.5)) for stem, count in df.items()}
+
+
+def word_share(words: set[str], text: str, weights: dict[str, float] | None = None) -> float:
+    """The weighted share of the question's content-word stems that `text` names (a section opener
+    is passed with its heading: the heading says what the opener answers)."""
+    if weights is not None:
+        words = {w for w in words if w in weights}
     if not words:
         return 0.0
-    return len(words & _stems(text)) / len(words)
+    weight = (lambda w: weights.get(w, 0.0)) if weights is not None else (lambda w: 1.0)
+    total = sum(weight(w) for w in words)
+    return sum(weight(w) for w in words & _stems(text)) / total if total else 0.0
 
 
 def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarray | None) -> float:
