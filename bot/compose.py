@@ -473,7 +473,7 @@ class ExtractiveComposer(Composer):
                 heading_sim
                 + 0.3 * float(self.matrix[s.row] @ vector)
                 - 0.02 * rank
-                + RARE_WORD_WEIGHT * word_share(set(words), f"{p.chunk.heading} {s.text}", self.stem_weights)
+                + RARE_WORD_WEIGHT * word_share(set(words), s.text, self.stem_weights, p.chunk.heading)
                 - lead_penalty(s.text, yes_no)
                 + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
@@ -525,7 +525,7 @@ class ExtractiveComposer(Composer):
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
         def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
-            share = word_share(set(words), f"{heading} {s.text}", self.stem_weights)
+            share = word_share(set(words), s.text, self.stem_weights, heading)
             return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)
 
         scored: list[tuple[float, Sentence, Passage]] = [

@@ -103,16 +103,22 @@ def stem_weights(texts: list[str]) -> dict[str, float]:
     return {stem: math.log((n + 1) / (count + 0.5)) for stem, count in df.items()}
 
 
-def word_share(words: set[str], text: str, weights: dict[str, float] | None = None) -> float:
-    """The weighted share of the question's content-word stems that `text` names (a section opener
-    is passed with its heading: the heading says what the opener answers)."""
+def word_share(
+    words: set[str], text: str, weights: dict[str, float] | None = None, heading: str = ""
+) -> float:
+    """The weighted share of the question's content-word stems that `text` names. A section opener
+    passes its `heading` (what the opener answers): a word only the heading names counts half."""
     if weights is not None:
         words = {w for w in words if w in weights}
     if not words:
         return 0.0
     weight = (lambda w: weights.get(w, 0.0)) if weights is not None else (lambda w: 1.0)
     total = sum(weight(w) for w in words)
-    return sum(weight(w) for w in words & _stems(text)) / total if total else 0.0
+    if not total:
+        return 0.0
+    in_text = words & _stems(text)
+    in_heading = (words & _stems(heading)) - in_text if heading else set()
+    return (sum(weight(w) for w in in_text) + 0.5 * sum(weight(w) for w in in_heading)) / total
 
 
 def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarray | None) -> float:
