@@ -97,7 +97,7 @@ DOSE_RE = _re(
 # "does more kratom mean worse side effects?", "why does the same amount hit differently?", "did that
 # study use a big dose or a tiny one?"): its answer is that fact, not the no-safe-dose line.
 DOSE_FACT_RE = _re(
-    r"\b(?:differ\w*|vary|varies|varied|variation|depend\w*|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
+    r"\b(?:differ\w*|vary|varies|varied|variation|depend(?:s|ed|ing)? on|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
     r"\bkick in\b|\bhalf-?life\b|\bhang around\b|\b(?:big|bigger|tiny|small|smaller|low|single|high) (?:dose|amount)\b|"
     r"\bor a (?:tiny|small|big|low|high) one\b|\bdoes how much\b|\bcorrelat\w*|"
     r"\b(?:more|larger|bigger|higher|heavier)\b[^.?]*\b(?:worse|side effects|risk|harm\w*|dependence|severe|withdrawal)\b"

@@ -54,7 +54,7 @@ YES_NO_Q_RE = re.compile(
 )
 WH_Q_RE = re.compile(r"\b(?:what|why|how|who|whom|when|where|which)\b", re.IGNORECASE)
 LEAN_PENALTY = 0.12  # a continuation or back-reference: leads only when nothing else answers
-METHOD_PENALTY = 0.12
+METHOD_PENALTY = 0.25
 WRONG_TYPE_PENALTY = 0.15
 YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
 RARE_WORD_WEIGHT = 0.15
