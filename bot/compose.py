@@ -481,7 +481,9 @@ class ExtractiveComposer(Composer):
                 best, best_score = (s, p), score
         return best
 
-    def _dose_answer(self, asked, passages, eligible, last_vector, words, yes_no) -> tuple[Sentence, Passage] | None:
+    def _dose_answer(
+        self, asked, passages, eligible, last_vector, words, yes_no
+    ) -> tuple[Sentence, Passage] | None:
         """A dose-evidence question's own section ("Does this study show how much kratom is safe?"):
         its opener leads only when it speaks of amounts and does not open with "Yes" (a "Yes" answers the
         section's heading and could read as "yes, there is a safe amount")."""
@@ -524,6 +526,7 @@ class ExtractiveComposer(Composer):
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
+
         def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
             share = word_share(set(words), s.text, self.stem_weights, heading)
             return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)

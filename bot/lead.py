@@ -43,7 +43,9 @@ METHOD_RE = re.compile(
     re.IGNORECASE,
 )
 # A caveat that defers the answer ("more research is needed to understand...") answers nothing first.
-DEFERRAL_RE = re.compile(r"\bmore research (?:is|was) needed\b|\bremains? (?:unclear|unknown) whether\b", re.IGNORECASE)
+DEFERRAL_RE = re.compile(
+    r"\bmore research (?:is|was) needed\b|\bremains? (?:unclear|unknown) whether\b", re.IGNORECASE
+)
 # A yes/no question starts a clause with an auxiliary ("is it...", "can you...", "so it's safe, right?");
 # a wh-question ("what happened...", "why would...", "how were...") is not answered by "Yes:" or "No:".
 YES_NO_Q_RE = re.compile(
@@ -60,7 +62,9 @@ YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
 RARE_WORD_WEIGHT = 0.15
 # A dose-evidence question is led by a section opener only when it speaks of amounts, never by a "Yes".
 DOSE_ANSWER_RE = re.compile(r"\b(?:doses?|dosing|dosage|amounts?|how much)\b", re.IGNORECASE)
-YES_OPENER_RE = re.compile(r"^yes\b", re.IGNORECASE)  # share of the question's content words (less "kratom") the lead names
+YES_OPENER_RE = re.compile(
+    r"^yes\b", re.IGNORECASE
+)  # share of the question's content words (less "kratom") the lead names
 
 
 def asks_yes_no(question: str) -> bool:
