@@ -22,15 +22,18 @@ import numpy as np
 
 from bot.retrieval import tokenize
 
-# "X also says...", "The review adds that...", "...may also happen": a continuation, not an answer.
+# "X also says...", "The review adds that...": a continuation, not an answer ("also" within the first
+# words; "the body also makes..." later in a sentence leans on nothing).
 CONTINUATION_RE = re.compile(
-    r"\balso\b|\badd(?:s|ed)\b(?= that\b|,)|\b(?:too|as well)\b(?=\s*[.,;]|$)|\bin addition\b",
+    r"^(?:\S+\s+){0,5}?also\b|\badd(?:s|ed)\b(?= that\b|,)|\b(?:too|as well)\W*$|^in addition\b",
     re.IGNORECASE,
 )
-# A back-reference inside the sentence ("In every one of those kratom cases", "these products").
+# A back-reference near the start ("In every one of those kratom cases"); "...most of those deaths" later
+# in a sentence usually points back within it.
 BACK_REFERENCE_RE = re.compile(
-    r"\b(?:those|these|such)\s+(?:\w+\s+){0,2}?(?:cases|studies|study|people|patients|users|results|findings|"
-    r"products|deaths|reports|infants|babies|men|women|respondents)\b|\bthis (?:conversion|finding|result|change)\b",
+    r"^(?:\S+\s+){0,5}?(?:those|these|such)\s+(?:\w+\s+){0,2}?(?:cases|studies|study|people|patients|users|"
+    r"results|findings|products|deaths|reports|infants|babies|men|women|respondents)\b|"
+    r"^(?:\S+\s+){0,5}?this (?:conversion|finding|result|change)\b",
     re.IGNORECASE,
 )
 # How a study was done, not what it found ("In a 2020 study, Prozialeck and colleagues bought 8 kratom

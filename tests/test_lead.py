@@ -64,6 +64,9 @@ def test_leaning_method_and_deferring_sentences_count_against_a_lead(text):
         "The AHRQ review found too little evidence to reach conclusions about kratom for chronic pain.",
         "Yes: in the 2014 Malaysian survey of 293 regular kratom users, more than half had severe dependence.",
         "The DEA says kratom is not currently a controlled substance under the federal Controlled Substances Act.",
+        # "also" / "those" later in a sentence lean on nothing before it
+        "Yes, most people who have used kratom have also used cannabis, according to both surveys.",
+        "Deaths have been associated with kratom, but the FDA says most of those deaths also involved other drugs.",
     ],
 )
 def test_plain_answers_carry_no_lead_penalty(text):
