@@ -67,7 +67,12 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
             r"\bmy (?:son|daughter|kid|kids|child|children|teen\w*|toddler|baby)\b|\btoddler|\bteen|adolescent|\bchild|\bkids?\b"
         ),
     ),
-    ("pregnancy", _re(r"pregnan|breast ?feed|breast ?milk|nursing|newborn|neonat|prenatal")),
+    (
+        "pregnancy",
+        _re(
+            r"pregnan|breast ?feed|breast ?milk|nursing(?! (?:student|school|home|degree|program|class|staff))|newborn|neonat|prenatal"
+        ),
+    ),
     (
         "quitting",
         _re(

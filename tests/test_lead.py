@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.focus import is_dose_evidence, is_dose_fact
+from bot.focus import action_topics, is_dose_evidence, is_dose_fact
 from bot.lead import asks_yes_no, content_words, lead_penalty, word_share
 from tests.test_answers import NO_SAFE_DOSE, ask
 
@@ -116,3 +116,9 @@ def test_how_much_to_trust_a_survey_is_no_dose_question():
 def test_whether_an_effect_depends_on_the_amount_is_a_dose_fact():
     assert is_dose_fact("does the heart QT thing with kratom depend on how much people take?")
     assert not is_dose_fact("is there a known amount below which people dont get dependent?")
+
+
+def test_a_nursing_student_is_no_pregnancy_action_topic():
+    # "nursing" as a career says nothing about breastfeeding; "nursing my baby" still does
+    assert "pregnancy" not in action_topics("is kratom hepatotoxic? nursing student, would like sources")
+    assert "pregnancy" in action_topics("is kratom ok while nursing my baby?")
