@@ -40,6 +40,17 @@ from bot.focus import (
     is_dose_fact,
 )
 from bot.gaps import FILLER, GapFinder
+from bot.lead import (
+    DOSE_ANSWER_RE,
+    RARE_WORD_WEIGHT,
+    YES_OPENER_RE,
+    asks_yes_no,
+    content_words,
+    heading_match,
+    lead_penalty,
+    stem_weights,
+    word_share,
+)
 from bot.retrieval import STOPWORDS, tokenize
 from bot.types import Chunk, Citation, Fact, Passage
 from bot.vector_cache import ShippedVectors
@@ -80,7 +91,8 @@ BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the
 # Without such a heading, a section's opening answer may still lead when its heading is near the
 # question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
 ANSWER_MIN, ANSWER_LEAD = 0.55, 0.05
-ASK_LAST_WEIGHT = 0.5  # in a follow-up, the latest turn's share of what the bottom line must answer
+ASK_LAST_WEIGHT = 0.5
+AGENCY_LEAD = 0.03  # two sections asking the same question: the health agency's answer leads  # in a follow-up, the latest turn's share of what the bottom line must answer
 SAFETY_RE = re.compile(
     r"\b(?:risk|serious|harm\w*|death|deaths|breathing|interact\w*|not approved|unknown|overdose|sedat\w*|"
     r"dangerous|poison)\b",
@@ -236,6 +248,7 @@ class ExtractiveComposer(Composer):
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
         self.gaps = GapFinder(encoder, chunks, self.matrix, cache_dir)
         self.headings_by_chunk = {c.chunk_id: c.heading for c in chunks}
+        self.stem_weights = stem_weights(texts)  # how much a question word says (bot/lead.py)
 
     def select(
         self,
@@ -333,9 +346,12 @@ class ExtractiveComposer(Composer):
                 gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))
                 return self._not_covered([gap], question, vector, passages, lines, topics, last)
 
-        asked = self._asked_vector(vector, question, last, input.get("last_vector"))
+        last_vector = self._last_vector(question, last, input.get("last_vector"))
+        asked = self._asked_vector(vector, question, last, last_vector)
+        words = content_words(last)
+        yes_no = asks_yes_no(last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(asked, passages, eligible)
+            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -359,23 +375,30 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if not dose and PAIN_RE.search(last) and EFFICACY_RE.search(last) and lines.get("no_pain_trial"):
+            # a section that asks what was asked ("Does kratom work for chronic pain?") answers first,
+            # when its answer speaks of pain
+            if bottom is not None and not PAIN_RE.search(bottom[0].text):
+                bottom = None
             return self._draft(
-                None,
-                self._facts(picked, None),
-                [lines["no_pain_trial"]],
-                [],
+                bottom,
+                self._facts(picked, bottom),
+                [] if bottom else [lines["no_pain_trial"]],
+                [lines["no_pain_trial"]] if bottom else [],
                 [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")],
                 passages,
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(asked, passages, picked, eligible)
-        facts = self._facts(picked, bottom)
+            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no)
         lead_uncited: list[str] = []
         if dose:
             lead_uncited = [lines.get("no_safe_dose", "")]
             if PAIN_RE.search(question):
                 lead_uncited.append(lines.get("no_pain_trial", ""))
+            # a section that asks this very dose question ("Does this study show how much kratom is
+            # safe?") answers first; the no-safe-dose line follows it
+            bottom = self._dose_answer(asked, passages, eligible, last_vector, words, yes_no)
+        facts = self._facts(picked, bottom)
         actions: list[str] = []
         if dose:
             actions.append(lines.get("dose_what_to_do", ""))
@@ -384,6 +407,8 @@ class ExtractiveComposer(Composer):
         else:
             actions += [lines.get(f"action_{t}", "") for t in topics[:2]]
         notes = [lines["dose_why"]] if dose and lines.get("dose_why") else []
+        if bottom is not None and dose:
+            notes, lead_uncited = [x for x in lead_uncited if x] + notes, []
         if dose_fact and lines.get("no_safe_dose"):
             notes.append(lines["no_safe_dose"])
         return self._draft(
@@ -410,6 +435,13 @@ class ExtractiveComposer(Composer):
             for f in places
         )
 
+    def _last_vector(self, question: str, last: str, last_vector: np.ndarray | None) -> np.ndarray | None:
+        """The latest turn's vector in a follow-up (None for a one-turn question): a section heading
+        may match it on its own (bot/lead.py)."""
+        if not last or last.strip() == question.strip():
+            return None
+        return last_vector if last_vector is not None else self.encoder.encode_one(last)
+
     def _asked_vector(
         self, vector: np.ndarray, question: str, last: str, last_vector: np.ndarray | None = None
     ) -> np.ndarray:
@@ -425,16 +457,41 @@ class ExtractiveComposer(Composer):
         return mixed / (np.linalg.norm(mixed) or 1.0)
 
     def _bottom_line(
-        self, vector: np.ndarray, passages: list[Passage], eligible
+        self,
+        vector: np.ndarray,
+        passages: list[Passage],
+        eligible,
+        last_vector: np.ndarray | None = None,
+        words: frozenset[str] | set[str] = frozenset(),
+        yes_no: bool = True,
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
         for rank, row, s, p in self._section_answers(passages, eligible):
-            heading_sim = float(self.heading_matrix[row] @ vector)
-            score = heading_sim + 0.3 * float(self.matrix[s.row] @ vector) - 0.02 * rank
+            heading_sim = heading_match(self.heading_matrix[row], vector, last_vector)
+            score = (
+                heading_sim
+                + 0.3 * float(self.matrix[s.row] @ vector)
+                - 0.02 * rank
+                + RARE_WORD_WEIGHT * word_share(set(words), s.text, self.stem_weights, p.chunk.heading)
+                - lead_penalty(s.text, yes_no)
+                + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
+            )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
                 best, best_score = (s, p), score
         return best
+
+    def _dose_answer(
+        self, asked, passages, eligible, last_vector, words, yes_no
+    ) -> tuple[Sentence, Passage] | None:
+        """A dose-evidence question's own section ("Does this study show how much kratom is safe?"):
+        its opener leads only when it speaks of amounts and does not open with "Yes" (a "Yes" answers the
+        section's heading and could read as "yes, there is a safe amount")."""
+
+        def about_amounts(s: Sentence, p: Passage) -> bool:
+            return eligible(s, p) and bool(DOSE_ANSWER_RE.search(s.text)) and not YES_OPENER_RE.match(s.text)
+
+        return self._bottom_line(asked, passages, about_amounts, last_vector, words, yes_no)
 
     def _section_answers(self, passages: list[Passage], eligible) -> list[tuple[int, int, Sentence, Passage]]:
         """(retrieval rank, heading row, first sentence, passage) of the top retrieved question sections whose
@@ -457,20 +514,34 @@ class ExtractiveComposer(Composer):
         return out
 
     def _closest_answer(
-        self, vector: np.ndarray, passages: list[Passage], picked: list[tuple[Sentence, Passage]], eligible
+        self,
+        vector: np.ndarray,
+        passages: list[Passage],
+        picked: list[tuple[Sentence, Passage]],
+        eligible,
+        last_vector: np.ndarray | None = None,
+        words: frozenset[str] | set[str] = frozenset(),
+        yes_no: bool = True,
     ) -> tuple[Sentence, Passage] | None:
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
         question sections (those are written to answer, so they get a small lead)."""
+
+        def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
+            share = word_share(set(words), s.text, self.stem_weights, heading)
+            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)
+
         scored: list[tuple[float, Sentence, Passage]] = [
-            (float(self.matrix[s.row] @ vector), s, p)
+            (float(self.matrix[s.row] @ vector) + form(s), s, p)
             for s, p in picked
             if not METADATA_RE.search(s.text) and not DANGLING_RE.search(YES_NO_RE.sub("", s.text))
         ]
         for _, row, s, p in self._section_answers(passages, eligible):
-            heading_sim = float(self.heading_matrix[row] @ vector)
+            heading_sim = heading_match(self.heading_matrix[row], vector, last_vector)
             if heading_sim >= (ANSWER_MIN + 0.1 if YES_NO_RE.match(s.text) else ANSWER_MIN):
-                scored.append((float(self.matrix[s.row] @ vector) + ANSWER_LEAD, s, p))
+                # a section opener answers its heading: the heading's match counts as the sentence's
+                sim = max(float(self.matrix[s.row] @ vector), heading_sim)
+                scored.append((sim + ANSWER_LEAD + form(s, p.chunk.heading), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
 

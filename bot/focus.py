@@ -67,7 +67,12 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
             r"\bmy (?:son|daughter|kid|kids|child|children|teen\w*|toddler|baby)\b|\btoddler|\bteen|adolescent|\bchild|\bkids?\b"
         ),
     ),
-    ("pregnancy", _re(r"pregnan|breast ?feed|breast ?milk|nursing|newborn|neonat|prenatal")),
+    (
+        "pregnancy",
+        _re(
+            r"pregnan|breast ?feed|breast ?milk|nursing(?! (?:student|school|home|degree|program|class|staff))|newborn|neonat|prenatal"
+        ),
+    ),
     (
         "quitting",
         _re(
@@ -90,14 +95,14 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
 
 # "How much stronger than morphine?" compares strength: it asks no amount.
 DOSE_RE = _re(
-    r"\b(doses?(?![- ](?:response|effect))|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))|"
+    r"\b(doses?(?![- ](?:response|effect))|dosage|dosing|dosed|how much(?! (?:stronger|weaker|more potent|more powerful|longer|worse|better|faster))(?! (?:\w+ ){0,2}(?:trust|believe|rely|credit|weight))|"
     r"amounts?|milligrams?|mg|grams?|teaspoons?|spoons?)\b"
 )
 # A question that names a dose but asks another fact about it ("how long does one dose last?",
 # "does more kratom mean worse side effects?", "why does the same amount hit differently?", "did that
 # study use a big dose or a tiny one?"): its answer is that fact, not the no-safe-dose line.
 DOSE_FACT_RE = _re(
-    r"\b(?:differ\w*|vary|varies|varied|variation|depending|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
+    r"\b(?:differ\w*|vary|varies|varied|variation|depend(?:s|ed|ing)? on|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
     r"\bkick in\b|\bhalf-?life\b|\bhang around\b|\b(?:big|bigger|tiny|small|smaller|low|single|high) (?:dose|amount)\b|"
     r"\bor a (?:tiny|small|big|low|high) one\b|\bdoes how much\b|\bcorrelat\w*|"
     r"\b(?:more|larger|bigger|higher|heavier)\b[^.?]*\b(?:worse|side effects|risk|harm\w*|dependence|severe|withdrawal)\b"

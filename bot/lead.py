@@ -1,0 +1,137 @@
+"""Which sentence leads an answer: a section's plain answer to its own question, matched to what was asked.
+
+The composer's bottom line is one sentence. The corpus writes each question-style section
+("Can you get addicted to kratom?") to open with its answer, so the best lead is usually the opener
+of the section whose heading asks what the person asked. This module scores candidates so that:
+- a section opener is matched by its heading (what it answers), not only by its own words;
+- in a follow-up, the heading may match the latest turn on its own ("which kids are more likely
+  to try it?" after "how many teenagers use kratom?");
+- a sentence that leans on another ("LiverTox also says...", "In every one of those cases...")
+  or describes a study's method ("In a 2020 study, X bought 8 products and tested them") does
+  not lead when a sentence that answers is there;
+- the question's own rare words count ("guidelines", "aggressive"): a lead that names them beats
+  one that only shares the topic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from bot.retrieval import tokenize
+
+# "X also says...", "The review adds that...": a continuation, not an answer ("also" within the first
+# words; "the body also makes..." later in a sentence leans on nothing).
+CONTINUATION_RE = re.compile(
+    r"^(?:\S+\s+){0,5}?also\b|\badd(?:s|ed)\b(?= that\b|,)|\b(?:too|as well)\W*$|^in addition\b",
+    re.IGNORECASE,
+)
+# A back-reference near the start ("In every one of those kratom cases"); "...most of those deaths" later
+# in a sentence usually points back within it.
+BACK_REFERENCE_RE = re.compile(
+    r"^(?:\S+\s+){0,5}?(?:those|these|such)\s+(?:\w+\s+){0,2}?(?:cases|studies|study|people|patients|users|"
+    r"results|findings|products|deaths|reports|infants|babies|men|women|respondents)\b|"
+    r"^(?:\S+\s+){0,5}?this (?:conversion|finding|result|change)\b",
+    re.IGNORECASE,
+)
+# How a study was done, not what it found ("In a 2020 study, Prozialeck and colleagues bought 8 kratom
+# products ... and tested what was in them"; "The committee did a pre-review of kratom at its 44th meeting").
+METHOD_RE = re.compile(
+    r"^(?:in an? (?:\d{4} )?(?:study|review|survey|report|trial|analysis)\b[^.]{0,80}?,\s*[^.]{0,80}?"
+    r"\b(?:bought|tested|recruited|enrolled|gave|asked|surveyed|searched|looked at|examined|reviewed)\b)|"
+    r"\bdid an? (?:pre-)?review of\b|\bheld (?:on )?(?:january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\b",
+    re.IGNORECASE,
+)
+# A caveat that defers the answer ("more research is needed to understand...") answers nothing first.
+DEFERRAL_RE = re.compile(
+    r"\bmore research (?:is|was) needed\b|\bremains? (?:unclear|unknown) whether\b", re.IGNORECASE
+)
+# A yes/no question starts a clause with an auxiliary ("is it...", "can you...", "so it's safe, right?");
+# a wh-question ("what happened...", "why would...", "how were...") is not answered by "Yes:" or "No:".
+YES_NO_Q_RE = re.compile(
+    r"(?:^|[.?!,;:]\s*|\b(?:and|but|so|or|like|ok|okay)\s+)(?:is|are|was|were|do|does|did|can|could|will|would|"
+    r"should|has|have|had|isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|won'?t|wasn'?t|can'?t|shouldn'?t)\b|"
+    r"\bright\s*\?|\bor not\b|\btrue\b\s*\?",
+    re.IGNORECASE,
+)
+WH_Q_RE = re.compile(r"\b(?:what|why|how|who|whom|when|where|which)\b", re.IGNORECASE)
+LEAN_PENALTY = 0.12  # a continuation or back-reference: leads only when nothing else answers
+METHOD_PENALTY = 0.25
+WRONG_TYPE_PENALTY = 0.15
+YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
+RARE_WORD_WEIGHT = 0.15
+# A dose-evidence question is led by a section opener only when it speaks of amounts, never by a "Yes".
+DOSE_ANSWER_RE = re.compile(r"\b(?:doses?|dosing|dosage|amounts?|how much)\b", re.IGNORECASE)
+YES_OPENER_RE = re.compile(
+    r"^yes\b", re.IGNORECASE
+)  # share of the question's content words (less "kratom") the lead names
+
+
+def asks_yes_no(question: str) -> bool:
+    """A yes/no question, or one without a wh-word; False for "what happened...", "why would..."."""
+    return bool(YES_NO_Q_RE.search(question.strip())) or not WH_Q_RE.search(question)
+
+
+def lead_penalty(text: str, yes_no: bool = True) -> float:
+    """How much a sentence's own form counts against it as the first thing a reader sees.
+    `yes_no`: whether the question asks yes or no (else a "Yes:"/"No:" opener answers another question)."""
+    penalty = 0.0
+    if CONTINUATION_RE.search(text) or BACK_REFERENCE_RE.search(text):
+        penalty += LEAN_PENALTY
+    if METHOD_RE.search(text) or DEFERRAL_RE.search(text):
+        penalty += METHOD_PENALTY
+    if not yes_no and YES_NO_OPENER_RE.match(text):
+        penalty += WRONG_TYPE_PENALTY
+    return penalty
+
+
+def _stems(text: str) -> set[str]:
+    """Retrieval's tokens cut to a crude stem ("aggressive" and "aggression" share "aggre")."""
+    return {t[:5] for t in tokenize(text) if len(t) > 2}
+
+
+def content_words(question: str) -> set[str]:
+    """The question's content-word stems, less "kratom" (every passage names it)."""
+    return _stems(question) - {"krato"}
+
+
+def stem_weights(texts: list[str]) -> dict[str, float]:
+    """Inverse document frequency of each stem over the corpus's sentences: "toddlers" and "treated"
+    say more about what was asked than "question" or "kratom". Stems the corpus never uses get no
+    entry (no sentence can name them, so they do not dilute the share)."""
+    df: dict[str, int] = {}
+    for text in texts:
+        for stem in _stems(text):
+            df[stem] = df.get(stem, 0) + 1
+    n = len(texts) or 1
+    return {stem: math.log((n + 1) / (count + 0.5)) for stem, count in df.items()}
+
+
+def word_share(
+    words: set[str], text: str, weights: dict[str, float] | None = None, heading: str = ""
+) -> float:
+    """The weighted share of the question's content-word stems that `text` names. A section opener
+    passes its `heading` (what the opener answers): a word only the heading names counts half."""
+    if weights is not None:
+        words = {w for w in words if w in weights}
+    if not words:
+        return 0.0
+    weight = (lambda w: weights.get(w, 0.0)) if weights is not None else (lambda w: 1.0)
+    total = sum(weight(w) for w in words)
+    if not total:
+        return 0.0
+    in_text = words & _stems(text)
+    in_heading = (words & _stems(heading)) - in_text if heading else set()
+    return (sum(weight(w) for w in in_text) + 0.5 * sum(weight(w) for w in in_heading)) / total
+
+
+def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarray | None) -> float:
+    """How well a section heading matches the question: against what the turn asks (the folded
+    follow-up query weighed toward the latest turn) or, in a follow-up, the latest turn alone."""
+    score = float(heading_vector @ asked)
+    if last is not None:
+        score = max(score, float(heading_vector @ last))
+    return score
