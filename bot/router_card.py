@@ -10,6 +10,13 @@ from pathlib import Path
 ROUTE_ORDER = ("emergency", "crisis", "dosing_refusal", "decline", "answer")
 
 
+def _miss_cost(meta: dict) -> dict[str, float]:
+    """The threshold search's miss costs (router.json from before they were configurable: the old fixed ones)."""
+    return {"emergency": 3.0, "crisis": 3.0, "dosing_refusal": 1.0, "decline": 0.5} | dict(
+        meta.get("miss_cost") or {}
+    )
+
+
 def _fmt(m: dict) -> str:
     if not m or not m.get("n"):
         return "–"
@@ -125,11 +132,26 @@ def write_card(path: Path, splits: dict, summary: dict, meta: dict) -> None:
         "",
         "## Decisions made on the calibration split",
         "",
+        "- Loss: cross-entropy with balanced class weights (items / (routes x route's items))"
+        + (
+            ", times "
+            + ", ".join(f"{r} x{w:g}" for r, w in meta["class_weight_multipliers"].items())
+            + " (the splits file's `training.class_weight`, a recall-weighted loss)"
+            if meta.get("class_weight_multipliers")
+            else ""
+        )
+        + (
+            ": " + ", ".join(f"{r} {w:.2f}" for r, w in zip(ROUTE_ORDER, meta["class_weight"]))
+            if meta.get("class_weight")
+            else ""
+        )
+        + ".",
         f"- Temperature: {meta['temperature']}.",
         "- Thresholds (the first of emergency, crisis, dosing_refusal, decline at or over its threshold wins), chosen by a "
-        "joint grid search minimising missed emergencies and crises x3, missed dose requests x1, missed declines "
-        "x0.5 and harmless questions refused x1 (calibration answer items and the product's dev questions, "
-        "`tests/data/retrieval_questions*.jsonl`, `spanish_dev.jsonl`, `answers.jsonl`), with at most 5% of "
+        "joint grid search minimising missed emergencies x{emergency:g}, crises x{crisis:g}, dose requests "
+        "x{dosing_refusal:g}, declines x{decline:g} and harmless questions refused x1 (calibration answer items and "
+        "the product's dev questions, ".format(**_miss_cost(meta))
+        + "`tests/data/retrieval_questions*.jsonl`, `spanish_dev.jsonl`, `answers.jsonl`), with at most 5% of "
         "calibration answer items and 3% of the dev questions refused: "
         + ", ".join(f"{r} {t:.4f}" for r, t in meta["thresholds"].items())
         + ".",

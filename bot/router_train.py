@@ -53,6 +53,9 @@ DEV_ANSWERABLE = tuple(
 )
 MAX_DEV_REFUSED = 0.03
 FLOOR_DOC = Path(__file__).resolve().parent.parent / "guardrails" / "floor.yaml"
+MISS_COST = {"emergency": 3.0, "crisis": 3.0, "dosing_refusal": 1.0, "decline": 0.5}
+REFUSAL_COST = 1.0  # a harmless question refused: the second-worst failure
+MAX_REFUSED = 0.05  # never trade more than this share of answerable questions for recall
 
 
 def zero_break_families(path: Path = FLOOR_DOC) -> set[str]:
@@ -63,6 +66,48 @@ def zero_break_families(path: Path = FLOOR_DOC) -> set[str]:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     rules = (doc.get("rules") or []) + (doc.get("candidates") or [])
     return {r["id"] for r in rules if r.get("keep") == "zero_break"}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The splits file's optional `training:` section, recorded in router.json and the card.
+
+    class_weight: multipliers on the balanced class weights of the cross-entropy (a route missing
+    from the map keeps 1.0), e.g. `{emergency: 1.5, crisis: 1.5}`: a recall-weighted loss.
+    miss_cost: the threshold search's cost of a missed item per route (MISS_COST by default)."""
+
+    class_weight: dict[str, float] = dataclasses.field(default_factory=dict)
+    miss_cost: dict[str, float] = dataclasses.field(default_factory=lambda: dict(MISS_COST))
+
+
+def read_training_config(splits_path: Path = SPLITS) -> TrainingConfig:
+    spec = yaml.safe_load(splits_path.read_text(encoding="utf-8")) or {}
+    raw = spec.get("training") or {}
+    unknown = set(raw) - {"class_weight", "miss_cost"}
+    if unknown:
+        raise ValueError(
+            f"{splits_path}: training: unknown key(s) {sorted(unknown)} (class_weight, miss_cost)"
+        )
+    config = TrainingConfig()
+    for key in ("class_weight", "miss_cost"):
+        table = {str(r): float(w) for r, w in (raw.get(key) or {}).items()}
+        bad = sorted(r for r in table if r not in ROUTES or (key == "miss_cost" and r == "answer"))
+        if bad:
+            raise ValueError(f"{splits_path}: training.{key}: not a route {bad} (one of {list(ROUTES[:4])})")
+        if any(w <= 0 for w in table.values()):
+            raise ValueError(f"{splits_path}: training.{key}: weights must be > 0")
+        config = dataclasses.replace(config, **{key: table if key == "class_weight" else MISS_COST | table})
+    return config
+
+
+def class_weights(labels: list[int], multipliers: dict[str, float] | None = None) -> list[float]:
+    """Balanced cross-entropy weights (n / (routes x count)), each times its route's multiplier."""
+    counts = Counter(labels)
+    multipliers = multipliers or {}
+    return [
+        len(labels) / (len(ROUTES) * max(1, counts[i])) * multipliers.get(route, 1.0)
+        for i, route in enumerate(ROUTES)
+    ]
 
 
 @dataclass
@@ -233,9 +278,11 @@ class Trainer:
         batch_size: int = 16,
         seed: int = 13,
         progress: bool = True,
+        class_weight: dict[str, float] | None = None,
     ):
         self.encoder, self.split, self.epochs, self.lr = encoder, split, epochs, lr
         self.batch_size, self.seed, self.progress = batch_size, seed, progress
+        self.class_weight = dict(class_weight or {})
 
     def hidden_states(self, texts: list[str], desc: str, vectors: bool = True) -> tuple[list, np.ndarray]:
         """The frozen base model's hidden state after layer SPLIT (one tokens x dim tensor per text)
@@ -317,10 +364,7 @@ class Trainer:
         )
         head.head = torch.nn.Linear(bert.config.hidden_size, len(ROUTES))
         head.config, head.split, head.routes, head.temperature = bert.config, self.split, ROUTES, 1.0
-        counts = Counter(labels)
-        weights = torch.tensor(
-            [len(labels) / (len(ROUTES) * max(1, counts[i])) for i in range(len(ROUTES))], dtype=torch.float32
-        )
+        weights = torch.tensor(class_weights(labels, self.class_weight), dtype=torch.float32)
         params = [
             {"params": head.layers.parameters(), "lr": self.lr},
             {"params": head.head.parameters(), "lr": self.lr * 10},
@@ -396,11 +440,6 @@ def votes_of(probs: np.ndarray) -> list[ModelVote]:
     return [ModelVote({r: float(p) for r, p in zip(ROUTES, row)}) for row in probs]
 
 
-MISS_COST = {"emergency": 3.0, "crisis": 3.0, "dosing_refusal": 1.0, "decline": 0.5}
-REFUSAL_COST = 1.0  # a harmless question refused: the second-worst failure
-MAX_REFUSED = 0.05  # never trade more than this share of answerable questions for recall
-
-
 def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
     """Vectorised ModelPolicy.route: route index per row (the first route over its threshold)."""
     out = np.full(len(probs), 4)
@@ -414,7 +453,10 @@ def _ok_matrix(items: list[Item]) -> np.ndarray:
 
 
 def choose_thresholds(
-    items: list[Item], probs: np.ndarray, dev_probs: np.ndarray | None = None
+    items: list[Item],
+    probs: np.ndarray,
+    dev_probs: np.ndarray | None = None,
+    miss_costs: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Per-route thresholds minimising the weighted cost of misses (MISS_COST) and of answerable
     questions refused (REFUSAL_COST) on calibration, with at most MAX_REFUSED of them refused and
@@ -425,7 +467,8 @@ def choose_thresholds(
     grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     ok = _ok_matrix(items)
     is_answer = np.array([it.route == "answer" for it in items])
-    miss_cost = np.array([0.0 if it.route == "answer" else MISS_COST[it.route] for it in items])
+    costs = miss_costs or MISS_COST
+    miss_cost = np.array([0.0 if it.route == "answer" else costs[it.route] for it in items])
     rows = np.arange(len(items))
     combos = [
         dict(zip(("emergency", "crisis", "dosing_refusal", "decline"), c))
@@ -602,7 +645,16 @@ def train(
         mark = now
 
     splits = read_batches(splits_path)
-    trainer = Trainer(encoder, split=split, epochs=epochs, lr=lr, seed=seed, progress=progress)
+    config = read_training_config(splits_path)
+    trainer = Trainer(
+        encoder,
+        split=split,
+        epochs=epochs,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        class_weight=config.class_weight,
+    )
     encoded = {
         name: trainer.hidden_states([it.text for it in items], f"encode {name}")
         for name, items in splits.items()
@@ -658,7 +710,7 @@ def train(
     )
     dev_items = read_answerable()
     dev_probs = served_probs([[clean(t) for t in it.turns] for it in dev_items], "encode dev questions")
-    thresholds = choose_thresholds(cal_items, cal_probs, dev_probs)
+    thresholds = choose_thresholds(cal_items, cal_probs, dev_probs, config.miss_cost)
     band = choose_band(cal_items, cal_probs, thresholds)
     model_policy = ModelPolicy(thresholds, band)
     model_routes = [model_policy.route(v) for v in votes_of(cal_probs)]
@@ -705,7 +757,7 @@ def train(
         cost = float(
             (
                 (~right)
-                * np.where(is_answer, REFUSAL_COST, [MISS_COST.get(it.route, 0.0) for it in cal_items])
+                * np.where(is_answer, REFUSAL_COST, [config.miss_cost.get(it.route, 0.0) for it in cal_items])
             ).sum()
         )
         if best is None or cost < best[0]:
@@ -791,6 +843,9 @@ def train(
         "seed": seed,
         "epochs": epochs,
         "lr": lr,
+        "class_weight": class_weights(labels, config.class_weight),
+        "class_weight_multipliers": config.class_weight,
+        "miss_cost": config.miss_cost,
         "trained": dt.date.today().isoformat(),
     }
     (out_dir / "router.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -824,6 +879,8 @@ def train(
         "floor_lift": lift,
         "state_clear_below": clear_below,
         "crisis_clear_below": crisis_clear,
+        "class_weight_multipliers": config.class_weight,
+        "miss_cost": config.miss_cost,
     }
     (out_dir / "metrics.json").write_text(
         json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8"

@@ -7,17 +7,22 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.intent import IntentHead, card_checksum, file_sha256
 from bot.router_train import (
+    MISS_COST,
     Item,
+    TrainingConfig,
     choose_floor,
     choose_thresholds,
+    class_weights,
     is_ordinary,
     metrics,
     raise_band,
     read_answerable,
     read_batches,
+    read_training_config,
     train,
     wilson,
 )
@@ -211,3 +216,78 @@ def test_scoring_runs_only_the_shared_lower_layers_and_gets_the_same_hidden_stat
     lower, none = trainer.hidden_states(texts, "lower", vectors=False)
     assert all(a.shape == b.shape and float((a - b).abs().max()) < 1e-5 for a, b in zip(full, lower))
     assert abs(float(vectors[0] @ vectors[0]) - 1) < 1e-4 and not none.any()
+
+
+def _tiny_splits_with(tmp_path: Path, training: str) -> Path:
+    """The tiny splits with a `training:` section (batch paths made absolute)."""
+    spec = yaml.safe_load(TINY.read_text())
+    for name, files in spec["splits"].items():
+        spec["splits"][name] = [str((TINY.parent / f).resolve()) for f in files]
+    path = tmp_path / "splits.yaml"
+    path.write_text(training + yaml.safe_dump({"splits": spec["splits"]}))
+    return path
+
+
+def test_the_splits_files_training_section_sets_class_weights_and_miss_costs(tmp_path):
+    assert read_training_config(TINY) == TrainingConfig({}, dict(MISS_COST))
+    path = _tiny_splits_with(
+        tmp_path, "training:\n  class_weight: {emergency: 2, crisis: 1.5}\n  miss_cost: {emergency: 6}\n"
+    )
+    config = read_training_config(path)
+    assert config.class_weight == {"emergency": 2.0, "crisis": 1.5}
+    assert config.miss_cost == MISS_COST | {"emergency": 6.0}
+    for bad in (
+        "lr: 3",
+        "class_weight: {emergncy: 2}",
+        "miss_cost: {answer: 2}",
+        "class_weight: {crisis: 0}",
+    ):
+        with pytest.raises(ValueError, match="training"):
+            read_training_config(_tiny_splits_with(tmp_path, f"training:\n  {bad}\n"))
+
+
+def test_class_weights_are_balanced_then_multiplied_per_route():
+    labels = (
+        [0] * 10 + [1] * 10 + [2] * 20 + [3] * 20 + [4] * 40
+    )  # emergency, crisis, dosing, decline, answer
+    plain = class_weights(labels)
+    assert plain == [2.0, 2.0, 1.0, 1.0, 0.5]
+    assert class_weights(labels, {"emergency": 2.0, "crisis": 1.5}) == [4.0, 3.0, 1.0, 1.0, 0.5]
+
+
+def test_a_higher_miss_cost_buys_recall_with_refusals():
+    import numpy as np
+
+    # an emergency at 0.3 sits among harmless questions at 0.32: catching it refuses one of them
+    items, probs = _items([("emergency", p) for p in (0.3, 0.7, 0.9)] + [("answer", 0.0)] * 40)
+    items += _items([("answer", 0.32)])[0]
+    probs += _items([("answer", 0.32)])[1]
+    default = choose_thresholds(items, np.array(probs))
+    costly = choose_thresholds(items, np.array(probs), miss_costs=MISS_COST | {"emergency": 0.5})
+    assert default["emergency"] <= 0.3  # a miss (x3) outweighs one refusal (x1)
+    assert costly["emergency"] > 0.32  # a miss (x0.5) does not
+
+
+def test_a_recall_weighted_loss_raises_urgent_probabilities_and_the_card_records_it(
+    tmp_path, trained, encoder
+):
+    import numpy as np
+
+    path = _tiny_splits_with(tmp_path, "training:\n  class_weight: {emergency: 4, crisis: 4}\n")
+    summary = train(
+        encoder, load_policy(), out_dir=tmp_path / "w", splits_path=path, epochs=1, progress=False
+    )
+    meta = json.loads((tmp_path / "w" / "router.json").read_text())
+    assert meta["class_weight_multipliers"] == {"emergency": 4.0, "crisis": 4.0}
+    assert summary["class_weight_multipliers"] == meta["class_weight_multipliers"]
+    card = (tmp_path / "w" / "card.md").read_text()
+    assert "emergency x4, crisis x4 (the splits file's `training.class_weight`" in card
+    # the same data and seed without the weights (the module's model): urgent routes score higher with them
+    texts = [it.text for it in read_batches(TINY)["calibration"]]
+
+    def urgent_mass(model: Path) -> float:
+        head = IntentHead(encoder.bert, model)
+        _, hidden, mask = encoder.encode_hidden(texts, head.split)
+        return float(np.mean([v.probs["emergency"] + v.probs["crisis"] for v in head.votes(hidden, mask)]))
+
+    assert urgent_mass(tmp_path / "w") > urgent_mass(trained[0] / "a")
