@@ -10,7 +10,7 @@ from bot.focus import DANGLING_RE, METADATA_RE, addresses, detect_foci, is_dose_
 from bot.settings import REPO_ROOT
 from guardrails.amounts import find_amounts
 
-NO_SAFE_DOSE = "No health authority has established a safe or effective dose"
+NO_SAFE_DOSE = "No safe or effective dose of kratom or 7-OH is known"
 
 
 def ask(services, *turns):
