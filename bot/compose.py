@@ -42,8 +42,10 @@ from bot.focus import (
 from bot.gaps import FILLER, GapFinder
 from bot.lead import (
     DOSE_ANSWER_RE,
+    PHONE_RE,
     RARE_WORD_WEIGHT,
     YES_OPENER_RE,
+    asked_service,
     asks_yes_no,
     content_words,
     heading_match,
@@ -154,6 +156,7 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     cited_passages: dict[int, str] = field(default_factory=dict)  # what the grounding check reads
     not_covered: str = ""  # the focus the sources do not address, if any
+    looked_up: list[Passage] = field(default_factory=list)  # cited passages retrieval did not return
 
     @property
     def cited(self) -> list[Fact]:
@@ -248,6 +251,7 @@ class ExtractiveComposer(Composer):
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
         self.gaps = GapFinder(encoder, chunks, self.matrix, cache_dir)
         self.headings_by_chunk = {c.chunk_id: c.heading for c in chunks}
+        self.chunks_by_id = {c.chunk_id: c for c in chunks}
         self.stem_weights = stem_weights(texts)  # how much a question word says (bot/lead.py)
 
     def select(
@@ -358,8 +362,16 @@ class ExtractiveComposer(Composer):
                 "overdose",
                 *[t for t in topics if t != "overdose"],
             ]  # "does Narcan work?": give it, call 911
+        service = None if dose else self._service_lead(asked_service(last), passages)
+        looked_up: list[Passage] = []
+        if service is not None:  # "is there a hotline?": the line's number leads, cited to its agency
+            bottom = service
+            if service[1] not in passages:
+                looked_up = [service[1]]
+                passages = [*passages, service[1]]
         how_to = (
-            not dose
+            service is None
+            and not dose
             and topics
             and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last))
             and lines.get(f"action_{topics[0]}")
@@ -411,7 +423,7 @@ class ExtractiveComposer(Composer):
             notes, lead_uncited = [x for x in lead_uncited if x] + notes, []
         if dose_fact and lines.get("no_safe_dose"):
             notes.append(lines["no_safe_dose"])
-        return self._draft(
+        draft = self._draft(
             bottom,
             facts,
             [x for x in lead_uncited if x],
@@ -420,6 +432,8 @@ class ExtractiveComposer(Composer):
             passages,
             lines,
         )
+        draft.looked_up = looked_up
+        return draft
 
     def _corpus_addresses(self, foci: list[Focus], passages: list[Passage]) -> bool:
         """A place the corpus does address, in a section that was not retrieved ("and in California?"
@@ -544,6 +558,26 @@ class ExtractiveComposer(Composer):
                 scored.append((sim + ANSWER_LEAD + form(s, p.chunk.heading), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
+
+    def _service_lead(self, doc_id: str | None, passages: list[Passage]) -> tuple[Sentence, Passage] | None:
+        """The first sentence of the agency document `doc_id` that gives its phone number, with its
+        passage (the retrieved one when retrieval found that section, else the section itself)."""
+        if doc_id is None:
+            return None
+        retrieved = {p.chunk.chunk_id: p for p in passages}
+        for chunk_id, rows in sorted(self.sentences.items()):
+            chunk = self.chunks_by_id.get(chunk_id)
+            if chunk is None or chunk.doc_id != doc_id:
+                continue
+            for s in rows:
+                if (
+                    PHONE_RE.search(s.text)
+                    and MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                    and not sentence_problems(s.text)
+                    and not DANGLING_RE.search(s.text)
+                ):
+                    return s, retrieved.get(chunk_id) or Passage(chunk, score=0.0, similarity=0.0)
+        return None
 
     def _facts(
         self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
