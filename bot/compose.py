@@ -87,6 +87,7 @@ ABBREVIATIONS = (
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
+CONTAINED = 0.8  # share of the shorter sentence's words inside a chosen one that makes it a repeat
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
 YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
@@ -287,6 +288,8 @@ class ExtractiveComposer(Composer):
             tokens = set(tokenize(s.text))
             if any(len(tokens & t) / max(1, len(tokens | t)) > 0.6 for t in seen_tokens):
                 continue
+            if any(len(tokens & t) / max(1, min(len(tokens), len(t))) > CONTAINED for t in seen_tokens):
+                continue  # its words are nearly all inside a longer sentence already chosen
             if any(float(self.matrix[s.row] @ self.matrix[c.row]) > 0.82 for _, c, _, _ in chosen):
                 continue  # says the same thing as a sentence already chosen
             if per_doc.get(p.doc_id, 0) >= 3:

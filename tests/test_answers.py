@@ -355,3 +355,11 @@ def test_a_family_focus_is_named_by_the_asked_word(question, named):
     from bot.focus import asked_label
 
     assert asked_label(detect_foci(question)[0], question) == named
+
+
+def test_a_fact_already_inside_a_longer_chosen_sentence_is_not_repeated(services):
+    # the FDA roundup says the seized products' worth twice: once after a closing quote (one sentence
+    # to the splitter, with the maker's name) and once alone; the answer gives it once
+    reply = ask(services, "did the fda seize millions of dollars worth of kratom?")
+    assert reply.route == "answer"
+    assert reply.text.count("worth more than $3 million") == 1, reply.text
