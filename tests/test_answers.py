@@ -320,10 +320,12 @@ def test_a_regex_focus_is_read_as_a_regex():
     ]
 
 
-def test_asking_for_a_hotline_gets_what_to_do_first(services):
+def test_asking_for_a_hotline_gets_the_number_first_then_what_to_do(services):
+    # the bottom line is the helpline's number, cited to SAMHSA; the what-to-do line still follows
     reply = ask(services, "is there a hotline or something for people trying to quit kratom")
-    assert reply.route == "answer" and reply.bottom_line is None
-    assert "1-800-662-4357" in reply.message and reply.facts
+    assert reply.route == "answer" and reply.bottom_line is not None
+    assert "1-800-662-4357" in reply.bottom_line.text and reply.facts
+    assert any("doctor" in a for a in reply.actions), reply.actions
 
 
 @pytest.mark.parametrize(
