@@ -50,6 +50,7 @@ from bot.lead import (
     content_words,
     heading_match,
     lead_penalty,
+    list_bonus,
     stem_weights,
     word_share,
 )
@@ -358,7 +359,7 @@ class ExtractiveComposer(Composer):
         words = content_words(last)
         yes_no = asks_yes_no(last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no)
+            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no, last)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
@@ -404,7 +405,7 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no)
+            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no, last)
         lead_uncited: list[str] = []
         if dose:
             lead_uncited = [lines.get("no_safe_dose", "")]
@@ -481,6 +482,7 @@ class ExtractiveComposer(Composer):
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
         yes_no: bool = True,
+        asked_text: str = "",  # the latest turn, as asked (bot/lead.py `list_bonus`)
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
@@ -492,6 +494,7 @@ class ExtractiveComposer(Composer):
                 - 0.02 * rank
                 + RARE_WORD_WEIGHT * word_share(set(words), s.text, self.stem_weights, p.chunk.heading)
                 - lead_penalty(s.text, yes_no)
+                + list_bonus(asked_text, s.text)
                 + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
@@ -539,6 +542,7 @@ class ExtractiveComposer(Composer):
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
         yes_no: bool = True,
+        asked_text: str = "",  # the latest turn, as asked (bot/lead.py `list_bonus`)
     ) -> tuple[Sentence, Passage] | None:
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
@@ -546,7 +550,7 @@ class ExtractiveComposer(Composer):
 
         def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
             share = word_share(set(words), s.text, self.stem_weights, heading)
-            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)
+            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no) + list_bonus(asked_text, s.text)
 
         scored: list[tuple[float, Sentence, Passage]] = [
             (float(self.matrix[s.row] @ vector) + form(s), s, p)

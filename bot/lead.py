@@ -158,3 +158,20 @@ def asked_service(question: str) -> str | None:
     if not NUMBER_Q_RE.search(question):
         return None
     return SERVICE_DOCS["poison" if POISON_Q_RE.search(question) else "helpline"]
+
+
+# "kratom withdrawal symptoms list", "what are the side effects?": a lead that names several answers
+# ("muscle aches, trouble sleeping, a runny nose...") answers better than one that sums them up
+# ("moderate on average and included stomach and bowel symptoms").
+LIST_Q_RE = re.compile(
+    r"\b(?:list|symptoms|signs|side[- ]effects|kinds of|types of|what are the)\b", re.IGNORECASE
+)
+ENUMERATION_RE = re.compile(
+    r"\b(?:such as|includ(?:e|es|ed|ing)|like)\b[^.;:]*,|(?:[^,.]+,){2,}[^,.]*\b(?:and|or)\b"
+)
+LIST_LEAD = 0.05
+
+
+def list_bonus(question: str, text: str) -> float:
+    """A small lead for a sentence that enumerates, when the question asks for a list."""
+    return LIST_LEAD if LIST_Q_RE.search(question) and ENUMERATION_RE.search(text) else 0.0

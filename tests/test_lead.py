@@ -3,7 +3,7 @@
 import pytest
 
 from bot.focus import action_topics, is_dose_evidence, is_dose_fact
-from bot.lead import asked_service, asks_yes_no, content_words, lead_penalty, word_share
+from bot.lead import asked_service, asks_yes_no, content_words, lead_penalty, list_bonus, word_share
 from tests.test_answers import NO_SAFE_DOSE, ask
 
 NO_PAIN_TRIAL = "No adequate controlled trial has shown kratom to be effective or safe for chronic pain."
@@ -160,3 +160,30 @@ def test_asking_for_the_poison_line_leads_with_poison_help_though_retrieval_rank
 )
 def test_a_request_for_a_line_to_call_names_the_agency_that_runs_it(question, service):
     assert asked_service(question) == service
+
+
+def test_a_question_asking_for_symptoms_leads_with_a_sentence_that_lists_them(services):
+    reply = ask(services, "what are the signs of kratom withdrawal?")
+    lead = first_line(reply)
+    assert "runny nose" in lead and "trouble sleeping" in lead, lead  # not one summed-up symptom
+
+
+@pytest.mark.parametrize(
+    "question, text, bonus",
+    [
+        (
+            "kratom withdrawal symptoms list",
+            "Symptoms include muscle aches, a runny nose and trouble sleeping.",
+            True,
+        ),
+        (
+            "what are the side effects?",
+            "Effects such as nausea, constipation and sweating were reported.",
+            True,
+        ),
+        ("kratom withdrawal symptoms list", "Withdrawal was moderate on average in the study.", False),
+        ("is kratom legal in Texas?", "Texas, Ohio and Utah regulate kratom sales.", False),
+    ],
+)
+def test_only_a_list_question_prefers_a_lead_that_enumerates(question, text, bonus):
+    assert (list_bonus(question, text) > 0) is bonus
