@@ -231,6 +231,7 @@ def _answer(reply: Reply, draft: Draft | None, services: Services) -> None:
         draft.citations,
     )
     reply.disclaimer = policy.render("disclaimer", reply.lang, reply.locale)
+    reply.passages = [*reply.passages, *draft.looked_up]  # an agency's number the composer looked up
     reply.reasons.append(Retrieved(tuple(p.chunk.chunk_id for p in reply.passages)))
 
 

@@ -42,12 +42,15 @@ from bot.focus import (
 from bot.gaps import FILLER, GapFinder
 from bot.lead import (
     DOSE_ANSWER_RE,
+    PHONE_RE,
     RARE_WORD_WEIGHT,
     YES_OPENER_RE,
+    asked_service,
     asks_yes_no,
     content_words,
     heading_match,
     lead_penalty,
+    list_bonus,
     stem_weights,
     word_share,
 )
@@ -85,6 +88,7 @@ ABBREVIATIONS = (
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
+CONTAINED = 0.8  # share of the shorter sentence's words inside a chosen one that makes it a repeat
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
 YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
@@ -154,6 +158,7 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     cited_passages: dict[int, str] = field(default_factory=dict)  # what the grounding check reads
     not_covered: str = ""  # the focus the sources do not address, if any
+    looked_up: list[Passage] = field(default_factory=list)  # cited passages retrieval did not return
 
     @property
     def cited(self) -> list[Fact]:
@@ -248,6 +253,7 @@ class ExtractiveComposer(Composer):
         self.heading_matrix = cached_vectors(encoder, headings, cache_dir, "headings", progress)
         self.gaps = GapFinder(encoder, chunks, self.matrix, cache_dir)
         self.headings_by_chunk = {c.chunk_id: c.heading for c in chunks}
+        self.chunks_by_id = {c.chunk_id: c for c in chunks}
         self.stem_weights = stem_weights(texts)  # how much a question word says (bot/lead.py)
 
     def select(
@@ -283,6 +289,8 @@ class ExtractiveComposer(Composer):
             tokens = set(tokenize(s.text))
             if any(len(tokens & t) / max(1, len(tokens | t)) > 0.6 for t in seen_tokens):
                 continue
+            if any(len(tokens & t) / max(1, min(len(tokens), len(t))) > CONTAINED for t in seen_tokens):
+                continue  # its words are nearly all inside a longer sentence already chosen
             if any(float(self.matrix[s.row] @ self.matrix[c.row]) > 0.82 for _, c, _, _ in chosen):
                 continue  # says the same thing as a sentence already chosen
             if per_doc.get(p.doc_id, 0) >= 3:
@@ -351,15 +359,23 @@ class ExtractiveComposer(Composer):
         words = content_words(last)
         yes_no = asks_yes_no(last)
         bottom: tuple[Sentence, Passage] | None = (
-            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no)
+            None if dose else self._bottom_line(asked, passages, eligible, last_vector, words, yes_no, last)
         )
         if not dose and NALOXONE_Q_RE.search(last) and "overdose" in topics:
             topics = [
                 "overdose",
                 *[t for t in topics if t != "overdose"],
             ]  # "does Narcan work?": give it, call 911
+        service = None if dose else self._service_lead(asked_service(last), passages)
+        looked_up: list[Passage] = []
+        if service is not None:  # "is there a hotline?": the line's number leads, cited to its agency
+            bottom = service
+            if service[1] not in passages:
+                looked_up = [service[1]]
+                passages = [*passages, service[1]]
         how_to = (
-            not dose
+            service is None
+            and not dose
             and topics
             and (HOW_TO_RE.search(last) or NALOXONE_Q_RE.search(last))
             and lines.get(f"action_{topics[0]}")
@@ -389,7 +405,7 @@ class ExtractiveComposer(Composer):
                 lines,
             )
         if bottom is None and not dose:
-            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no)
+            bottom = self._closest_answer(asked, passages, picked, eligible, last_vector, words, yes_no, last)
         lead_uncited: list[str] = []
         if dose:
             lead_uncited = [lines.get("no_safe_dose", "")]
@@ -411,7 +427,7 @@ class ExtractiveComposer(Composer):
             notes, lead_uncited = [x for x in lead_uncited if x] + notes, []
         if dose_fact and lines.get("no_safe_dose"):
             notes.append(lines["no_safe_dose"])
-        return self._draft(
+        draft = self._draft(
             bottom,
             facts,
             [x for x in lead_uncited if x],
@@ -420,6 +436,8 @@ class ExtractiveComposer(Composer):
             passages,
             lines,
         )
+        draft.looked_up = looked_up
+        return draft
 
     def _corpus_addresses(self, foci: list[Focus], passages: list[Passage]) -> bool:
         """A place the corpus does address, in a section that was not retrieved ("and in California?"
@@ -464,6 +482,7 @@ class ExtractiveComposer(Composer):
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
         yes_no: bool = True,
+        asked_text: str = "",  # the latest turn, as asked (bot/lead.py `list_bonus`)
     ) -> tuple[Sentence, Passage] | None:
         """The first sentence of the best question-style section, when that section answers the question."""
         best, best_score = None, 0.0
@@ -475,6 +494,7 @@ class ExtractiveComposer(Composer):
                 - 0.02 * rank
                 + RARE_WORD_WEIGHT * word_share(set(words), s.text, self.stem_weights, p.chunk.heading)
                 - lead_penalty(s.text, yes_no)
+                + list_bonus(asked_text, s.text)
                 + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
@@ -522,6 +542,7 @@ class ExtractiveComposer(Composer):
         last_vector: np.ndarray | None = None,
         words: frozenset[str] | set[str] = frozenset(),
         yes_no: bool = True,
+        asked_text: str = "",  # the latest turn, as asked (bot/lead.py `list_bonus`)
     ) -> tuple[Sentence, Passage] | None:
         """No section heading matches the question closely: the sentence closest to the question that
         stands on its own, from the picked sentences and the plain answers that open the retrieved
@@ -529,7 +550,7 @@ class ExtractiveComposer(Composer):
 
         def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
             share = word_share(set(words), s.text, self.stem_weights, heading)
-            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no)
+            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no) + list_bonus(asked_text, s.text)
 
         scored: list[tuple[float, Sentence, Passage]] = [
             (float(self.matrix[s.row] @ vector) + form(s), s, p)
@@ -544,6 +565,26 @@ class ExtractiveComposer(Composer):
                 scored.append((sim + ANSWER_LEAD + form(s, p.chunk.heading), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
         return (best[1], best[2]) if best else None
+
+    def _service_lead(self, doc_id: str | None, passages: list[Passage]) -> tuple[Sentence, Passage] | None:
+        """The first sentence of the agency document `doc_id` that gives its phone number, with its
+        passage (the retrieved one when retrieval found that section, else the section itself)."""
+        if doc_id is None:
+            return None
+        retrieved = {p.chunk.chunk_id: p for p in passages}
+        for chunk_id, rows in sorted(self.sentences.items()):
+            chunk = self.chunks_by_id.get(chunk_id)
+            if chunk is None or chunk.doc_id != doc_id:
+                continue
+            for s in rows:
+                if (
+                    PHONE_RE.search(s.text)
+                    and MIN_WORDS <= len(s.text.split()) <= MAX_WORDS
+                    and not sentence_problems(s.text)
+                    and not DANGLING_RE.search(s.text)
+                ):
+                    return s, retrieved.get(chunk_id) or Passage(chunk, score=0.0, similarity=0.0)
+        return None
 
     def _facts(
         self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None

@@ -135,3 +135,43 @@ def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarra
     if last is not None:
         score = max(score, float(heading_vector @ last))
     return score
+
+
+# A question that asks for a line to call ("is there a hotline for people trying to quit?", "is there a
+# number to call about kratom poisoning?") is answered by the service's own number, cited to the agency
+# that runs it, even when retrieval ranked studies about poisoning or quitting above the agency's page.
+NUMBER_Q_RE = re.compile(
+    r"\b(?:hotlines?|helplines?|help ?lines?|phone (?:numbers?|lines?)|poison control|"
+    r"(?:a|the|what'?s the|what is the) number (?:to|for|i can|we can|that|is)|number to (?:call|text)|"
+    r"who (?:do|can|should) (?:i|we|you) call)\b",
+    re.IGNORECASE,
+)
+POISON_Q_RE = re.compile(r"\bpoison", re.IGNORECASE)
+PHONE_RE = re.compile(r"\b1-800-\d{3}-\d{4}\b")
+# The agency documents that give each service's number (corpus/documents/<id>.md).
+SERVICE_DOCS = {"poison": "hrsa-poison-help", "helpline": "samhsa-national-helpline"}
+
+
+def asked_service(question: str) -> str | None:
+    """The agency document whose number answers a request for a line to call: Poison Help for a
+    poisoning question, else SAMHSA's National Helpline; None when no line to call is asked for."""
+    if not NUMBER_Q_RE.search(question):
+        return None
+    return SERVICE_DOCS["poison" if POISON_Q_RE.search(question) else "helpline"]
+
+
+# "kratom withdrawal symptoms list", "what are the side effects?": a lead that names several answers
+# ("muscle aches, trouble sleeping, a runny nose...") answers better than one that sums them up
+# ("moderate on average and included stomach and bowel symptoms").
+LIST_Q_RE = re.compile(
+    r"\b(?:list|symptoms|signs|side[- ]effects|kinds of|types of|what are the)\b", re.IGNORECASE
+)
+ENUMERATION_RE = re.compile(
+    r"\b(?:such as|includ(?:e|es|ed|ing)|like)\b[^.;:]*,|(?:[^,.]+,){2,}[^,.]*\b(?:and|or)\b"
+)
+LIST_LEAD = 0.05
+
+
+def list_bonus(question: str, text: str) -> float:
+    """A small lead for a sentence that enumerates, when the question asks for a list."""
+    return LIST_LEAD if LIST_Q_RE.search(question) and ENUMERATION_RE.search(text) else 0.0

@@ -10,7 +10,7 @@ from bot.focus import DANGLING_RE, METADATA_RE, addresses, detect_foci, is_dose_
 from bot.settings import REPO_ROOT
 from guardrails.amounts import find_amounts
 
-NO_SAFE_DOSE = "No health authority has established a safe or effective dose"
+NO_SAFE_DOSE = "No safe or effective dose of kratom or 7-OH is known"
 
 
 def ask(services, *turns):
@@ -320,10 +320,12 @@ def test_a_regex_focus_is_read_as_a_regex():
     ]
 
 
-def test_asking_for_a_hotline_gets_what_to_do_first(services):
+def test_asking_for_a_hotline_gets_the_number_first_then_what_to_do(services):
+    # the bottom line is the helpline's number, cited to SAMHSA; the what-to-do line still follows
     reply = ask(services, "is there a hotline or something for people trying to quit kratom")
-    assert reply.route == "answer" and reply.bottom_line is None
-    assert "1-800-662-4357" in reply.message and reply.facts
+    assert reply.route == "answer" and reply.bottom_line is not None
+    assert "1-800-662-4357" in reply.bottom_line.text and reply.facts
+    assert any("doctor" in a for a in reply.actions), reply.actions
 
 
 @pytest.mark.parametrize(
@@ -355,3 +357,11 @@ def test_a_family_focus_is_named_by_the_asked_word(question, named):
     from bot.focus import asked_label
 
     assert asked_label(detect_foci(question)[0], question) == named
+
+
+def test_a_fact_already_inside_a_longer_chosen_sentence_is_not_repeated(services):
+    # the FDA roundup says the seized products' worth twice: once after a closing quote (one sentence
+    # to the splitter, with the maker's name) and once alone; the answer gives it once
+    reply = ask(services, "did the fda seize millions of dollars worth of kratom?")
+    assert reply.route == "answer"
+    assert reply.text.count("worth more than $3 million") == 1, reply.text

@@ -246,6 +246,7 @@ HOUSE_LINES = (
     "no adequate controlled trial has shown",
     "no health authority has established a safe",
     "no health authority has set a safe",
+    "health authorities have not established",
 )
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.focus import action_topics, is_dose_evidence, is_dose_fact
-from bot.lead import asks_yes_no, content_words, lead_penalty, word_share
+from bot.lead import asked_service, asks_yes_no, content_words, lead_penalty, list_bonus, word_share
 from tests.test_answers import NO_SAFE_DOSE, ask
 
 NO_PAIN_TRIAL = "No adequate controlled trial has shown kratom to be effective or safe for chronic pain."
@@ -122,3 +122,68 @@ def test_a_nursing_student_is_no_pregnancy_action_topic():
     # "nursing" as a career says nothing about breastfeeding; "nursing my baby" still does
     assert "pregnancy" not in action_topics("is kratom hepatotoxic? nursing student, would like sources")
     assert "pregnancy" in action_topics("is kratom ok while nursing my baby?")
+
+
+def cited_doc(reply, line: str) -> str:
+    number = int(line.rsplit("[", 1)[1].split("]")[0])
+    return next(c.doc_id for c in reply.citations if c.number == number)
+
+
+def test_asking_for_a_line_to_call_about_quitting_leads_with_the_helpline_number(services):
+    reply = ask(services, "is there a phone line for people who want to stop using kratom?")
+    lead = first_line(reply)
+    assert "1-800-662-4357" in lead and cited_doc(reply, lead) == "samhsa-national-helpline", lead
+
+
+def test_asking_for_the_poison_line_leads_with_poison_help_though_retrieval_ranked_studies(services):
+    question = "whats the number for poison control? asking about kratom, nothing urgent"
+    passages = services.retriever.search(question, services.encoder.encode_one(question))
+    assert "hrsa-poison-help" not in {p.doc_id for p in passages}  # what retrieval alone returns
+    reply = ask(services, question)
+    lead = first_line(reply)
+    assert reply.route == "answer" and "1-800-222-1222" in lead, lead
+    assert cited_doc(reply, lead) == "hrsa-poison-help"
+    # the looked-up section is part of what the turn read, so the citation is checkable
+    assert "hrsa-poison-help" in {p.doc_id for p in reply.passages}
+
+
+@pytest.mark.parametrize(
+    "question, service",
+    [
+        ("is there a hotline for quitting kratom", "samhsa-national-helpline"),
+        ("what's the number for poison control", "hrsa-poison-help"),
+        ("who do I call if I have questions about kratom poisoning?", "hrsa-poison-help"),
+        ("how many calls about kratom did poison centers get?", None),
+        ("what number of people are addicted to kratom?", None),
+        ("can kratom cause seizures?", None),
+    ],
+)
+def test_a_request_for_a_line_to_call_names_the_agency_that_runs_it(question, service):
+    assert asked_service(question) == service
+
+
+def test_a_question_asking_for_symptoms_leads_with_a_sentence_that_lists_them(services):
+    reply = ask(services, "what are the signs of kratom withdrawal?")
+    lead = first_line(reply)
+    assert "runny nose" in lead and "trouble sleeping" in lead, lead  # not one summed-up symptom
+
+
+@pytest.mark.parametrize(
+    "question, text, bonus",
+    [
+        (
+            "kratom withdrawal symptoms list",
+            "Symptoms include muscle aches, a runny nose and trouble sleeping.",
+            True,
+        ),
+        (
+            "what are the side effects?",
+            "Effects such as nausea, constipation and sweating were reported.",
+            True,
+        ),
+        ("kratom withdrawal symptoms list", "Withdrawal was moderate on average in the study.", False),
+        ("is kratom legal in Texas?", "Texas, Ohio and Utah regulate kratom sales.", False),
+    ],
+)
+def test_only_a_list_question_prefers_a_lead_that_enumerates(question, text, bonus):
+    assert (list_bonus(question, text) > 0) is bonus
