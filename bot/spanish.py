@@ -641,26 +641,7 @@ def compose_spanish(
         lead.append(lines[f"action_{topics[0]}"])  # "¿cómo lo dejo?": the advice leads, the facts follow
         topics = topics[1:2]
     elif not dose:
-        # A section's bottom line leads when its heading matches the question (meaning and words);
-        # else the best line that stands on its own.
-        def heading_score(ln: Line) -> float:
-            h = search.heading_vector.get(ln.chunk.heading)
-            cos = float(h @ vector) if h is not None else 0.0
-            return (
-                cos
-                + HEADING_WORDS_WEIGHT * heading_match.get(ln.chunk.chunk_id, 0.0)
-                + 0.3 * ln.passage.similarity
-                - 0.02 * doc_order.index(ln.passage.doc_id)
-            )
-
-        candidates = [
-            ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)
-        ]
-        best = max(candidates, key=heading_score, default=None)
-        if best is not None and heading_score(best) >= HEADING_MIN:
-            bottom = best
-        else:
-            bottom = next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
+        bottom = choose_bottom(search, focused, vector, heading_match, doc_order, last)
     facts: list[Line] = []
     per_doc: dict[str, int] = {}
     seen: list[AbstractSet[str]] = []
@@ -697,6 +678,60 @@ def compose_spanish(
     if dose_fact and lines.get("no_safe_dose"):
         after.append(lines["no_safe_dose"])  # the fact first, then what no authority has set
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
+
+
+def choose_bottom(
+    search: SpanishSearch,
+    focused: list[Line],
+    vector: np.ndarray,
+    heading_match: dict[str, float],
+    doc_order: list[str],
+    last: str = "",
+) -> Line | None:
+    """The line that leads: a section's bottom line when its heading matches the question (meaning
+    and words), else the best line that stands on its own. (One function, so that
+    bench/spanish_lead_oracle.py can see the candidates it chose from.)"""
+
+    wh = asks_wh_es(last)
+
+    def heading_score(ln: Line) -> float:
+        h = search.heading_vector.get(ln.chunk.heading)
+        cos = float(h @ vector) if h is not None else 0.0
+        return (
+            cos
+            + HEADING_WORDS_WEIGHT * heading_match.get(ln.chunk.chunk_id, 0.0)
+            + 0.3 * ln.passage.similarity
+            - 0.02 * doc_order.index(ln.passage.doc_id)
+            - (WRONG_TYPE_PENALTY if wh and YES_NO_OPENER_ES_RE.match(ln.chunk.text) else 0.0)
+        )
+
+    candidates = [
+        ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and _standalone(ln.chunk.twin)
+    ]
+    best = max(candidates, key=heading_score, default=None)
+    if best is not None and heading_score(best) >= HEADING_MIN:
+        return best
+    return next((ln for ln in focused if _standalone(ln.chunk.twin)), None)
+
+
+# A wh-question ("¿por qué...?", "al final qué pasó", "¿y cómo lo tratan...?") is not answered by "Sí:" or
+# "No:" (bot/lead.py's wrong-type penalty in English). A written accent marks a question word anywhere
+# ("y pa qué lo usa"); without one, "que" is usually a conjunction ("es verdad que...", "pero que
+# aparezca...", "y que no le hace daño"), so an unaccented word counts only where the question opens.
+WH_ACCENTED_RE = re.compile(r"\b(?:qué|cómo|cuánt[oa]s?|dónde|cuál(?:es)?|quién(?:es)?|cuándo)(?!\w)")
+WH_OPENING_RE = re.compile(
+    r"(?:^|¿\s*|\bal final\s+)(?:por que|para que|pa que|que|como|cuant[oa]s?|donde|cual(?:es)?|quien(?:es)?|cuando)\b"
+)
+# "Sí:", "No;", "Sí, en ratas:" (not "No hay...", nor the conditional "Si alguien...")
+YES_NO_OPENER_ES_RE = re.compile(r"^(?:sí|si|no)(?:[,:;]|\s[^.:,;]{0,25}:)", re.IGNORECASE)
+# As bot/lead.py's WRONG_TYPE_PENALTY in English. Measured 2026-12-01 (bottom-line hit, blind4 / dev /
+# questions / spent blind5): .500/.804/.677/.623 -> .519/.804/.692/.639; 0.3 moved more leads, one the wrong way.
+WRONG_TYPE_PENALTY = 0.15
+
+
+def asks_wh_es(question: str) -> bool:
+    """A Spanish wh-question (what, why, how, how many, where, which, who, when)."""
+    return bool(WH_ACCENTED_RE.search(question.lower()) or WH_OPENING_RE.search(fold(question).strip()))
 
 
 def _absent_foci(search: SpanishSearch, last: str) -> list[english_rules.Focus]:

@@ -11,7 +11,7 @@ from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.spanish import Glossary, fold, frames, tokenize_es
+from bot.spanish import YES_NO_OPENER_ES_RE, Glossary, asks_wh_es, fold, frames, tokenize_es
 from guardrails.amounts import find_amounts
 from guardrails.language import detect_lang
 
@@ -542,3 +542,40 @@ def test_api_lang_override_on_api_chat_and_openai_metadata(server):
         )
         assert r.status_code == 400 and r.json()["error"]["param"] == "metadata.lang"
         assert client.post("/api/chat", json={**body, "lang": "fr"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "question, wh",
+    [
+        ("¿Por qué la DEA no prohibió el kratom en 2016?", True),
+        ("oi que la DEA lo iba a prohibir en el 2016, al final que paso con eso", True),
+        ("¿y cómo lo tratan al bebé si nace con abstinencia?", True),
+        ("Vi en las noticias que en Texas sacaron una alerta. ¿Qué fue lo que dijeron?", True),
+        ("q es el 7-OH??", True),
+        ("y pa qué lo usa la gente?", True),
+        # "que" as a conjunction opens no question
+        ("¿Es verdad que el kratom engancha como la heroína?", False),
+        ("mi prima dice que es natural y que no le hace daño al bebe. eso es asi?", False),
+        ("Vale, pero que aparezca en la autopsia, ¿significa que fue el kratom?", False),
+        ("se puede tomar kratom con clonazepam?", False),
+    ],
+)
+def test_a_spanish_wh_question_is_told_from_a_yes_no_question(question, wh):
+    assert asks_wh_es(question) is wh
+
+
+def test_a_yes_or_no_opener_is_told_from_a_statement():
+    assert YES_NO_OPENER_ES_RE.match("Sí: la DEA anunció en 2016 que...")
+    assert YES_NO_OPENER_ES_RE.match("Sí, en ratas: en el estudio de Kamble...")
+    assert YES_NO_OPENER_ES_RE.match("No; según el informe de Domingo...")
+    assert not YES_NO_OPENER_ES_RE.match("No hay ninguna cantidad segura de kratom, según la FDA.")
+    assert not YES_NO_OPENER_ES_RE.match("Si alguien no despierta, llama al 911.")
+
+
+def test_a_what_happened_question_is_not_led_by_a_yes(services, spanish_text):
+    """ "¿Qué pasó al final con el plan de la DEA...?" led with "Sí: la DEA anunció en 2016 que planeaba...",
+    the answer to another question; the section that says what happened (the DEA withdrew it) leads."""
+    reply = ask(services, "¿qué pasó al final con el plan de la DEA de prohibir el kratom en 2016?")
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and not YES_NO_OPENER_ES_RE.match(reply.bottom_line.text), reply.text
+    assert "retiró" in reply.bottom_line.text, reply.text
