@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -65,9 +66,7 @@ YES_NO_OPENER_RE = re.compile(r"^(?:yes|no)\b[^:]{0,40}[,:]", re.IGNORECASE)
 RARE_WORD_WEIGHT = 0.15
 # A dose-evidence question is led by a section opener only when it speaks of amounts, never by a "Yes".
 DOSE_ANSWER_RE = re.compile(r"\b(?:doses?|dosing|dosage|amounts?|how much)\b", re.IGNORECASE)
-YES_OPENER_RE = re.compile(
-    r"^yes\b", re.IGNORECASE
-)  # share of the question's content words (less "kratom") the lead names
+YES_OPENER_RE = re.compile(r"^yes\b", re.IGNORECASE)
 
 
 def asks_yes_no(question: str) -> bool:
@@ -88,14 +87,16 @@ def lead_penalty(text: str, yes_no: bool = True) -> float:
     return penalty
 
 
-def _stems(text: str) -> set[str]:
-    """Retrieval's tokens cut to a crude stem ("aggressive" and "aggression" share "aggre")."""
-    return {t[:5] for t in tokenize(text) if len(t) > 2}
+@lru_cache(maxsize=16384)
+def _stems(text: str) -> frozenset[str]:
+    """Retrieval's tokens cut to a crude stem ("aggressive" and "aggression" share "aggre"); memoised,
+    since every turn scores the same corpus sentences and headings."""
+    return frozenset(t[:5] for t in tokenize(text) if len(t) > 2)
 
 
 def content_words(question: str) -> set[str]:
     """The question's content-word stems, less "kratom" (every passage names it)."""
-    return _stems(question) - {"krato"}
+    return set(_stems(question) - {"krato"})
 
 
 def stem_weights(texts: list[str]) -> dict[str, float]:

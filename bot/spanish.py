@@ -32,6 +32,7 @@ from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
 from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
 from bot.embedding import cached_vectors
+from bot.lead import WRONG_TYPE_PENALTY
 from bot.retrieval import BM25, Retriever, tokenize
 from bot.types import Chunk, Fact, Passage
 from guardrails.language import EN_WORDS, ES_WORDS, detect_lang
@@ -724,9 +725,9 @@ WH_OPENING_RE = re.compile(
 )
 # "Sí:", "No;", "Sí, en ratas:" (not "No hay...", nor the conditional "Si alguien...")
 YES_NO_OPENER_ES_RE = re.compile(r"^(?:sí|si|no)(?:[,:;]|\s[^.:,;]{0,25}:)", re.IGNORECASE)
-# As bot/lead.py's WRONG_TYPE_PENALTY in English. Measured 2026-12-01 (bottom-line hit, blind4 / dev /
-# questions / spent blind5): .500/.804/.677/.623 -> .519/.804/.692/.639; 0.3 moved more leads, one the wrong way.
-WRONG_TYPE_PENALTY = 0.15
+# The penalty is bot/lead.py's WRONG_TYPE_PENALTY, shared with English. Measured 2026-12-01 (bottom-line
+# hit, blind4 / dev / questions / spent blind5): .500/.804/.677/.623 -> .519/.804/.692/.639; 0.3 moved more
+# leads, one the wrong way.
 
 
 def asks_wh_es(question: str) -> bool:
