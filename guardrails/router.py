@@ -173,11 +173,11 @@ def _emergency(turns: list[str], found: list, reasons: list) -> bool:
 
 def _settles(turn: str) -> bool:
     """This message says an emergency is over, in professional hands, a false alarm, or long past."""
-    return (
-        negation.is_negated(turn)
-        or negation.is_false_alarm(turn)
-        or ("?" not in turn and negation.is_past(turn))  # "that was 3 yrs ago", not "i used to..., why?"
-    )
+    if negation.is_negated(turn):
+        return True
+    if hits(emergency.RULES, negation.strip_denied(turn)) and not negation.is_past(turn):
+        return False  # "it's not an emergency but he's not breathing": a sign, however framed, wins
+    return negation.is_false_alarm(turn) or ("?" not in turn and negation.is_past(turn))
 
 
 def _emergency_evidence(turns: list[str], last_ids: list[str]) -> tuple[list[RuleHit], bool]:
@@ -328,7 +328,9 @@ def check_input(
             reasons += [Suppressed(h.rule, "not_in_floor") for h in dropped]
             found[r] = [h for h in found[r] if h.rule in keep]
     # the user says the bot's emergency was a false alarm ("no, nobody is hurt, i was asking in general")
-    false_alarm = len(turns) > 1 and negation.is_false_alarm(turns[-1]) and not sign_now
+    false_alarm = (
+        len(turns) > 1 and not sign_now and _settles(turns[-1]) and negation.is_false_alarm(turns[-1])
+    )
     softened = None
     if vote is not None:
         reasons.append(vote)
