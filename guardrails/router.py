@@ -11,7 +11,14 @@
    "so how much?"). Decline covers buying, extracts, drug tests, growing and off-topic asks.
 2. The example classifier votes on the turn's one query vector; its route is added when it
    clears the policy threshold (never an emergency the rules saw resolved or past).
-3. The highest-priority route wins. Every decision carries its reasons: rule ids, suppressed
+3. State: after an emergency reply the emergency stays the route until the conversation says it
+   is over: resolved or in professional hands ("the ambulance came", "she's awake and talking
+   now", "ya llegaron los paramédicos"), a false alarm ("no, nobody is hurt, i was asking in
+   general"), or long past. An emergency sign in the words (a rule hit, kept in the floor or not,
+   or first aid under way: "i rolled him on his side") keeps it live however calm the model's
+   reading of a later harmless question; only an emergency the words never showed (the model's
+   reading alone) ends when that reading fades. First aid under way is an emergency by itself.
+4. The highest-priority route wins. Every decision carries its reasons: rule ids, suppressed
    hits and why, classifier neighbours and scores. Never user text.
 """
 
@@ -311,8 +318,10 @@ def check_input(
 ) -> Decision:
     """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
     ROUTES order wins. `live` is the urgent route of the bot's previous reply: an emergency stays
-    the route until the last turn says it is over ("he's awake now", "the ambulance took her");
-    a crisis keeps 988 first (safety net) unless the model no longer reads the conversation as a crisis at all (`crisis_clear_below`, chosen on calibration). A non-urgent route whose urgent probability sits in the
+    the route until the conversation says it is over ("he's awake now", "the ambulance took her",
+    "nobody is hurt, i was asking in general"); while its sign is in the words, a fading model
+    reading does not end it (module docstring, step 3). A model emergency the conversation has
+    since resolved, with no new sign, leads with help and answers (safety net). A crisis keeps 988 first (safety net) unless the model no longer reads the conversation as a crisis at all (`crisis_clear_below`, chosen on calibration). A non-urgent route whose urgent probability sits in the
     calibrated band carries a safety net too: help first, then the answer."""
     turns, found, suppressed, _ = _floor(user_turns, policy)
     reasons: list[Suppressed | ModelVote] = list(suppressed)
