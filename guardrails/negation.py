@@ -23,7 +23,7 @@ NEGATED = re.compile(
     r"\bya llegaron (?:los paramedicos|la ambulancia)\b|\bse (?:lo|la|los) llevaron al hospital\b|"
     r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b|"
     # in professional hands ("she's with the paramedics now", "they said she's breathing fine")
-    r"\b(?:doctors?|docs?|nurses?|the er|urgent care|clinic|paramedics|emts?)\b[^.?!]{0,30}\b(?:saw|checked|examined|treated|looked at) (?:me|him|her|them)\b|"
+    r"\b(?:doctors?|docs?|nurses?|the er|urgent care|clinic|paramedics|emts?)\b[^.?!]{0,30}\b(?:checked|examined) (?:me|him|her|them)(?: out| over)?\b|"
     r"\bsent (?:me|him|her|them) (?:back )?(?:home|to (?:my|his|her|their) (?:dorm|room|place))\b|\bvitals (?:were |are |all )?(?:normal|fine|good)\b|"
     r"\b(?:he'?s|hes|she'?s|shes|they'?re|theyre|he is|she is|they are) (?:now )?with (?:the )?(?:paramedics|emts?|ems|medics|ambulance crew)\b|"
     r"\b(?:they'?ve|theyve|they have) got (?:him|her|them)\b|\bthe (?:doctors?|nurses?|paramedics|emts?|ems) (?:have|got) (?:him|her|them)\b|"
