@@ -21,7 +21,28 @@ NEGATED = re.compile(
     r"\btook (?:him|her|them|me) to (?:the )?(?:hospital|er|emergency room|ed)\b|\b(?:at|in) the (?:hospital|er|emergency room|icu) now\b|\bhelp is here\b|"
     r"\bya (?:esta|estoy|estan) (?:bien|mejor|en el hospital)\b|\bya (?:desperto|reacciono|respira bien|se desperto)\b|"
     r"\bya llegaron (?:los paramedicos|la ambulancia)\b|\bse (?:lo|la|los) llevaron al hospital\b|"
-    r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b"
+    r"\b(?:esta|estoy) bien ahora\b|\bya paso\b|\bllego la ambulancia\b|"
+    # in professional hands ("she's with the paramedics now", "they said she's breathing fine")
+    r"\b(?:doctors?|docs?|nurses?|the er|urgent care|clinic|paramedics|emts?)\b[^.?!]{0,30}\b(?:checked|examined) (?:me|him|her|them)(?: out| over)?\b|"
+    r"\bsent (?:me|him|her|them) (?:back )?(?:home|to (?:my|his|her|their) (?:dorm|room|place))\b|\bvitals (?:were |are |all )?(?:normal|fine|good)\b|"
+    r"\b(?:he'?s|hes|she'?s|shes|they'?re|theyre|he is|she is|they are) (?:now )?with (?:the )?(?:paramedics|emts?|ems|medics|ambulance crew)\b|"
+    r"\b(?:they'?ve|theyve|they have) got (?:him|her|them)\b|\bthe (?:doctors?|nurses?|paramedics|emts?|ems) (?:have|got) (?:him|her|them)\b|"
+    r"\b(?:they|the (?:doctors?|nurses?|paramedics|emts?|ems)) said (?:he'?s|hes|she'?s|shes|they'?re|i'?m|im) (?:breathing )?(?:fine|ok|okay|stable|alright|out of danger)\b|"
+    r"\b(?:ahora|ahorita) (?:ya )?(?:esta|estoy|estan) bien\b|\b(?:esta|estan) con los paramedicos\b|\bya (?:lo|la|los) (?:atendieron|revisaron|estan atendiendo)\b|\b(?:desperto|reacciono) y (?:esta|ya) (?:bien|hablando)\b"
+)
+# The bot's emergency reply was itself a false alarm and the user says so ("no, nobody is hurt,
+# i was asking in general"): an exit from a live emergency, never a reason to ignore a symptom in
+# the same message (router.py checks the message has no emergency sign of its own).
+FALSE_ALARM = re.compile(
+    r"\b(?:nobody|no one|noone)(?:'?s| is| was| got)? (?:hurt|sick|in danger|overdosing|dying|unconscious)\b|\bnobody took (?:anything|it)\b|"
+    r"\b(?:i was|we were|i'?m|im|i am) (?:just |only )?(?:asking|wondering)(?: about it)? (?:in general|generally|hypothetically|for (?:a|my) (?:class|paper|project|story)|for future reference)\b|"
+    r"\bi was (?:just |only )?(?:asking|wondering|curious)\s*[.!]*$|"
+    r"\b(?:it'?s|its|it was|this is|that was|that'?s|was) (?:just |only )?(?:a )?(?:hypothetical|general question)\b|\b(?:it'?s|its|it was|that was|was) (?:just|only) a question\b|"
+    r"\b(?:not|no|isn'?t|wasn'?t) (?:an? |real |really an? )?(?:emergency|real situation)\b|"
+    r"\b(?:you )?misunderstood\b|\bthat'?s not what i meant\b|\bi (?:meant|mean) in general\b|\bfalse alarm\b|"
+    r"\bnadie (?:esta |estaba )?(?:herido|en peligro|mal|intoxicado)\b|\bsolo (?:preguntaba|pregunto|era una pregunta|tenia curiosidad)\b|"
+    r"\b(?:era|es) (?:una pregunta (?:general|hipotetica)|hipotetico|solo una pregunta)\b|\bno (?:es|era|hay) (?:una )?emergencia\b|\bme (?:malinterpretaste|entendiste mal)\b|"
+    r"\b(?:preguntaba|pregunto|era|hablaba) en general\b|\bpreguntaba por (?:curiosidad|saber)\b"
 )
 # Declarations that nothing is happening ("no emergency, just curious") make a message a
 # general question; they never outweigh a concrete event happening now ("ate it 10 min ago").
@@ -40,7 +61,7 @@ DENIED = re.compile(
 )
 
 PAST = re.compile(
-    r"\b(?:last (?:year|month|week|weekend|summer|winter|spring|fall|autumn|christmas|time)|(?:a |one |two |three |few |several |many |\d+ )?(?:years?|months?|weeks?) (?:ago|back)|"
+    r"\b(?:last (?:year|month|week|weekend|summer|winter|spring|fall|autumn|christmas|time)|(?:a |one |two |three |few |several |many |\d+ )?(?:years?|yrs?|months?|mos|weeks?|wks?) (?:ago|back)|"
     r"a while (?:ago|back)|back (?:then|when|in (?:19|20)\d\d)|in the past|used to|when i was (?:younger|a kid|in)|years back|"
     r"in (?:19|20)\d\d|el (?:ano|mes) pasado|la semana pasada|hace (?:un|una|unos|unas|dos|tres|varios|varias|muchos|muchas) (?:anos?|mes(?:es)?|semanas?|tiempo)|hace tiempo)\b"
 )
@@ -72,6 +93,10 @@ def strip_denied(text: str) -> str:
 
 def is_negated(text: str) -> bool:
     return bool(NEGATED.search(text))
+
+
+def is_false_alarm(text: str) -> bool:
+    return bool(FALSE_ALARM.search(text))
 
 
 def is_past(text: str) -> bool:

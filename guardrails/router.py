@@ -11,7 +11,14 @@
    "so how much?"). Decline covers buying, extracts, drug tests, growing and off-topic asks.
 2. The example classifier votes on the turn's one query vector; its route is added when it
    clears the policy threshold (never an emergency the rules saw resolved or past).
-3. The highest-priority route wins. Every decision carries its reasons: rule ids, suppressed
+3. State: after an emergency reply the emergency stays the route until the conversation says it
+   is over: resolved or in professional hands ("the ambulance came", "she's awake and talking
+   now", "ya llegaron los paramédicos"), a false alarm ("no, nobody is hurt, i was asking in
+   general"), or long past. An emergency sign in the words (a rule hit, kept in the floor or not,
+   or first aid under way: "i rolled him on his side") keeps it live however calm the model's
+   reading of a later harmless question; only an emergency the words never showed (the model's
+   reading alone) ends when that reading fades. First aid under way is an emergency by itself.
+4. The highest-priority route wins. Every decision carries its reasons: rule ids, suppressed
    hits and why, classifier neighbours and scores. Never user text.
 """
 
@@ -65,6 +72,18 @@ INTERACTION_WORDS = re.compile(
     r"\b(?:interact\w*|mix\w*|combin\w*|together|along with|with (?:it|kratom|7oh)|mezcl\w*|con (?:el )?kratom|junto)\b"
 )
 SHORT_FOLLOW_UP = re.compile(r"^(?:and|what about|how about|y|or)\b")
+# Someone is giving first aid or waiting for responders now: an emergency in progress, whatever
+# the next message asks ("i rolled him on his side, sitting with him").
+FIRST_AID = re.compile(
+    r"\bi(?:'?ve| have)? (?:just )?(?:put|rolled|turned|laid|placed|got|moved) (?:him|her|them|my \w+)(?: over)? (?:in(?:to)? (?:the )?recovery position|on(?:to)? (?:his|her|their|the) side)\b|"
+    r"\b(?:he'?s|hes|she'?s|shes|they'?re|theyre|he is|she is|they are) (?:now )?(?:in (?:the )?recovery position|on (?:his|her|their) side)\b|"
+    r"\b(?:i'?m|im|i am|we'?re|we are) (?:doing|giving) (?:cpr|chest compressions|rescue breaths)\b|\bi (?:just )?gave (?:him|her|them) (?:narcan|naloxone)\b|"
+    r"\b(?:i'?m|im|i am|we'?re|were|we are|still|now|just) (?:still )?waiting (?:for|on) (?:the )?(?:ambulance|paramedics|emts?|ems|911|help|poison control)\b|"
+    r"\b(?:the )?(?:ambulance|paramedics|emts?|ems|911|help) (?:is|are|'?s) (?:on (?:the|its|their) way|coming|en route)\b|"
+    r"\b(?:lo|la|los) (?:puse|acoste|tengo|deje|voltee) de (?:lado|costado)\b|\b(?:lo|la|los) (?:puse|tengo|deje) en (?:la )?posicion de (?:recuperacion|seguridad)\b|"
+    r"\b(?:le|les) (?:di|dimos|puse|pusimos) (?:el |la )?(?:narcan|naloxona)\b|\b(?:estoy|estamos) (?:haciendo(?:le)?|dando(?:le)?) (?:rcp|reanimacion)\b|"
+    r"\b(?:estoy|estamos|sigo|seguimos) esperando (?:a )?(?:la ambulancia|los paramedicos|el 911)\b|\b(?:la ambulancia|los paramedicos) (?:ya )?(?:viene|vienen|va en camino|van en camino|esta en camino|estan en camino)\b"
+)
 
 
 @dataclass
@@ -157,6 +176,31 @@ def _emergency(turns: list[str], found: list, reasons: list) -> bool:
         ):
             found.append(RuleHit("emergency.liver_acute", last_i, across_turns=True))
     return negation.is_negated(turns[-1]) or negation.is_past(turns[-1])
+
+
+def _settles(turn: str) -> bool:
+    """This message says an emergency is over, in professional hands, a false alarm, or long past."""
+    if negation.is_negated(turn):
+        return True
+    if hits(emergency.RULES, negation.strip_denied(turn)) and not negation.is_past(turn):
+        return False  # "it's not an emergency but he's not breathing": a sign, however framed, wins
+    return negation.is_false_alarm(turn) or ("?" not in turn and negation.is_past(turn))
+
+
+def _emergency_evidence(turns: list[str], last_ids: list[str]) -> tuple[list[RuleHit], bool]:
+    """The latest turn with an emergency sign of its own (a rule hit, kept in the floor or not, or
+    first aid under way) and whether a later turn settled it. The model's reading of an emergency
+    fades as harmless questions follow; a sign in the words does not, until the user says it is over.
+    `last_ids`: the floor's emergency hits on the last turn (after its crisis-intent pruning)."""
+    for j in range(len(turns) - 1, -1, -1):
+        ids = last_ids if j == len(turns) - 1 else _emergency_in(turns[j])[0]
+        if not ids and FIRST_AID.search(turns[j]) and not _settles(turns[j]):
+            ids = ["state.first_aid"]
+        if ids:
+            return [RuleHit(i, j, carried=j < len(turns) - 1) for i in ids], any(
+                _settles(t) for t in turns[j + 1 :]
+            )
+    return [], False
 
 
 def _crisis(turns: list[str], found: list, reasons: list) -> None:
@@ -274,11 +318,16 @@ def check_input(
 ) -> Decision:
     """Decide a route: the rule floor's kept hits and the model's thresholded route; the first in
     ROUTES order wins. `live` is the urgent route of the bot's previous reply: an emergency stays
-    the route until the last turn says it is over ("he's awake now", "the ambulance took her");
-    a crisis keeps 988 first (safety net) unless the model no longer reads the conversation as a crisis at all (`crisis_clear_below`, chosen on calibration). A non-urgent route whose urgent probability sits in the
+    the route until the conversation says it is over ("he's awake now", "the ambulance took her",
+    "nobody is hurt, i was asking in general"); while its sign is in the words, a fading model
+    reading does not end it (module docstring, step 3). A model emergency the conversation has
+    since resolved, with no new sign, leads with help and answers (safety net). A crisis keeps 988 first (safety net) unless the model no longer reads the conversation as a crisis at all (`crisis_clear_below`, chosen on calibration). A non-urgent route whose urgent probability sits in the
     calibrated band carries a safety net too: help first, then the answer."""
     turns, found, suppressed, _ = _floor(user_turns, policy)
     reasons: list[Suppressed | ModelVote] = list(suppressed)
+    last_ids = [h.rule for h in found["emergency"] if h.turn == len(turns) - 1 and not h.carried]
+    evidence, settled = _emergency_evidence(turns, last_ids)
+    sign_now = bool(evidence) and evidence[0].turn == len(turns) - 1
     lang = conversation_lang(user_turns)
     keep = policy.model.floor_keep
     declines = list(found["decline"])
@@ -287,24 +336,55 @@ def check_input(
             dropped = [h for h in found[r] if h.rule not in keep]
             reasons += [Suppressed(h.rule, "not_in_floor") for h in dropped]
             found[r] = [h for h in found[r] if h.rule in keep]
+    # the user says the bot's emergency was a false alarm ("no, nobody is hurt, i was asking in general")
+    false_alarm = (
+        len(turns) > 1 and not sign_now and _settles(turns[-1]) and negation.is_false_alarm(turns[-1])
+    )
     softened = None
     if vote is not None:
         reasons.append(vote)
         model_route = policy.model.route(vote)
         p = vote.probs.get(model_route, 0.0)
-        if model_route == "emergency" and (p < 0.5 or len(turns) > 1) and negation.NEGATED.search(turns[-1]):
-            # the conversation says it is over ("the ambulance took him, he's stable now. what is 7-OH?"):
-            # help stays first (safety net) and the question is answered
-            reasons.append(Suppressed("model.emergency", "resolved_in_last_turn", p=round(p, 4)))
+        if model_route == "emergency" and false_alarm:
+            reasons.append(Suppressed("model.emergency", "false_alarm", p=round(p, 4)))
+            vote = ModelVote(vote.probs | {"emergency": 0.0}, vote.neighbours)
+            model_route = policy.model.route(vote)
+        elif model_route == "emergency" and (
+            ((p < 0.5 or len(turns) > 1) and negation.NEGATED.search(turns[-1])) or (settled and not sign_now)
+        ):
+            # the conversation says it is over ("the ambulance took him, he's stable now. what is 7-OH?"),
+            # in this turn or an earlier one with no new sign since: help stays first (safety net) and the
+            # question is answered
+            reasons.append(Suppressed("model.emergency", "resolved", p=round(p, 4)))
             softened = "emergency"
             model_route = policy.model.route(ModelVote(vote.probs | {"emergency": 0.0}))
         if model_route != "answer":
             found[model_route].append(
                 RuleHit(f"model.{model_route}", p=round(vote.probs.get(model_route, 0.0), 4))
             )
+    if (
+        evidence
+        and found["crisis"]
+        and {h.rule for h in evidence} <= UNRESOLVED_ONLY
+        and INTENT_AHEAD.search(turns[-1])
+    ):
+        evidence = []  # an overdose still being planned inside a crisis is crisis (as in _floor)
+    if (
+        sign_now
+        and not settled
+        and [h.rule for h in evidence] == ["state.first_aid"]
+        and not found["emergency"]
+    ):
+        found["emergency"].append(evidence[0])  # first aid under way is an emergency in progress
     if live == "emergency" and not found["emergency"]:
-        if negation.NEGATED.search(turns[-1]) or policy.model.cleared(vote):
-            reasons.append(Suppressed("state.emergency_live", "resolved"))
+        # a live emergency ends when the conversation says so, not when the model's reading fades;
+        # only an emergency the words never showed (the model's alone) may end with that reading
+        if negation.NEGATED.search(turns[-1]) or false_alarm or (settled and not sign_now):
+            reasons.append(Suppressed("state.emergency_live", "false_alarm" if false_alarm else "resolved"))
+        elif evidence and not settled:
+            found["emergency"].append(RuleHit("state.emergency_live", evidence[0].turn, carried=True))
+        elif policy.model.cleared(vote):
+            reasons.append(Suppressed("state.emergency_live", "model_cleared"))
         else:
             found["emergency"].append(RuleHit("state.emergency_live"))
     route = next(r for r in ROUTES if r == "answer" or found[r])
