@@ -30,7 +30,7 @@ import yaml
 import bot.focus as english_rules  # the English question rules, read on the glossary English
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
-from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
+from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for, is_contained
 from bot.embedding import cached_vectors
 from bot.lead import WRONG_TYPE_PENALTY
 from bot.retrieval import BM25, Retriever, tokenize
@@ -253,6 +253,16 @@ class DocIndex:
         return [self.names[i] for i in top if best[i] > -np.inf]
 
 
+def _idf(texts: list[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency of each stem over the Spanish lines (or their English twins)."""
+    df: dict[str, int] = {}
+    for words in texts:
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    n = len(texts) or 1
+    return {w: float(np.log((n + 1) / (k + 0.5))) for w, k in df.items()}
+
+
 ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
 MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
 DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best on the dev set (bench/spanish_retrieval.py)
@@ -308,6 +318,7 @@ class SpanishSearch:
             self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
             self.twin_stems = [frozenset(tokenize_en_stems(c.twin)) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) | frames(c.heading) for c in self.chunks]
+            self.es_idf, self.en_idf = _idf(self.text_stems), _idf(self.twin_stems)
             # each section's English heading (the English chunk its line opens), for the glossary English
             en_sections: dict[str, list[Chunk]] = {}
             for e in r.chunks:
@@ -526,6 +537,11 @@ FOCUS_LABELS_ES = {
     "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
+# A key fact naming under this share of the question's words (IDF-weighted, `_word_share`) is padding:
+# it only fills an answer with fewer than MIN_FACTS facts. Set on the spent spanish_blind6 review:
+# the bullets it called filler ("how kratom is taken", street names, RiVive under an FDA question)
+# name 0-0.07 of the question; the answering ones 0.1 and up, with some exceptions both ways.
+FACT_SHARE_MIN, MIN_FACTS = 0.08, 2
 HEADING_WORDS_WEIGHT = 0.5  # the heading's shared words (IDF-weighted, both languages) beside its cosine
 HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
@@ -574,6 +590,7 @@ class Line:
     passage: Passage
     score: float
     row: int
+    share: float = 1.0  # the IDF-weighted share of the question's words the line names (`_word_share`)
 
     @property
     def chunk(self) -> Chunk:
@@ -643,29 +660,7 @@ def compose_spanish(
         topics = topics[1:2]
     elif not dose:
         bottom = choose_bottom(search, focused, vector, heading_match, doc_order, last)
-    facts: list[Line] = []
-    per_doc: dict[str, int] = {}
-    seen: list[AbstractSet[str]] = []
-    for ln in focused:
-        if len(facts) >= MAX_FACTS:
-            break
-        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
-            continue
-        toks = search.text_stems[ln.row]
-        if bottom and _same(search, ln, bottom, toks, search.text_stems[bottom.row]):
-            continue
-        if (
-            any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen)
-            or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC
-        ):
-            continue
-        if english_rules.METADATA_RE.search(ln.chunk.twin) or english_rules.DANGLING_RE.search(ln.chunk.twin):
-            continue
-        if facts and ln.score < 0.5 * facts[0].score:
-            break
-        facts.append(ln)
-        seen.append(toks)
-        per_doc[ln.passage.doc_id] = per_doc.get(ln.passage.doc_id, 0) + 1
+    facts = pick_facts(search, focused, bottom)
     if dose:
         lead.append(lines.get("no_safe_dose", ""))
         if english_rules.PAIN_RE.search(english_query):
@@ -679,6 +674,39 @@ def compose_spanish(
     if dose_fact and lines.get("no_safe_dose"):
         after.append(lines["no_safe_dose"])  # the fact first, then what no authority has set
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
+
+
+def pick_facts(search: SpanishSearch, focused: list[Line], bottom: Line | None) -> list[Line]:
+    """Up to MAX_FACTS key facts, best first: none repeating the bottom line or another fact, none
+    dangling or study metadata, at most MAX_PER_DOC per document. A line that names almost none of the
+    question's words (IDF-weighted, FACT_SHARE_MIN) only fills an answer that has fewer than
+    MIN_FACTS: it shares the topic (kratom, an agency) but not what was asked."""
+    usable = []
+    for ln in focused:
+        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
+            continue
+        if (
+            english_rules.METADATA_RE.search(ln.chunk.twin)
+            or english_rules.DANGLING_RE.search(ln.chunk.twin)
+            or DANGLING_ES_RE.search(ln.chunk.text)
+        ):
+            continue
+        usable.append(ln)
+    facts: list[Line] = []
+    for on_question in (True, False):
+        for ln in usable:
+            if len(facts) >= (MAX_FACTS if on_question else MIN_FACTS):
+                break
+            if ln in facts or on_question != (ln.share >= FACT_SHARE_MIN):
+                continue
+            if _repeats(search, ln, [bottom, *facts] if bottom else facts):
+                continue
+            if sum(f.passage.doc_id == ln.passage.doc_id for f in facts) >= MAX_PER_DOC:
+                continue
+            if facts and ln.score < 0.5 * facts[0].score:
+                break
+            facts.append(ln)
+    return sorted(facts, key=lambda ln: -ln.score)
 
 
 def choose_bottom(
@@ -775,6 +803,22 @@ def _heading_match(search: SpanishSearch, i: int, asked: _Asked, idf: tuple[dict
     return sum(sides) / len(sides) if sides else 0.0
 
 
+def _word_share(search: SpanishSearch, i: int, asked: _Asked) -> float:
+    """The IDF-weighted share of the question's words that line `i` names: its Spanish words in the
+    line, and its glossary English in the line's English twin: "receta" and "narcan" say what was asked,
+    "EE. UU." or "FDA", which hundreds of lines name, little (bot/lead.py's word_share in English)."""
+    found = total = 0.0
+    for words, line, idf in (
+        (asked.es, search.text_stems[i], search.es_idf),
+        (asked.en, search.twin_stems[i], search.en_idf),
+    ):
+        for w in words:
+            if w in idf:
+                total += idf[w]
+                found += idf[w] if w in line else 0.0
+    return found / total if total else 0.0
+
+
 def _score_lines(
     search: SpanishSearch, passages: list[Passage], asked: _Asked, heading_match: dict[str, float]
 ) -> list[Line]:
@@ -805,14 +849,47 @@ def _score_lines(
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
         rank = doc_order.index(p.doc_id)
-        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
+        share = _word_share(search, i, asked)
+        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), i, share))
     return sorted(scored, key=lambda ln: -ln.score)
 
 
-def _same(search: SpanishSearch, a: Line, b: Line, ta: AbstractSet[str], tb: AbstractSet[str]) -> bool:
-    return (
-        float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
-    )
+# "La bebé pasó por una abstinencia...": a section's answer that names its case only through its
+# heading ("¿Qué le pasó a la bebé expuesta al kratom?") dangles as a bullet under another question.
+DANGLING_ES_RE = re.compile(
+    r"^(?:el|la) (?:beb[eé]|reci[eé]n nacid[oa]|paciente|joven|niñ[oa]|madre|padre|mujer|hombre|adolescente|"
+    r"muchacha|muchacho|chica|chico)\b(?![^.]*\b(?:caso|informe|estudio|revisi[oó]n|encuesta|serie)\b)",
+    re.IGNORECASE,
+)
+# A figure that is not a year ("91 de las 152", "el 0.7%", "6 de los 8"): two lines of one document with
+# the same figures state the same finding, however differently worded.
+FIGURE_RE = re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)?")
+
+
+def _figures(text: str) -> frozenset[str]:
+    return frozenset(f.replace(",", ".") for f in FIGURE_RE.findall(text))
+
+
+def _repeats(search: SpanishSearch, ln: Line, chosen: list[Line]) -> bool:
+    """The line says again what a chosen line says: close in meaning, most words shared, nearly all its
+    words inside the other (bot/compose.py's CONTAINED, on the Spanish stems and on the English twins),
+    or, from the same document, the same figures."""
+    toks, twin = search.text_stems[ln.row], search.twin_stems[ln.row]
+    figures = _figures(ln.chunk.twin)
+    for other in chosen:
+        o_toks = search.text_stems[other.row]
+        if (
+            float(search.matrix[ln.row] @ search.matrix[other.row]) > 0.82
+            or len(toks & o_toks) / max(1, len(toks | o_toks)) > 0.5
+            or is_contained(toks, [o_toks])
+            or is_contained(twin, [search.twin_stems[other.row]])
+        ):
+            return True
+        if figures and ln.passage.doc_id == other.passage.doc_id:
+            o_figures = _figures(other.chunk.twin)
+            if figures <= o_figures or (o_figures and o_figures <= figures):
+                return True
+    return False
 
 
 def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
@@ -882,10 +959,18 @@ def _not_covered(
     head = lines["not_covered_focus"].format(topic=label)
     fact = []
     if focus.kind == "topic":
-        # the closest *general* fact: a health agency's before one study's ("Ramathibodi Poison Center"
-        # made a withdrawal symptom the "closest safety fact" for a thyroid question)
-        safety = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)]
-        fact = sorted(safety, key=lambda ln: not any(a in ln.chunk.publisher for a in AGENCIES))[:1]
+        # the closest *general* fact, from a health agency only: one study's finding is no general fact
+        # ("Ramathibodi Poison Center" made a withdrawal symptom the "closest safety fact" for a thyroid
+        # question, Behonick's two deaths from mitragynine alone one for "¿kratom y kava son lo mismo?"),
+        # nor is a "Yes:"/"No:" answer to its own section's question
+        fact = [
+            ln
+            for ln in scored
+            if SAFETY_RE.search(ln.chunk.twin)
+            and _standalone(ln.chunk.twin)
+            and not YES_NO_RE.match(ln.chunk.twin)
+            and any(a in ln.chunk.publisher for a in AGENCIES)
+        ][:1]
     place = english_rules.SPANISH_PLACE.get(focus.place.removeprefix("the "), focus.place)
     who = {
         "pet": lines.get("not_covered_who_pet", ""),
