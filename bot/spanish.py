@@ -349,6 +349,8 @@ class SpanishSearch:
             headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
             vectors = cached_vectors(r.encoder, headings, self.cache_dir, "headings_es")
             self.heading_vector = {h: vectors[i] for i, h in enumerate(headings)}
+            # documents with a section that says what kratom is ("¿Qué es el kratom, según la DEA?")
+            self.defining = {c.doc_id for c in self.chunks if defines_kratom(c.heading)}
             self.by_doc: dict[str, list[int]] = {}
             for i, c in enumerate(self.chunks):
                 self.by_doc.setdefault(c.doc_id, []).append(i)
@@ -387,6 +389,11 @@ class SpanishSearch:
         rankings = self.rankings(query, vector, self.modes)
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
+        if asks_what_kratom_is(query) and self.defining:
+            # "qué onda, qué es el kratom?? lo vi en una tienda de vapes": the shop words must not
+            # outrank the agency overviews that say what kratom is
+            defining = sorted(self.defining, key=lambda d: fused.index(d) if d in fused else len(fused))
+            docs = list(dict.fromkeys([*defining, *docs]))[: k or self.top_k]
         foci = english_rules.detect_foci(english_of(self.glossary, query))
         if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
@@ -722,6 +729,12 @@ def choose_bottom(
     bench/spanish_lead_oracle.py can see the candidates it chose from.)"""
 
     wh = asks_wh_es(last)
+    if asks_what_kratom_is(last):  # the section that says what kratom is answers it, before any other
+        defining = [
+            ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and defines_kratom(ln.chunk.heading)
+        ]
+        if defining:
+            return max(defining, key=lambda ln: ln.score)
 
     def heading_score(ln: Line) -> float:
         h = search.heading_vector.get(ln.chunk.heading)
@@ -756,6 +769,24 @@ YES_NO_OPENER_ES_RE = re.compile(r"^(?:sí|si|no)(?:[,:;]|\s[^.:,;]{0,25}:)", re
 # The penalty is bot/lead.py's WRONG_TYPE_PENALTY, shared with English. Measured 2026-12-01 (bottom-line
 # hit, blind4 / dev / questions / spent blind5): .500/.804/.677/.623 -> .519/.804/.692/.639; 0.3 moved more
 # leads, one the wrong way.
+
+
+# "¿Qué es el kratom?", "qué onda con el kratom", "q es eso del kratom", "what is kratom": the person asks
+# what kratom itself is (not "¿qué es el 7-OH?", nor "¿qué es lo que hace el kratom?").
+WHAT_KRATOM_RE = re.compile(
+    r"(?<!\blo )\b(?:que (?:es|son)|que onda con|what(?:'s| is))\s+(?:el |la |eso (?:del? )?|esto (?:del? )?)?"
+    r"(?:kratom|kratum|krato)\b"
+)
+DEFINES_KRATOM_RE = re.compile(r"^\W*que es el kratom\b")
+
+
+def asks_what_kratom_is(question: str) -> bool:
+    return bool(WHAT_KRATOM_RE.search(fold(question)))
+
+
+def defines_kratom(heading: str) -> bool:
+    """A section heading that asks what kratom is ("¿Qué es el kratom, según la FDA?")."""
+    return bool(DEFINES_KRATOM_RE.match(fold(heading)))
 
 
 def asks_wh_es(question: str) -> bool:
