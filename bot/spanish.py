@@ -897,8 +897,14 @@ DANGLING_ES_RE = re.compile(
 FIGURE_RE = re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)?")
 
 
+OPENING_WORDS = 6  # two lines of one document that open with the same words state the same finding
+
+
 def _figures(text: str) -> frozenset[str]:
-    return frozenset(f.replace(",", ".") for f in FIGURE_RE.findall(text))
+    """A line's figures, when they identify a finding: two or more, or a decimal ("0.7%"); one whole
+    number alone ("988", "2 muertes") names too little."""
+    found = frozenset(f.replace(",", ".") for f in FIGURE_RE.findall(text))
+    return found if len(found) >= 2 or any("." in f for f in found) else frozenset()
 
 
 def _repeats(search: SpanishSearch, ln: Line, chosen: list[Line]) -> bool:
@@ -916,11 +922,21 @@ def _repeats(search: SpanishSearch, ln: Line, chosen: list[Line]) -> bool:
             or is_contained(twin, [search.twin_stems[other.row]])
         ):
             return True
-        if figures and ln.passage.doc_id == other.passage.doc_id:
-            o_figures = _figures(other.chunk.twin)
-            if figures <= o_figures or (o_figures and o_figures <= figures):
-                return True
+        if ln.passage.doc_id != other.passage.doc_id:
+            continue
+        o_figures = _figures(other.chunk.twin)
+        if figures and o_figures and (figures <= o_figures or o_figures <= figures):
+            return True
+        opening = _opening(ln.chunk.text)
+        if opening is not None and opening == _opening(other.chunk.text):
+            return True  # "El dolor muscular fue el síntoma de abstinencia del kratom más frecuente..." twice
     return False
+
+
+def _opening(text: str) -> tuple[str, ...] | None:
+    """A line's first OPENING_WORDS words (stems, stopwords kept); None for a shorter line."""
+    words = stems(text, drop_stopwords=False)[:OPENING_WORDS]
+    return tuple(words) if len(words) == OPENING_WORDS else None
 
 
 def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
