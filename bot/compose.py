@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +91,14 @@ SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
 CONTAINED = 0.8  # share of the shorter sentence's words inside a chosen one that makes it a repeat
+
+
+def is_contained(tokens: AbstractSet[str], chosen: Iterable[AbstractSet[str]]) -> bool:
+    """A sentence whose words are nearly all (CONTAINED) inside one already chosen repeats it; the
+    Spanish composer (bot/spanish.py) asks the same of its lines."""
+    return any(len(tokens & t) / max(1, min(len(tokens), len(t))) > CONTAINED for t in chosen)
+
+
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
 YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
@@ -289,7 +299,7 @@ class ExtractiveComposer(Composer):
             tokens = set(tokenize(s.text))
             if any(len(tokens & t) / max(1, len(tokens | t)) > 0.6 for t in seen_tokens):
                 continue
-            if any(len(tokens & t) / max(1, min(len(tokens), len(t))) > CONTAINED for t in seen_tokens):
+            if is_contained(tokens, seen_tokens):
                 continue  # its words are nearly all inside a longer sentence already chosen
             if any(float(self.matrix[s.row] @ self.matrix[c.row]) > 0.82 for _, c, _, _ in chosen):
                 continue  # says the same thing as a sentence already chosen

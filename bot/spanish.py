@@ -30,7 +30,7 @@ import yaml
 import bot.focus as english_rules  # the English question rules, read on the glossary English
 from bot.chunking import embedding_text
 from bot.citations import citations_for, number_documents
-from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for
+from bot.compose import AGENCIES, SAFETY_RE, YES_NO_RE, Draft, cited_passages_for, is_contained
 from bot.embedding import cached_vectors
 from bot.lead import WRONG_TYPE_PENALTY
 from bot.retrieval import BM25, Retriever, tokenize
@@ -253,6 +253,22 @@ class DocIndex:
         return [self.names[i] for i in top if best[i] > -np.inf]
 
 
+def _with_parts(words: list[str], stemmer: Any) -> frozenset[str]:
+    """A line's stems and, for a compound, its parts' ("buprenorfina-naloxona" also names
+    "buprenorfina"): a question rarely writes the compound."""
+    return frozenset(words) | {stemmer(part) for w in words if "-" in w for part in w.split("-") if part}
+
+
+def _idf(texts: list[frozenset[str]]) -> dict[str, float]:
+    """Inverse document frequency of each stem over the Spanish lines (or their English twins)."""
+    df: dict[str, int] = {}
+    for words in texts:
+        for w in words:
+            df[w] = df.get(w, 0) + 1
+    n = len(texts) or 1
+    return {w: float(np.log((n + 1) / (k + 0.5))) for w, k in df.items()}
+
+
 ES_DENSE_FLOOR = 0.5  # with no word of the question in any line or glossary term, a line must be this close
 MODES = ("bm25_es", "dense_es", "bridge_bm25_en", "dense_en")
 DEFAULT_MODES = ("bm25_es", "dense_es", "bridge_bm25_en")  # best on the dev set (bench/spanish_retrieval.py)
@@ -305,9 +321,10 @@ class SpanishSearch:
             self._covering = {}
             self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
             # per line, once per index: its stems and whether it may be quoted at all
-            self.text_stems = [frozenset(tokenize_es(c.text)) for c in self.chunks]
-            self.twin_stems = [frozenset(tokenize_en_stems(c.twin)) for c in self.chunks]
+            self.text_stems = [_with_parts(tokenize_es(c.text), stem) for c in self.chunks]
+            self.twin_stems = [_with_parts(tokenize_en_stems(c.twin), en_stem) for c in self.chunks]
             self.heading_stems = [frozenset(tokenize_es(c.heading)) | frames(c.heading) for c in self.chunks]
+            self.es_idf, self.en_idf = _idf(self.text_stems), _idf(self.twin_stems)
             # each section's English heading (the English chunk its line opens), for the glossary English
             en_sections: dict[str, list[Chunk]] = {}
             for e in r.chunks:
@@ -338,6 +355,8 @@ class SpanishSearch:
             headings = sorted({c.heading for c in self.chunks if _line_kind(c) == "bottom_line"})
             vectors = cached_vectors(r.encoder, headings, self.cache_dir, "headings_es")
             self.heading_vector = {h: vectors[i] for i, h in enumerate(headings)}
+            # documents with a section that says what kratom is ("¿Qué es el kratom, según la DEA?")
+            self.defining = {c.doc_id for c in self.chunks if defines_kratom(c.heading)}
             self.by_doc: dict[str, list[int]] = {}
             for i, c in enumerate(self.chunks):
                 self.by_doc.setdefault(c.doc_id, []).append(i)
@@ -376,6 +395,11 @@ class SpanishSearch:
         rankings = self.rankings(query, vector, self.modes)
         fused = self.fused(query, vector, rankings)
         docs = fused[: k or self.top_k]
+        if asks_what_kratom_is(query) and self.defining:
+            # "qué onda, qué es el kratom?? lo vi en una tienda de vapes": the shop words must not
+            # outrank the agency overviews that say what kratom is
+            defining = sorted(self.defining, key=lambda d: fused.index(d) if d in fused else len(fused))
+            docs = list(dict.fromkeys([*defining, *docs]))[: k or self.top_k]
         foci = english_rules.detect_foci(english_of(self.glossary, query))
         if foci:  # "and the kidneys?": near documents whose English addresses the focus join (the composer keeps to them)
             covering = self.covering(foci)
@@ -526,6 +550,11 @@ FOCUS_LABELS_ES = {
     "cannabis": "el cannabis",
 }
 MAX_FACTS, MAX_PER_DOC = 5, 3
+# A key fact naming under this share of the question's words (IDF-weighted, `_word_share`) is padding:
+# it only fills an answer with fewer than MIN_FACTS facts. Set on the spent spanish_blind6 review:
+# the bullets it called filler ("how kratom is taken", street names, RiVive under an FDA question)
+# name 0-0.07 of the question; the answering ones 0.1 and up, with some exceptions both ways.
+FACT_SHARE_MIN, MIN_FACTS = 0.08, 2
 HEADING_WORDS_WEIGHT = 0.5  # the heading's shared words (IDF-weighted, both languages) beside its cosine
 HEADING_MIN = 1.0  # how closely a section's heading must match the question for its bottom line to lead
 FACT_MIN_SIMILARITY = 0.45  # a line sharing no word with the question needs at least this cosine
@@ -574,6 +603,7 @@ class Line:
     passage: Passage
     score: float
     row: int
+    share: float = 1.0  # the IDF-weighted share of the question's words the line names (`_word_share`)
 
     @property
     def chunk(self) -> Chunk:
@@ -643,29 +673,7 @@ def compose_spanish(
         topics = topics[1:2]
     elif not dose:
         bottom = choose_bottom(search, focused, vector, heading_match, doc_order, last)
-    facts: list[Line] = []
-    per_doc: dict[str, int] = {}
-    seen: list[AbstractSet[str]] = []
-    for ln in focused:
-        if len(facts) >= MAX_FACTS:
-            break
-        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
-            continue
-        toks = search.text_stems[ln.row]
-        if bottom and _same(search, ln, bottom, toks, search.text_stems[bottom.row]):
-            continue
-        if (
-            any(len(toks & t) / max(1, len(toks | t)) > 0.5 for t in seen)
-            or per_doc.get(ln.passage.doc_id, 0) >= MAX_PER_DOC
-        ):
-            continue
-        if english_rules.METADATA_RE.search(ln.chunk.twin) or english_rules.DANGLING_RE.search(ln.chunk.twin):
-            continue
-        if facts and ln.score < 0.5 * facts[0].score:
-            break
-        facts.append(ln)
-        seen.append(toks)
-        per_doc[ln.passage.doc_id] = per_doc.get(ln.passage.doc_id, 0) + 1
+    facts = pick_facts(search, focused, bottom)
     if dose:
         lead.append(lines.get("no_safe_dose", ""))
         if english_rules.PAIN_RE.search(english_query):
@@ -681,6 +689,39 @@ def compose_spanish(
     return _render(bottom, facts, [x for x in lead if x], after, [a for a in actions if a], passages, lines)
 
 
+def pick_facts(search: SpanishSearch, focused: list[Line], bottom: Line | None) -> list[Line]:
+    """Up to MAX_FACTS key facts, best first: none repeating the bottom line or another fact, none
+    dangling or study metadata, at most MAX_PER_DOC per document. A line that names almost none of the
+    question's words (IDF-weighted, FACT_SHARE_MIN) only fills an answer that has fewer than
+    MIN_FACTS: it shares the topic (kratom, an agency) but not what was asked."""
+    usable = []
+    for ln in focused:
+        if bottom and ln.chunk.chunk_id == bottom.chunk.chunk_id:
+            continue
+        if (
+            english_rules.METADATA_RE.search(ln.chunk.twin)
+            or english_rules.DANGLING_RE.search(ln.chunk.twin)
+            or DANGLING_ES_RE.search(ln.chunk.text)
+        ):
+            continue
+        usable.append(ln)
+    facts: list[Line] = []
+    for on_question in (True, False):
+        for ln in usable:
+            if len(facts) >= (MAX_FACTS if on_question else MIN_FACTS):
+                break
+            if ln in facts or on_question != (ln.share >= FACT_SHARE_MIN):
+                continue
+            if _repeats(search, ln, [bottom, *facts] if bottom else facts):
+                continue
+            if sum(f.passage.doc_id == ln.passage.doc_id for f in facts) >= MAX_PER_DOC:
+                continue
+            if facts and ln.score < 0.5 * facts[0].score:
+                break
+            facts.append(ln)
+    return sorted(facts, key=lambda ln: -ln.score)
+
+
 def choose_bottom(
     search: SpanishSearch,
     focused: list[Line],
@@ -694,6 +735,12 @@ def choose_bottom(
     bench/spanish_lead_oracle.py can see the candidates it chose from.)"""
 
     wh = asks_wh_es(last)
+    if asks_what_kratom_is(last):  # the section that says what kratom is answers it, before any other
+        defining = [
+            ln for ln in focused if _line_kind(ln.chunk) == "bottom_line" and defines_kratom(ln.chunk.heading)
+        ]
+        if defining:
+            return max(defining, key=lambda ln: ln.score)
 
     def heading_score(ln: Line) -> float:
         h = search.heading_vector.get(ln.chunk.heading)
@@ -728,6 +775,24 @@ YES_NO_OPENER_ES_RE = re.compile(r"^(?:sí|si|no)(?:[,:;]|\s[^.:,;]{0,25}:)", re
 # The penalty is bot/lead.py's WRONG_TYPE_PENALTY, shared with English. Measured 2026-12-01 (bottom-line
 # hit, blind4 / dev / questions / spent blind5): .500/.804/.677/.623 -> .519/.804/.692/.639; 0.3 moved more
 # leads, one the wrong way.
+
+
+# "¿Qué es el kratom?", "qué onda con el kratom", "q es eso del kratom", "what is kratom": the person asks
+# what kratom itself is (not "¿qué es el 7-OH?", nor "¿qué es lo que hace el kratom?").
+WHAT_KRATOM_RE = re.compile(
+    r"(?<!\blo )\b(?:que (?:es|son)|que onda con|what(?:'s| is))\s+(?:el |la |eso (?:del? )?|esto (?:del? )?)?"
+    r"(?:kratom|kratum|krato)\b"
+)
+DEFINES_KRATOM_RE = re.compile(r"^\W*que es el kratom\b")
+
+
+def asks_what_kratom_is(question: str) -> bool:
+    return bool(WHAT_KRATOM_RE.search(fold(question)))
+
+
+def defines_kratom(heading: str) -> bool:
+    """A section heading that asks what kratom is ("¿Qué es el kratom, según la FDA?")."""
+    return bool(DEFINES_KRATOM_RE.match(fold(heading)))
 
 
 def asks_wh_es(question: str) -> bool:
@@ -775,6 +840,22 @@ def _heading_match(search: SpanishSearch, i: int, asked: _Asked, idf: tuple[dict
     return sum(sides) / len(sides) if sides else 0.0
 
 
+def _word_share(search: SpanishSearch, i: int, asked: _Asked) -> float:
+    """The IDF-weighted share of the question's words that line `i` names: its Spanish words in the
+    line, and its glossary English in the line's English twin: "receta" and "narcan" say what was asked,
+    "EE. UU." or "FDA", which hundreds of lines name, little (bot/lead.py's word_share in English)."""
+    found = total = 0.0
+    for words, line, idf in (
+        (asked.es, search.text_stems[i], search.es_idf),
+        (asked.en, search.twin_stems[i], search.en_idf),
+    ):
+        for w in words:
+            if w in idf:
+                total += idf[w]
+                found += idf[w] if w in line else 0.0
+    return found / total if total else 0.0
+
+
 def _score_lines(
     search: SpanishSearch, passages: list[Passage], asked: _Asked, heading_match: dict[str, float]
 ) -> list[Line]:
@@ -805,14 +886,65 @@ def _score_lines(
         if lex == 0 and p.similarity < FACT_MIN_SIMILARITY:
             continue  # shares no word with the question and is not close in meaning
         rank = doc_order.index(p.doc_id)
-        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), search.row(c.chunk_id)))
+        share = _word_share(search, i, asked)
+        scored.append(Line(p, p.similarity + 0.5 * lex + 0.15 / (1 + rank), i, share))
     return sorted(scored, key=lambda ln: -ln.score)
 
 
-def _same(search: SpanishSearch, a: Line, b: Line, ta: AbstractSet[str], tb: AbstractSet[str]) -> bool:
-    return (
-        float(search.matrix[a.row] @ search.matrix[b.row]) > 0.82 or len(ta & tb) / max(1, len(ta | tb)) > 0.5
-    )
+# "La bebé pasó por una abstinencia...": a section's answer that names its case only through its
+# heading ("¿Qué le pasó a la bebé expuesta al kratom?") dangles as a bullet under another question.
+DANGLING_ES_RE = re.compile(
+    r"^(?:el|la) (?:beb[eé]|reci[eé]n nacid[oa]|paciente|joven|niñ[oa]|madre|padre|mujer|hombre|adolescente|"
+    r"muchacha|muchacho|chica|chico)\b(?![^.]*\b(?:caso|informe|estudio|revisi[oó]n|encuesta|serie)\b)",
+    re.IGNORECASE,
+)
+# A figure that is not a year ("91 de las 152", "el 0.7%", "6 de los 8"): two lines of one document with
+# the same figures state the same finding, however differently worded.
+FIGURE_RE = re.compile(r"(?<![\d.,])(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)?")
+
+
+# Two lines of one document that open with the same six words state the same finding. (Across documents
+# it also dropped "La FDA no ha aprobado el 7-OH..." beside "...el kratom...": measured, not kept.)
+OPENING_WORDS = 6
+
+
+def _figures(text: str) -> frozenset[str]:
+    """A line's figures, when they identify a finding: two or more, or a decimal ("0.7%"); one whole
+    number alone ("988", "2 muertes") names too little."""
+    found = frozenset(f.replace(",", ".") for f in FIGURE_RE.findall(text))
+    return found if len(found) >= 2 or any("." in f for f in found) else frozenset()
+
+
+def _repeats(search: SpanishSearch, ln: Line, chosen: list[Line]) -> bool:
+    """The line says again what a chosen line says: close in meaning, most words shared, nearly all its
+    words inside the other (bot/compose.py's CONTAINED, on the Spanish stems and on the English twins),
+    or, from the same document, the same figures."""
+    toks, twin = search.text_stems[ln.row], search.twin_stems[ln.row]
+    figures = _figures(ln.chunk.twin)
+    for other in chosen:
+        o_toks = search.text_stems[other.row]
+        if (
+            float(search.matrix[ln.row] @ search.matrix[other.row]) > 0.82
+            or len(toks & o_toks) / max(1, len(toks | o_toks)) > 0.5
+            or is_contained(toks, [o_toks])
+            or is_contained(twin, [search.twin_stems[other.row]])
+        ):
+            return True
+        if ln.passage.doc_id != other.passage.doc_id:
+            continue
+        o_figures = _figures(other.chunk.twin)
+        if figures and o_figures and (figures <= o_figures or o_figures <= figures):
+            return True
+        opening = _opening(ln.chunk.text)
+        if opening is not None and opening == _opening(other.chunk.text):
+            return True  # "El dolor muscular fue el síntoma de abstinencia del kratom más frecuente..." twice
+    return False
+
+
+def _opening(text: str) -> tuple[str, ...] | None:
+    """A line's first OPENING_WORDS words (stems, stopwords kept); None for a shorter line."""
+    words = stems(text, drop_stopwords=False)[:OPENING_WORDS]
+    return tuple(words) if len(words) == OPENING_WORDS else None
 
 
 def _group_order(facts: list[Line], bottom: Line | None, passages: list[Passage]) -> list[Line]:
@@ -882,10 +1014,18 @@ def _not_covered(
     head = lines["not_covered_focus"].format(topic=label)
     fact = []
     if focus.kind == "topic":
-        # the closest *general* fact: a health agency's before one study's ("Ramathibodi Poison Center"
-        # made a withdrawal symptom the "closest safety fact" for a thyroid question)
-        safety = [ln for ln in scored if SAFETY_RE.search(ln.chunk.twin) and _standalone(ln.chunk.twin)]
-        fact = sorted(safety, key=lambda ln: not any(a in ln.chunk.publisher for a in AGENCIES))[:1]
+        # the closest *general* fact, from a health agency only: one study's finding is no general fact
+        # ("Ramathibodi Poison Center" made a withdrawal symptom the "closest safety fact" for a thyroid
+        # question, Behonick's two deaths from mitragynine alone one for "¿kratom y kava son lo mismo?"),
+        # nor is a "Yes:"/"No:" answer to its own section's question
+        fact = [
+            ln
+            for ln in scored
+            if SAFETY_RE.search(ln.chunk.twin)
+            and _standalone(ln.chunk.twin)
+            and not YES_NO_RE.match(ln.chunk.twin)
+            and any(a in ln.chunk.publisher for a in AGENCIES)
+        ][:1]
     place = english_rules.SPANISH_PLACE.get(focus.place.removeprefix("the "), focus.place)
     who = {
         "pet": lines.get("not_covered_who_pet", ""),

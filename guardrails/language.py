@@ -44,8 +44,11 @@ def detect_lang(text: str) -> str:
     en = sum(w in EN_WORDS for w in words)
     # A tie of two or more each is Spanglish written by a Spanish speaker ("hay dosing charts online pa
     # kratom, are those legit?"): over the 18,980 user turns of the test and training data this rule
-    # changes 2 turns, both labelled Spanish (2026-12-01).
-    return "es" if es > en or (es == en and es >= 2) else "en"
+    # changes 2 turns, both labelled Spanish (2026-12-01). So is a turn with four or more Spanish
+    # function words that English does not outnumber two to one ("how long despues de empezar kratom
+    # can you get liver problems? lei que es como semanas, is that right?"): over the 10,298 labelled
+    # conversations of the test and training data it changes 1, labelled Spanish (2026-12-01).
+    return "es" if es > en or (es == en and es >= 2) or (es >= 4 and en < 2 * es) else "en"
 
 
 def conversation_lang(user_turns: list[str]) -> str:

@@ -7,11 +7,23 @@ import httpx
 import pytest
 
 from bot.chat import answer_turn
+from bot.compose import AGENCIES, is_contained
 from bot.corpus_es import load_spanish, usable_lines
 from bot.eval import reply_lang
 from bot.query import build_query
 from bot.settings import REPO_ROOT
-from bot.spanish import YES_NO_OPENER_ES_RE, Glossary, asks_wh_es, fold, frames, tokenize_es
+from bot.spanish import (
+    DANGLING_ES_RE,
+    YES_NO_OPENER_ES_RE,
+    Glossary,
+    _figures,
+    asks_wh_es,
+    asks_what_kratom_is,
+    fold,
+    frames,
+    tokenize_en_stems,
+    tokenize_es,
+)
 from guardrails.amounts import find_amounts
 from guardrails.language import detect_lang
 
@@ -579,3 +591,140 @@ def test_a_what_happened_question_is_not_led_by_a_yes(services, spanish_text):
     assert_spanish_answer(reply, spanish_text)
     assert reply.bottom_line and not YES_NO_OPENER_ES_RE.match(reply.bottom_line.text), reply.text
     assert "retiró" in reply.bottom_line.text, reply.text
+
+
+# ---- spent spanish_blind6 review (round 9): repeats, padding, dangling bullets, gaps, definitions ----
+
+
+def shown_lines(reply) -> list[str]:
+    return [f.text for f in reply.cited]
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        # "the fast-heart-rate finding is said twice"
+        ("¿El kratom le hace algo al corazón? Lei algo del QT en un foro y me quede con la duda.",),
+        # "the 91-of-152 finding is stated twice back to back"
+        (
+            "¿Cómo saben los forenses si el kratom causó una muerte?",
+            "O sea, ¿si sale positivo en la autopsia eso ya quiere decir que lo mató?",
+        ),
+        # "the muscle-pain fact twice"
+        ("¿Qué síntomas da la abstinencia de kratom? pregunto en general",),
+        # "the same Vicknasingam limitation is repeated"
+        (
+            "Me han dicho que el kratom va genial para el dolor crónico. ¿Hay estudios serios que lo demuestren?",
+        ),
+    ],
+)
+def test_a_spanish_answer_says_each_finding_once(services, spanish_text, turns):
+    """Found on the spent spanish_blind6 review: bullets that restate the bottom line or each other
+    (the English composer's near-contained check, bot/compose.py is_contained, now reads Spanish too;
+    a document's same figures or same opening words are the same finding)."""
+    reply = ask(services, *turns)
+    assert_spanish_answer(reply, spanish_text)
+    texts = shown_lines(reply)
+    twin = {c.text: c.twin for c in services.spanish.chunks}  # each Spanish line's English line
+    for words in (tokenize_es, lambda t: tokenize_en_stems(twin[t])):
+        stems_of = [set(words(t)) for t in texts]
+        for i, a in enumerate(stems_of):
+            for j, b in enumerate(stems_of):
+                if i != j:
+                    assert not is_contained(a, [b]), (texts[i], texts[j])
+    openings = [tuple(fold(t).split()[:6]) for t in texts]
+    assert len(set(openings)) == len(openings), texts
+
+
+def test_figures_and_openings_that_name_one_finding():
+    assert _figures("los médicos forenses consideraron el kratom una causa en 91 de las 152 muertes") == {
+        "91",
+        "152",
+    }
+    assert _figures("Palamar estimó que el 0.7% lo había usado") == {"0.7"}
+    assert _figures("llama o escribe al 988") == frozenset()  # a name, not a finding
+    assert _figures("En 2019, 27,338 muertes") == {"27.338"}  # a year is no figure of a finding
+
+
+def test_a_bullet_that_names_its_case_only_through_its_heading_is_not_shown(services, spanish_text):
+    """ "La bebé pasó por una abstinencia..." answers "¿Qué le pasó a la bebé expuesta al kratom?"; as a
+    bullet under a question about withdrawal in adults it dangles ("which baby?")."""
+    assert DANGLING_ES_RE.search("La bebé pasó por una abstinencia después de nacer.")
+    assert not DANGLING_ES_RE.search("La joven del informe de Case Reports in Pediatrics tomó el kratom.")
+    reply = ask(
+        services,
+        "¿Qué síntomas tiene la abstinencia de kratom? Pregunto en general, mi vieja lo dejó hace un mes y ya "
+        "está bien, pero quiero entender lo que le pasó.",
+    )
+    assert_spanish_answer(reply, spanish_text)
+    assert not any(DANGLING_ES_RE.search(t) for t in [f.text for f in reply.facts]), reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "padding"),
+    [
+        # "most bullets are filler (a fact sheet exists, where kratom grows, how it is taken)"
+        ("¿El kratom es legal en Estados Unidos a nivel federal? lo venden por todos lados", "vía oral"),
+        # "padded with street names, how kratom is taken"
+        (
+            "¿El kratom crea adicción? Mi esposo dice que él lo deja cuando quiera, pero ya lleva un año dándole "
+            "diario. Tranquilos, no es emergencia, solo quiero entender.",
+            "nombres callejeros",
+        ),
+    ],
+)
+def test_bullets_that_name_none_of_the_question_are_not_padding(services, spanish_text, question, padding):
+    """A bullet that shares only the subject (kratom, the DEA) with the question, none of what it asks,
+    only fills an answer with fewer than two facts."""
+    reply = ask(services, question)
+    assert_spanish_answer(reply, spanish_text)
+    assert not any(padding in t for t in shown_lines(reply)), reply.text
+
+
+def test_the_closest_fact_beside_a_gap_is_an_agencys_general_one(services):
+    """Found on spanish_blind6: "¿El kratom y la kava son lo mismo?" named the gap, then gave as the
+    "closest general safety fact" a case report's "Sí: ... muertes causadas solo por la mitraginina"."""
+    passages, draft = spanish_draft(
+        services, "¿El kratom y la kava son lo mismo? ¿Cuál es la diferencia entre las dos plantas?"
+    )
+    assert draft.not_covered
+    publishers = {p.doc_id: p.chunk.publisher for p in passages}
+    for fact in draft.facts:
+        assert not YES_NO_OPENER_ES_RE.match(fact.text), draft.facts
+        doc = next(c.doc_id for c in draft.citations if c.number == fact.number)
+        assert any(a in publishers[doc] for a in AGENCIES), (fact, publishers[doc])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "qué onda, qué es el kratom?? lo vi en una tienda de vapes en Houston y no sé ni qué es",
+        "Oye, ¿qué onda con el kratom? Lo vi en una tiendita de vapes y no sé pa' qué lo usan",
+    ],
+)
+def test_what_kratom_is_is_answered_by_the_sections_that_say_it(services, spanish_text, question):
+    """Found on spanish_questions and spanish_blind6: the shop words ranked "where it is sold" and "how it is
+    taken" first; a question asking what kratom is leads with an agency's definition (a tree, its leaves)."""
+    assert asks_what_kratom_is(question)
+    reply = ask(services, question)
+    assert_spanish_answer(reply, spanish_text)
+    assert reply.bottom_line and "árbol" in reply.bottom_line.text, reply.text
+
+
+def test_what_kratom_is_is_told_from_other_what_questions():
+    assert asks_what_kratom_is("q es el kratom")
+    assert not asks_what_kratom_is("¿Qué es el 7-OH?")
+    assert not asks_what_kratom_is("¿qué es lo que hace el kratom en el cerebro?")
+
+
+def test_spanglish_with_four_spanish_function_words_is_spanish():
+    """Found on spanish_blind6: a Spanglish question got an English reply (7 English function words to 5
+    Spanish ones)."""
+    assert (
+        detect_lang(
+            "how long despues de empezar kratom can you get liver problems? lei que es como semanas, is that right?"
+        )
+        == "es"
+    )
+    assert detect_lang("is kratom legal en Texas?") == "en"
+    assert detect_lang("what does 'no le dije a nadie' mean in English?") == "en"
