@@ -443,8 +443,13 @@ def votes_of(probs: np.ndarray) -> list[ModelVote]:
 def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
     """Vectorised ModelPolicy.route: route index per row (the first route over its threshold)."""
     out = np.full(len(probs), 4)
-    for i in (3, 2, 1, 0):  # later assignments win: emergency is checked first
+    for i in (3, 2):
         out[probs[:, i] >= t[ROUTES[i]]] = i
+    e, c = probs[:, 0], probs[:, 1]
+    mass = (e + c) >= min(t["emergency"], t["crisis"])  # sure it is urgent, split on which help
+    out[mass] = np.where(e[mass] >= c[mass], 0, 1)
+    out[c >= t["crisis"]] = 1
+    out[e >= t["emergency"]] = 0  # later assignments win: emergency is checked first
     return out
 
 
