@@ -304,5 +304,6 @@ def test_the_threshold_search_routes_exactly_as_the_served_policy_does():
     for _ in range(500):
         probs = rng.dirichlet(np.full(5, rng.choice([0.2, 0.5, 1.0])))
         t = {r: float(rng.choice([0.1, 0.3, 0.5, 0.7, 0.9])) for r in ROUTES[:4]}
-        served = ModelPolicy(t).route(ModelVote(dict(zip(ROUTES, probs.tolist()))))
-        assert ROUTES[routes_for(probs[None, :], t)[0]] == served
+        for mass in (True, False):
+            served = ModelPolicy(t, urgent_mass=mass).route(ModelVote(dict(zip(ROUTES, probs.tolist()))))
+            assert ROUTES[routes_for(probs[None, :], t, mass)[0]] == served
