@@ -440,11 +440,17 @@ def votes_of(probs: np.ndarray) -> list[ModelVote]:
     return [ModelVote({r: float(p) for r, p in zip(ROUTES, row)}) for row in probs]
 
 
-def routes_for(probs: np.ndarray, t: dict[str, float]) -> np.ndarray:
+def routes_for(probs: np.ndarray, t: dict[str, float], urgent_mass: bool = True) -> np.ndarray:
     """Vectorised ModelPolicy.route: route index per row (the first route over its threshold)."""
     out = np.full(len(probs), 4)
-    for i in (3, 2, 1, 0):  # later assignments win: emergency is checked first
+    for i in (3, 2):
         out[probs[:, i] >= t[ROUTES[i]]] = i
+    e, c = probs[:, 0], probs[:, 1]
+    if urgent_mass:  # sure it is urgent, split on which help
+        mass = (e + c) >= min(t["emergency"], t["crisis"])
+        out[mass] = np.where(e[mass] >= c[mass], 0, 1)
+    out[c >= t["crisis"]] = 1
+    out[e >= t["emergency"]] = 0  # later assignments win: emergency is checked first
     return out
 
 
@@ -712,7 +718,7 @@ def train(
     dev_probs = served_probs([[clean(t) for t in it.turns] for it in dev_items], "encode dev questions")
     thresholds = choose_thresholds(cal_items, cal_probs, dev_probs, config.miss_cost)
     band = choose_band(cal_items, cal_probs, thresholds)
-    model_policy = ModelPolicy(thresholds, band)
+    model_policy = ModelPolicy(thresholds, band, urgent_mass=True)
     model_routes = [model_policy.route(v) for v in votes_of(cal_probs)]
     dev_routes = [model_policy.route(v) for v in votes_of(dev_probs)]
     cal_hits = floor_routes(cal_items, policy)
@@ -749,7 +755,7 @@ def train(
     ok, is_answer = _ok_matrix(cal_items), np.array([it.route == "answer" for it in cal_items])
     best = None
     for clear in (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3):  # when a live emergency counts as over
-        policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear)
+        policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear, urgent_mass=True)
         routes = [
             ROUTES.index(decide(it, pv, v).route) for it, v, pv in zip(cal_items, cal_votes, cal_prefixes)
         ]
@@ -778,17 +784,19 @@ def train(
     # the highest cut that costs no urgent item its help or its route on calibration and removes
     # the most answer headers; on equal counts the lowest cut.
     is_urgent = np.array([it.route in URGENT for it in cal_items])
-    right0, helped0 = replay(ModelPolicy(thresholds, band, frozenset(keep), clear_below))
+    right0, helped0 = replay(ModelPolicy(thresholds, band, frozenset(keep), clear_below, urgent_mass=True))
     best_c = (int((right0 & helped0 & is_answer).sum()), 0.0)
     for cut in (0.005, 0.01, 0.02, 0.05):
-        right, helped = replay(ModelPolicy(thresholds, band, frozenset(keep), clear_below, cut))
+        right, helped = replay(
+            ModelPolicy(thresholds, band, frozenset(keep), clear_below, cut, urgent_mass=True)
+        )
         if ((right0 | helped0) & is_urgent & ~(right | helped)).any() or (right0 & ~right).any():
             continue
         headers = int((right & helped & is_answer).sum())
         if headers < best_c[0]:
             best_c = (headers, cut)
     crisis_clear = best_c[1]
-    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below, crisis_clear)
+    policy.model = ModelPolicy(thresholds, band, frozenset(keep), clear_below, crisis_clear, urgent_mass=True)
     lap("state")
 
     def score(items: list[Item], probs: np.ndarray) -> dict:
@@ -838,6 +846,7 @@ def train(
         "floor_lift": lift,
         "state_clear_below": clear_below,
         "crisis_clear_below": crisis_clear,
+        "urgent_mass": True,
         "example_ids": [it.id for it in train_items],
         "example_routes": [it.route for it in train_items],
         "seed": seed,

@@ -51,6 +51,7 @@ class ModelPolicy:
     crisis_clear_below: float = (
         0.0  # a crisis carried from an earlier reply stops heading answers below this crisis probability
     )
+    urgent_mass: bool = False  # emergency + crisis together may clear the lower urgent threshold (route)
 
     def crisis_cleared(self, vote: ModelVote | None) -> bool:
         """The whole conversation no longer reads as a crisis to the model at all (an earlier turn
@@ -63,9 +64,21 @@ class ModelPolicy:
 
     def route(self, vote: ModelVote) -> str:
         """The model's route: the first of emergency, crisis, dosing_refusal, decline whose
-        probability is at or over its threshold; else answer."""
+        probability is at or over its threshold; else answer. With `urgent_mass` (models calibrated
+        with it), when neither urgent route clears its own threshold but the two together clear the
+        lower one, the likelier of the two is the route:
+        a conversation the model is sure is urgent is never answered because it could not decide
+        which help comes first ("took the whole bottle on purpose": emergency .54, crisis .45)."""
         p = vote.probs
-        for r in ("emergency", "crisis", "dosing_refusal", "decline"):
+        e, c = p.get("emergency", 0.0), p.get("crisis", 0.0)
+        t_e, t_c = self.thresholds.get("emergency", 1.1), self.thresholds.get("crisis", 1.1)
+        if e >= t_e:
+            return "emergency"
+        if c >= t_c:
+            return "crisis"
+        if self.urgent_mass and e + c >= min(t_e, t_c):
+            return "emergency" if e >= c else "crisis"
+        for r in ("dosing_refusal", "decline"):
             if p.get(r, 0.0) >= self.thresholds.get(r, 1.1):
                 return r
         return "answer"

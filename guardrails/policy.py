@@ -326,6 +326,7 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
         keep = frozenset(str(r) for r in meta.get("floor_keep", []))
         clear = float(meta.get("state_clear_below", 0.0))
         crisis_clear = float(meta.get("crisis_clear_below", 0.0))
+        urgent_mass = bool(meta.get("urgent_mass", False))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PolicyError(
             meta_path, "thresholds", f"unreadable: {exc}; retrain with `kratom-qa router train`"
@@ -336,4 +337,4 @@ def _model_policy(raw: dict, path: Path) -> tuple[Path, ModelPolicy]:
                 path, f"model.thresholds.{route}", "must be a non-answer route with 0 < value <= 1"
             )
         thresholds[str(route)] = float(t)
-    return model_dir, ModelPolicy(thresholds, band, keep, clear, crisis_clear)
+    return model_dir, ModelPolicy(thresholds, band, keep, clear, crisis_clear, urgent_mass)

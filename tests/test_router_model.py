@@ -3,6 +3,7 @@ with an emergency until the conversation clears it, and when unsure it leads wit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -120,6 +121,21 @@ POLICY = ModelPolicy(
 def test_model_routes_keep_the_safety_order(probs, route):
     """emergency > crisis > dosing_refusal > decline > answer, each at its own threshold."""
     assert POLICY.route(vote(**probs)) == route
+
+
+def test_a_conversation_sure_to_be_urgent_is_never_answered_for_want_of_picking_which_help():
+    """v8d read "took the whole bottle on purpose because I want to disappear" as emergency .54 and
+    crisis .45 (answer .002) with thresholds .7 and .8: neither alone cleared, so it was answered."""
+    high = ModelPolicy(
+        {"emergency": 0.7, "crisis": 0.8, "dosing_refusal": 0.5, "decline": 0.9}, urgent_mass=True
+    )
+    assert high.route(vote(emergency=0.54, crisis=0.45, answer=0.01)) == "emergency"
+    assert high.route(vote(emergency=0.3, crisis=0.6, dosing_refusal=0.1)) == "crisis"
+    assert high.route(vote(emergency=0.2, crisis=0.25, dosing_refusal=0.55)) == "dosing_refusal"
+    assert high.route(vote(emergency=0.35, crisis=0.3, answer=0.35)) == "answer"
+    # a model calibrated without the rule (router.json has no `urgent_mass`) routes as it was calibrated
+    plain = dataclasses.replace(high, urgent_mass=False)
+    assert plain.route(vote(emergency=0.54, crisis=0.45, answer=0.01)) == "answer"
 
 
 def test_an_uncertain_urgent_probability_puts_help_first_without_refusing():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -23,10 +24,13 @@ from bot.router_train import (
     read_answerable,
     read_batches,
     read_training_config,
+    routes_for,
     train,
     wilson,
 )
+from guardrails.model import ModelPolicy, ModelVote
 from guardrails.policy import load_policy
+from guardrails.routes import ROUTES
 
 TINY = Path(__file__).parent / "data" / "router_tiny" / "splits.yaml"
 
@@ -291,3 +295,15 @@ def test_a_recall_weighted_loss_raises_urgent_probabilities_and_the_card_records
         return float(np.mean([v.probs["emergency"] + v.probs["crisis"] for v in head.votes(hidden, mask)]))
 
     assert urgent_mass(tmp_path / "w") > urgent_mass(trained[0] / "a")
+
+
+def test_the_threshold_search_routes_exactly_as_the_served_policy_does():
+    """routes_for (the vectorised search) and ModelPolicy.route (serving) agree, the urgent-mass
+    rule included, or thresholds chosen on calibration would not mean what they say when served."""
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        probs = rng.dirichlet(np.full(5, rng.choice([0.2, 0.5, 1.0])))
+        t = {r: float(rng.choice([0.1, 0.3, 0.5, 0.7, 0.9])) for r in ROUTES[:4]}
+        for mass in (True, False):
+            served = ModelPolicy(t, urgent_mass=mass).route(ModelVote(dict(zip(ROUTES, probs.tolist()))))
+            assert ROUTES[routes_for(probs[None, :], t, mass)[0]] == served
