@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import numpy as np
@@ -49,20 +50,28 @@ def answer_turn(messages: object, services: Services, lang: str | None = None) -
     turns = _user_turns(conversation, services.settings)
     with timed(timings, "query"):
         query = build_query(turns)[: 2 * services.settings.max_message_chars]
-    with timed(timings, "encode"):
-        vector, vote, last_vector = _encode(query, turns, services)
-    with timed(timings, "guardrails_in"):
-        decision = check_input(
-            turns, services.policy, vote, services.policy.urgent_route_of(conversation.last_assistant)
-        )
-    reply = _new_reply(decision, timings, services, lang)
     problem = _input_problem(conversation, services.settings)
+    urgent_before = services.policy.urgent_route_of(conversation.last_assistant)
+    decided: list[Decision] = []
+
+    def decide(vote: ModelVote | None) -> Decision:
+        with timed(timings, "guardrails_in"):
+            decided.append(check_input(turns, services.policy, vote, urgent_before))
+        return decided[-1]
+
+    with timed(timings, "encode"):  # the router decides inside the pass when it can (`decide`)
+        vector, vote, last_vector = _encode(query, turns, services, decide, problem is None)
+    if decided:  # the encode step's time without the router's decision in it
+        timings.steps["encode"] = round(timings.steps["encode"] - timings.steps["guardrails_in"], 3)
+    decision = decided[-1] if decided else decide(vote)
+    reply = _new_reply(decision, timings, services, lang)
     if problem and decision.route not in URGENT:  # urgent help is never blocked by a limit
         _input_error(reply, *problem, services)
     elif decision.route != "answer":
         with timed(timings, "render"):
             _policy_reply(reply, decision, turns[-1], services)
     else:
+        assert vector is not None  # an answer route: the pass computed the retrieval vector
         with timed(timings, "retrieve"):
             reply.passages = _retriever(reply, services).search(query, vector)
         with timed(timings, "compose"):
@@ -88,14 +97,29 @@ def _user_turns(conversation: Conversation, settings: Settings) -> list[str]:
 
 
 def _encode(
-    query: str, turns: list[str], services: Services
-) -> tuple[np.ndarray, ModelVote | None, np.ndarray | None]:
+    query: str,
+    turns: list[str],
+    services: Services,
+    decide: Callable[[ModelVote | None], Decision],
+    answerable: bool = True,
+) -> tuple[np.ndarray | None, ModelVote | None, np.ndarray | None]:
     """The turn's one forward pass: the retrieval vector, the router model's vote and, in a
-    follow-up, the last turn's vector (the composer weighs what was just asked in)."""
+    follow-up, the last turn's vector (the composer weighs what was just asked in).
+
+    When the pass is staged (bot/batching.py) the router decides (`decide`) as soon as its vote is
+    known, and a turn that will not be answered from the corpus (an urgent, refused or declined
+    route, or a request over a limit) gets no retrieval vectors: vector None."""
     readable = any(ch.isalnum() for ch in turns[-1])  # nothing to read: no vote
+
+    def needed(votes: list[ModelVote] | None) -> bool:
+        return decide(ModelVote.merge(votes) if votes else None).route == "answer" and answerable
+
     follow_up = turns[-1] if turns[-1].strip() != (query or " ").strip() else None
     vector, votes, extra = services.encode_turn(
-        query or " ", classifier_inputs(turns) if readable else [], (follow_up,) if follow_up else ()
+        query or " ",
+        classifier_inputs(turns) if readable else [],
+        (follow_up,) if follow_up else (),
+        needed,
     )
     return vector, ModelVote.merge(votes) if votes else None, extra[0] if extra else None
 

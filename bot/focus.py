@@ -212,6 +212,15 @@ UK_LAW = Focus(
     place="the UK",
 )
 ALL_FOCI: tuple[Focus, ...] = FOCI + (UK_LAW,) + PLACE_FOCI
+# Every place focus needs its place's name in the text: one search for any of them first, so a
+# question naming no state or country skips their 123 patterns (most of detect_foci's time).
+_ANY_PLACE_RE = _re(
+    "|".join(
+        r"\b" + re.escape(raw.replace("_", " ")).replace(r"\ ", r"\s+") + r"\b"
+        for raw in US_STATES + COUNTRIES
+    )
+)
+_NOT_PLACE_FOCI = ALL_FOCI[: len(ALL_FOCI) - len(PLACE_FOCI)]
 
 
 def _place_name_res() -> list[tuple[re.Pattern, str]]:
@@ -249,7 +258,8 @@ def detect_foci(*texts: str) -> list[Focus]:
     foci come from the folded query, a place the latest turn names replaces the earlier turn's
     ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only)."""
     for i, text in enumerate(texts):
-        found = [f for f in ALL_FOCI if text and f.question.search(text)]
+        foci = ALL_FOCI if text and _ANY_PLACE_RE.search(text) else _NOT_PLACE_FOCI
+        found = [f for f in foci if text and f.question.search(text)]
         if found:
             named = set(place_names(texts[0])) if i else set()
             if named & {f.place for f in found if f in PLACE_FOCI}:

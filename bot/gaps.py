@@ -200,7 +200,8 @@ class GapFinder:
         miss, not a gap); then every salient unaddressed word names it ("period" beside "cycle").
         `vector`: the question's; `rows`: the retrieved sentences' rows in the composer's sentence matrix."""
         words = self.candidates(last, passages)
-        if not words:
+        absent = np.array([not self.corpus.says(w) for w in words])
+        if not absent.any():  # no word the corpus never says: no gap, whatever the vectors (no encode)
             return []
         vectors = self._encode(words)
         salience = vectors @ vector
@@ -209,7 +210,6 @@ class GapFinder:
         topic = np.sort(vectors @ topics.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
         chat = np.sort(vectors @ chats.T, axis=1)[:, -PROTOTYPE_K:].mean(axis=1)
         unaddressed = (salience >= SALIENCE_MIN) & (cover < COVER_MAX)
-        absent = np.array([not self.corpus.says(w) for w in words])
         if not (unaddressed & (topic >= chat) & absent).any():
             return []
         gaps = [Gap(w, float(s), float(c)) for w, s, c, u in zip(words, salience, cover, unaddressed) if u]

@@ -283,6 +283,17 @@ class BertModel(nn.Module):
             tap[1](hidden)
         return EncoderOutput(hidden, tuple(states) if output_hidden_states else None)
 
+    def run_layers(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int, stop: int | None = None
+    ) -> torch.Tensor:
+        """Layers `start`..`stop` (exclusive) on a hidden state: `forward` in two parts (layers
+        0..n, then n..end) is `forward`, operation for operation (the router stops at its split,
+        and a turn that needs no retrieval vector never runs the top layers)."""
+        mask = self.config.bidirectional_mask(attention_mask, hidden)
+        for layer in self.encoder.layer[start:stop]:
+            hidden = layer(hidden, mask)
+        return hidden
+
     @classmethod
     def load(cls, path: str, config: BertConfig) -> BertModel:
         """The model with every weight from `<path>/model.safetensors` (all must be there)."""

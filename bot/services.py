@@ -75,11 +75,14 @@ class Services:
 
         return BatchingEncoder(self.router_base, intent=self.intent)
 
-    def encode_turn(self, query: str, conversations: list[str], extra: tuple[str, ...] = ()) -> TurnVectors:
+    def encode_turn(
+        self, query: str, conversations: list[str], extra: tuple[str, ...] = (), needed=None
+    ) -> TurnVectors:
         """The turn's retrieval vector, the router model's votes and the vectors of `extra` (a
-        follow-up's last turn), in one forward pass when shared."""
+        follow-up's last turn), in one forward pass when shared; `needed(votes)` may skip the
+        vectors (bot/batching.py)."""
         if self.intent is None or self.router_base is self.encoder or not conversations:
-            return self.query_encoder.encode_turn(query, conversations, extra)
+            return self.query_encoder.encode_turn(query, conversations, extra, needed)
         vectors = self.query_encoder.encode_turn(query, [], extra)
         return vectors._replace(votes=self._vote_encoder.encode_turn(conversations[0], conversations).votes)
 

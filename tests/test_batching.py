@@ -77,3 +77,72 @@ def test_an_idle_batcher_encodes_in_the_calling_thread_and_a_busy_one_still_batc
     vector, votes, extra = batcher.encode_turn("is kratom addictive?", [], ("and the liver?",))
     assert votes is None and len(extra) == 1
     assert np.allclose(extra[0], services.encoder.encode_one("and the liver?"), atol=1e-5)
+
+
+def test_a_staged_pass_gives_the_numbers_and_votes_of_the_one_pass(services):
+    """Router first, retrieval layers after (a batch or a busy machine): each text's vector and
+    the router's votes are those of the shared pass (`encode_routed`); one text alone, exactly."""
+    intent, encoder = services.intent, services.encoder
+    staged = BatchingEncoder(encoder, intent=intent)  # no second thread: always staged
+    for text in TEXTS:
+        vector, votes, _ = staged.encode_turn(text, [text])
+        expected, expected_votes = encoder.encode_routed([text], intent, [0], None)
+        assert np.array_equal(vector, expected[0])
+        assert np.array_equal(probs(votes), probs(expected_votes))
+        assert [v.neighbours for v in votes] == [v.neighbours for v in expected_votes]
+    conversation = f"{TEXTS[0]} [SEP] {TEXTS[1]}"
+    vector, votes, extra = staged.encode_turn(TEXTS[3], [conversation, TEXTS[1]], (TEXTS[1],))
+    texts = [TEXTS[3], conversation, TEXTS[1]]
+    expected, expected_votes = encoder.encode_routed(texts, intent, [1, 2], None)
+    assert np.allclose(vector, expected[0], atol=1e-5) and np.allclose(extra[0], expected[2], atol=1e-5)
+    assert np.allclose(probs(votes), probs(expected_votes), atol=1e-5)
+
+
+def test_a_turn_that_wants_no_vector_never_runs_the_retrieval_layers(services):
+    """`needed(votes)` says no (chat.py: an urgent, refused or declined route): the base model's
+    top layers do not run, and the turn gets its votes but no vectors."""
+    intent, encoder = services.intent, services.encoder
+    staged = BatchingEncoder(encoder, intent=intent)
+    top = encoder.bert.encoder.layer[-1]
+    calls = []
+    hook = top.register_forward_hook(lambda *_: calls.append(1))
+    asked = []
+    try:
+        no = staged.encode_turn(TEXTS[1], [TEXTS[1]], ("and now?",), lambda v: asked.append(v) or False)
+        assert no.vector is None and no.extra == [] and len(no.votes) == 1 and not calls
+        assert asked and probs(asked[0]).tolist() == probs(no.votes).tolist()
+        yes = staged.encode_turn(TEXTS[0], [TEXTS[0]], ("and now?",), lambda v: True)
+        assert yes.vector is not None and len(yes.extra) == 1 and calls
+    finally:
+        hook.remove()
+    assert np.allclose(yes.extra[0], encoder.encode_one("and now?"), atol=1e-5)
+
+
+def test_staged_and_parallel_passes_give_the_same_replies(services, monkeypatch):
+    """The turn's route, reply and sources do not depend on which way the pass ran."""
+    import bot.batching
+
+    services.warm()
+    conversations = [
+        [{"role": "user", "content": "is kratom legal in the US?"}],
+        [{"role": "user", "content": TEXTS[1]}],
+        [{"role": "user", "content": TEXTS[2]}],
+        [
+            {"role": "user", "content": "is kratom legal in the US?"},
+            {"role": "assistant", "content": "(an earlier answer)"},
+            {"role": "user", "content": "and in Thailand?"},
+        ],
+    ]
+    encoder = services.query_encoder
+    replies = {}
+    for busy in (True, False):
+        monkeypatch.setattr(bot.batching, "_busy", lambda busy=busy: busy)
+        monkeypatch.setattr(encoder, "_head", ThreadPoolExecutor(1))
+        replies[busy] = [answer_turn(c, services) for c in conversations]
+    for staged, parallel in zip(replies[True], replies[False]):
+        assert (staged.route, staged.text, staged.doc_ids) == (
+            parallel.route,
+            parallel.text,
+            parallel.doc_ids,
+        )
+    assert [r.route for r in replies[True]][:3] == ["answer", "emergency", "dosing_refusal"]
