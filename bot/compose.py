@@ -368,23 +368,16 @@ class ExtractiveComposer(Composer):
         dose = is_dose_evidence(last) and not dose_fact
         topics = action_topics(last) or action_topics(question)
 
-        # "kratom deaths in the UK each year?": a place and a topic. A sentence must address the place
-        # (US death figures answer nothing about the UK); the place is what the "not covered" line names.
-        places = [f for f in foci if f.kind in ("place", "state")]
-        if places and len(places) < len(foci):
-            foci = places + [f for f in foci if f not in places]
-        required = places or foci
-
         def eligible(s: Sentence, p: Passage) -> bool:
             if CAVEAT_ONLY_RE.search(s.text):
                 return False
-            return not required or any(addresses(f, s.text, p.chunk.heading) for f in required)
+            return not foci or any(addresses(f, s.text, p.chunk.heading) for f in foci)
 
         picked = self.select(question, vector, passages, input.get("words"), eligible)
         if foci and not picked:
             if not self._corpus_addresses(foci, passages):
-                return self._not_covered(required, question, vector, passages, lines, topics, last)
-            foci, required = [], []  # a retrieval miss, not a gap: answer from what was retrieved
+                return self._not_covered(foci, question, vector, passages, lines, topics, last)
+            foci = []  # a retrieval miss, not a gap: answer from what was retrieved
             picked = self.select(question, vector, passages, input.get("words"), eligible)
         if not foci and not dose:
             rows = [s.row for p in passages for s in self.sentences.get(p.chunk.chunk_id, [])]

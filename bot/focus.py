@@ -253,7 +253,8 @@ def detect_foci(*texts: str) -> list[Focus]:
     """Foci of the first text that has any (the latest user turn first, then the folded query).
     A narrower focus replaces the broader one it names ("hair test" replaces "drug tests"). When the
     foci come from the folded query, a place the latest turn names replaces the earlier turn's
-    ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only)."""
+    ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only). A place focus beside
+    topic foci replaces them."""
     for i, text in enumerate(texts):
         found = [f for f in ALL_FOCI if text and f.question.search(text)]
         if found:
@@ -261,7 +262,12 @@ def detect_foci(*texts: str) -> list[Focus]:
             if named & {f.place for f in found if f in PLACE_FOCI}:
                 found = [f for f in found if f not in PLACE_FOCI or f.place in named]
             narrowed = {n for f in found for n in f.narrows}
-            return [f for f in found if f.name not in narrowed]
+            found = [f for f in found if f.name not in narrowed]
+            # "kratom deaths in the UK each year?": a place beside a topic binds. A sentence must address
+            # the place (US death figures say nothing about the UK), and the place is what a "not
+            # covered" line names.
+            places = [f for f in found if f.kind in ("place", "state")]
+            return places or found
     return []
 
 

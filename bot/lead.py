@@ -144,7 +144,10 @@ def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarra
 NUMBER_Q_RE = re.compile(
     r"\b(?:hotlines?|helplines?|help ?lines?|phone (?:numbers?|lines?)|poison control|"
     r"(?:a|the|what'?s the|what is the) number (?:to|for|i can|we can|that|is)|number to (?:call|text)|"
-    r"who (?:do|can|should) (?:i|we|you) call)\b",
+    r"who (?:do|can|should) (?:i|we|you) call|"
+    # "where can someone get help to stop?": the helpline is the answer
+    r"where (?:can|do|should|could) (?:i|we|you|someone|somebody|people|a person|my \w+) (?:get|find) "
+    r"(?:help|treatment|support))\b",
     re.IGNORECASE,
 )
 POISON_Q_RE = re.compile(r"\bpoison", re.IGNORECASE)

@@ -347,3 +347,25 @@ def test_a_question_about_how_amounts_relate_is_a_dose_fact(question):
 def test_asking_whether_a_low_dose_is_harmless_is_a_dose_evidence_question():
     assert is_dose_evidence("Is a low dose of kratom basically harmless?")
     assert not is_dose_fact("Is a low dose of kratom basically harmless?")
+
+
+def test_where_someone_can_get_help_leads_with_the_helpline_number(services):
+    reply = ask(services, "Where can someone get help to stop using kratom? Ideally somewhere confidential.")
+    lead = first_line(reply)
+    assert "1-800-662-4357" in lead and cited_doc(reply, lead) == "samhsa-national-helpline", lead
+
+
+def test_a_question_about_988_gets_988_facts_not_a_case_report(services):
+    reply = ask(
+        services,
+        "what's the 988 number actually for",
+        "would they talk to me about kratom or is it only for suicide stuff? nothing urgent, just want to know",
+    )
+    assert "988" in first_line(reply), first_line(reply)
+    assert "substance use" in reply.text and "Case Reports in Pediatrics" not in reply.text
+
+
+def test_a_teen_question_gets_no_adult_figures(services):
+    reply = ask(services, "how many teens use kratom")
+    assert "adolescents" in reply.text or "teen" in reply.text.lower()
+    assert "US adults" not in reply.text, reply.text
