@@ -379,9 +379,11 @@ class ExtractiveComposer(Composer):
                 return self._not_covered(foci, question, vector, passages, lines, topics, last)
             foci = []  # a retrieval miss, not a gap: answer from what was retrieved
             picked = self.select(question, vector, passages, input.get("words"), eligible)
-        if not foci and not dose:
+        if not dose:  # a named focus may sit beside a thing no passage names ("milk thistle" and the liver)
             rows = [s.row for p in passages for s in self.sentences.get(p.chunk.chunk_id, [])]
             gaps = self.gaps.find(last, vector, passages, rows)
+            # a word that names the focus itself ("hepatology" beside the liver) is addressed with it
+            gaps = [g for g in gaps if not any(f.question.search(g.word) for f in foci)]
             if gaps:  # the question names a thing no retrieved passage addresses
                 named = " or ".join(g.word for g in gaps[:2])
                 gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))

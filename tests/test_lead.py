@@ -369,3 +369,28 @@ def test_a_teen_question_gets_no_adult_figures(services):
     reply = ask(services, "how many teens use kratom")
     assert "adolescents" in reply.text or "teen" in reply.text.lower()
     assert "US adults" not in reply.text, reply.text
+
+
+def test_a_thing_no_source_names_is_not_covered_even_beside_a_focus(services):
+    # the liver focus is addressed, but milk thistle is not: say so rather than pad with liver facts
+    reply = ask(
+        services,
+        "Does taking milk thistle protect your liver if you use kratom? Saw it recommended on a forum.",
+    )
+    assert first_line(reply).startswith("My sources don't cover kratom and thistle"), reply.text
+    # a word that names the focus itself is no gap
+    reply = ask(
+        services, "Hepatology fellow here. For kratom-associated DILI, what latency is typically reported?"
+    )
+    assert "don't cover" not in reply.text, reply.text
+
+
+def test_a_short_corpus_word_is_no_spelling_of_a_longer_question_word():
+    from bot.gaps import Vocabulary
+    from bot.types import Chunk
+
+    vocab = Vocabulary(
+        [Chunk("c", "d", "t", "h", "p", "2020", "u", "This is kratom; withdrawal and kratom.")]
+    )
+    assert not vocab.says("thistle")  # "this" is not "thistle"
+    assert vocab.says("krat") and vocab.says("withdrawals")
