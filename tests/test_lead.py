@@ -365,12 +365,6 @@ def test_a_question_about_988_gets_988_facts_not_a_case_report(services):
     assert "substance use" in reply.text and "Case Reports in Pediatrics" not in reply.text
 
 
-def test_a_teen_question_gets_no_adult_figures(services):
-    reply = ask(services, "how many teens use kratom")
-    assert "adolescents" in reply.text or "teen" in reply.text.lower()
-    assert "US adults" not in reply.text, reply.text
-
-
 def test_a_thing_no_source_names_is_not_covered_even_beside_a_focus(services):
     # the liver focus is addressed, but milk thistle is not: say so rather than pad with liver facts
     reply = ask(
