@@ -47,6 +47,7 @@ from bot.lead import (
     PHONE_RE,
     RARE_WORD_WEIGHT,
     YES_OPENER_RE,
+    answer_type_bonus,
     asked_service,
     asks_yes_no,
     content_words,
@@ -90,6 +91,9 @@ ABBREVIATIONS = (
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(“])")
 MIN_WORDS, MAX_WORDS = 5, 70
 MAX_FACTS = 5
+# A key fact must be near the question (FACT_QUESTION_MIN) or near the bottom line (FACT_LEAD_MIN):
+# a sentence that is neither was picked for a shared word, not for what was asked.
+FACT_QUESTION_MIN, FACT_LEAD_MIN = 0.45, 0.4
 CONTAINED = 0.8  # share of the shorter sentence's words inside a chosen one that makes it a repeat
 
 
@@ -101,6 +105,23 @@ def is_contained(tokens: AbstractSet[str], chosen: Iterable[AbstractSet[str]]) -
 
 # A section's short answer to its own heading ("Yes, ", "No: ", "Yes, in mice: ", "It may: ").
 YES_NO_RE = re.compile(rf"^{SHORT_ANSWER}\s*", re.IGNORECASE)
+# A section's short answer ("No: ...") answers its own heading: it stands only when that heading asks
+# what was asked, as a yes/no question, the same way round ("Is every kratom product the same strength?"
+# is near "does the strength differ between brands?", but its "No" answers the opposite question).
+NO_OPENER_RE = re.compile(r"^no\b", re.IGNORECASE)
+SAME_RE = re.compile(r"\b(?:same|identical|alike|every|all)\b", re.IGNORECASE)
+DIFFER_RE = re.compile(r"\b(?:differ\w*|vary|varies|varied|variation)\b", re.IGNORECASE)
+
+
+def opposite_way_round(heading: str, question: str) -> bool:
+    """The heading asks whether things are the same and the question whether they differ, or the
+    reverse: a "Yes"/"No" to one is the opposite answer to the other."""
+    return bool(
+        (SAME_RE.search(heading) and DIFFER_RE.search(question) and not DIFFER_RE.search(heading))
+        or (DIFFER_RE.search(heading) and SAME_RE.search(question) and not DIFFER_RE.search(question))
+    )
+
+
 BOTTOM_LINE_MIN = 0.8  # how closely a section's question heading must match the question for it to lead
 # Without such a heading, a section's opening answer may still lead when its heading is near the
 # question (ANSWER_MIN; a bare "Yes:"/"No:" answer needs 0.1 more), with a small lead over other sentences.
@@ -152,6 +173,18 @@ class Sentence:
     position: int
     text: str
     row: int  # row in the sentence matrix
+
+
+def without_short_answer(s: Sentence) -> Sentence:
+    """The sentence without the short answer that opens it ("No: the mitragynine content varied
+    16-fold" -> "The mitragynine content varied 16-fold"), for a question its heading does not ask;
+    still word for word in its passage. Unchanged when nothing would be left to stand on its own."""
+    if not YES_OPENER_RE.match(s.text) and not NO_OPENER_RE.match(s.text):
+        return s  # a hedged answer ("Rarely:", "Possibly:") says how much, not which way
+    rest = YES_NO_RE.sub("", s.text, count=1)
+    if rest == s.text or len(rest.split()) < MIN_WORDS or DANGLING_RE.search(rest):
+        return s
+    return Sentence(s.chunk_id, s.position, rest[0].upper() + rest[1:], s.row)
 
 
 @dataclass
@@ -356,9 +389,11 @@ class ExtractiveComposer(Composer):
                 return self._not_covered(foci, question, vector, passages, lines, topics, last)
             foci = []  # a retrieval miss, not a gap: answer from what was retrieved
             picked = self.select(question, vector, passages, input.get("words"), eligible)
-        if not foci and not dose:
+        if not dose:  # a named focus may sit beside a thing no passage names ("milk thistle" and the liver)
             rows = [s.row for p in passages for s in self.sentences.get(p.chunk.chunk_id, [])]
             gaps = self.gaps.find(last, vector, passages, rows)
+            # a word that names the focus itself ("hepatology" beside the liver) is addressed with it
+            gaps = [g for g in gaps if not any(f.question.search(g.word) for f in foci)]
             if gaps:  # the question names a thing no retrieved passage addresses
                 named = " or ".join(g.word for g in gaps[:2])
                 gap = Focus("gap", named, re.compile(re.escape(gaps[0].word)), re.compile("(?!)"))
@@ -393,7 +428,7 @@ class ExtractiveComposer(Composer):
         if how_to:  # no section answers "how do I...": the advice leads, the facts follow
             return self._draft(
                 None,
-                self._facts(picked, None),
+                self._facts(picked, None, vector, words),
                 [lines[f"action_{topics[0]}"]],
                 [],
                 [lines.get(f"action_{t}", "") for t in topics[1:2] if lines.get(f"action_{t}")],
@@ -407,7 +442,7 @@ class ExtractiveComposer(Composer):
                 bottom = None
             return self._draft(
                 bottom,
-                self._facts(picked, bottom),
+                self._facts(picked, bottom, vector, words),
                 [] if bottom else [lines["no_pain_trial"]],
                 [lines["no_pain_trial"]] if bottom else [],
                 [lines.get(f"action_{t}", "") for t in topics[:1] if lines.get(f"action_{t}")],
@@ -424,7 +459,7 @@ class ExtractiveComposer(Composer):
             # a section that asks this very dose question ("Does this study show how much kratom is
             # safe?") answers first; the no-safe-dose line follows it
             bottom = self._dose_answer(asked, passages, eligible, last_vector, words, yes_no)
-        facts = self._facts(picked, bottom)
+        facts = self._facts(picked, bottom, vector, words)
         actions: list[str] = []
         if dose:
             actions.append(lines.get("dose_what_to_do", ""))
@@ -498,6 +533,8 @@ class ExtractiveComposer(Composer):
         best, best_score = None, 0.0
         for rank, row, s, p in self._section_answers(passages, eligible):
             heading_sim = heading_match(self.heading_matrix[row], vector, last_vector)
+            if YES_NO_RE.match(s.text) and (not yes_no or opposite_way_round(p.chunk.heading, asked_text)):
+                s = without_short_answer(s)  # its "Yes"/"No" answers another question
             score = (
                 heading_sim
                 + 0.3 * float(self.matrix[s.row] @ vector)
@@ -505,6 +542,7 @@ class ExtractiveComposer(Composer):
                 + RARE_WORD_WEIGHT * word_share(set(words), s.text, self.stem_weights, p.chunk.heading)
                 - lead_penalty(s.text, yes_no)
                 + list_bonus(asked_text, s.text)
+                + answer_type_bonus(asked_text, s.text)
                 + AGENCY_LEAD * any(a in p.chunk.publisher for a in AGENCIES)
             )
             if heading_sim >= BOTTOM_LINE_MIN and score > best_score:
@@ -560,7 +598,12 @@ class ExtractiveComposer(Composer):
 
         def form(s: Sentence, heading: str = "") -> float:  # the question's words named, less a leaning form
             share = word_share(set(words), s.text, self.stem_weights, heading)
-            return RARE_WORD_WEIGHT * share - lead_penalty(s.text, yes_no) + list_bonus(asked_text, s.text)
+            return (
+                RARE_WORD_WEIGHT * share
+                - lead_penalty(s.text, yes_no)
+                + list_bonus(asked_text, s.text)
+                + answer_type_bonus(asked_text, s.text)
+            )
 
         scored: list[tuple[float, Sentence, Passage]] = [
             (float(self.matrix[s.row] @ vector) + form(s), s, p)
@@ -574,7 +617,10 @@ class ExtractiveComposer(Composer):
                 sim = max(float(self.matrix[s.row] @ vector), heading_sim)
                 scored.append((sim + ANSWER_LEAD + form(s, p.chunk.heading), s, p))
         best = max(scored, key=lambda x: x[0], default=None)
-        return (best[1], best[2]) if best else None
+        # No heading asks what was asked, so a section's short answer ("No, the review stresses that
+        # there are no controlled studies..." to "is suboxone a thing people use?") answers another
+        # question: the sentence leads without it.
+        return (without_short_answer(best[1]), best[2]) if best else None
 
     def _service_lead(self, doc_id: str | None, passages: list[Passage]) -> tuple[Sentence, Passage] | None:
         """The first sentence of the agency document `doc_id` that gives its phone number, with its
@@ -597,12 +643,20 @@ class ExtractiveComposer(Composer):
         return None
 
     def _facts(
-        self, picked: list[tuple[Sentence, Passage]], bottom: tuple[Sentence, Passage] | None
+        self,
+        picked: list[tuple[Sentence, Passage]],
+        bottom: tuple[Sentence, Passage] | None,
+        vector: np.ndarray | None = None,
+        words: frozenset[str] | set[str] = frozenset(),
     ) -> list[tuple[Sentence, Passage]]:
-        """3-5 facts: no repeat of the bottom line, no sentence without its antecedent."""
+        """3-5 facts: no repeat of the bottom line, no sentence without its antecedent, and (given the
+        question's `vector`) none that is far from both the question and the bottom line: a sentence
+        picked for a shared word ("tea" in a drug-interaction study, on "how do people take kratom?")."""
         chosen = {(s.chunk_id, s.position) for s, _ in picked}
         out: list[tuple[Sentence, Passage]] = []
         for s, p in picked:
+            if vector is not None and self._off_question(s, bottom, vector, words):
+                continue
             if bottom and (
                 s.row == bottom[0].row or float(self.matrix[s.row] @ self.matrix[bottom[0].row]) > 0.82
             ):
@@ -613,6 +667,23 @@ class ExtractiveComposer(Composer):
                 continue  # who studied what: the sources list says it
             out.append((s, p))
         return out[:MAX_FACTS]
+
+    def _off_question(
+        self,
+        s: Sentence,
+        bottom: tuple[Sentence, Passage] | None,
+        vector: np.ndarray,
+        words: frozenset[str] | set[str] = frozenset(),
+    ) -> bool:
+        """Far from what was asked and from the answer's bottom line (`FACT_QUESTION_MIN`, `FACT_LEAD_MIN`),
+        and naming none of the question's content `words` (stems, bot/lead.py `content_words`)."""
+        if float(self.matrix[s.row] @ vector) >= FACT_QUESTION_MIN:
+            return False
+        if word_share(set(words), s.text, self.stem_weights) > 0:
+            return False  # "seizures" on "kratom seizures, real thing?": on the question, in other words
+        if bottom is None:
+            return float(self.matrix[s.row] @ vector) < FACT_LEAD_MIN
+        return float(self.matrix[s.row] @ self.matrix[bottom[0].row]) < FACT_LEAD_MIN
 
     def _draft(self, bottom, facts, lead_uncited, after_lead, actions, passages, lines) -> Draft:
         groups: dict[str, list[tuple[Sentence, Passage]]] = {}

@@ -59,7 +59,10 @@ PLACES_ES: dict[str, str] = _FOCI_DATA["places_es"]  # accent-folded Spanish nam
 ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "overdose",
-        _re(r"overdos|narcan|naloxone|too much|won'?t wake|unresponsive|\bcoma\b|seizure|breathing"),
+        _re(  # "buprenorphine-naloxone" (Suboxone) is a treatment for dependence, not an overdose
+            r"overdos|narcan|(?<!buprenorphine-)(?<!buprenorphine )naloxone|too much|won'?t wake|unresponsive|"
+            r"\bcoma\b|seizure|breathing"
+        ),
     ),
     (
         "parent",
@@ -76,7 +79,7 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "quitting",
         _re(
-            r"\bquit|\bstop(?:ping)?\b|withdraw|detox|taper|addict|get off|cut (?:back|down)|recover|rehab|use disorder|dependen|suboxone|buprenorphine"
+            r"\bquit|\bstop(?:ping)?\b|withdraw|detox|taper|addict|get off|cut (?:back|down)|\brecovery\b|rehab|use disorder|dependen|suboxone|buprenorphine"
         ),
     ),
     (
@@ -88,7 +91,9 @@ ACTION_TOPICS: tuple[tuple[str, re.Pattern], ...] = (
     (
         "product",
         _re(
-            r"contamin|salmonella|heavy metal|recall|bad (?:\w+ )?(?:batch|product)|\blabel|sick from|bad reaction|report (?:a|the|it)"
+            r"contamin|salmonella|heavy metal|recall|bad (?:\w+ )?(?:batch|product)|mislabel|"
+            r"\blabel\w*\b.{0,30}\b(?:contain\w*|says?|accurate|match\w*|list\w*)\b|sick from|bad reaction|"
+            r"report (?:a|the|it)"
         ),
     ),
 )
@@ -104,13 +109,14 @@ DOSE_RE = _re(
 DOSE_FACT_RE = _re(
     r"\b(?:differ\w*|vary|varies|varied|variation|depend(?:s|ed|ing)? on|same amount)\b|\bhow (?:fast|long|soon|quickly)\b|"
     r"\bkick in\b|\bhalf-?life\b|\bhang around\b|\b(?:big|bigger|tiny|small|smaller|low|single|high) (?:dose|amount)\b|"
-    r"\bor a (?:tiny|small|big|low|high) one\b|\bdoes how much\b|\bcorrelat\w*|"
+    r"\bor a (?:tiny|small|big|low|high) one\b|\bdoes how much\b|\bcorrelat\w*|\brelat(?:e|es|ed|ing|ion|ionship)\b|"
+    r"\b(?:higher|larger|lower|smaller) (?:doses|amounts)\b|"
     r"\b(?:more|larger|bigger|higher|heavier)\b[^.?]*\b(?:worse|side effects|risk|harm\w*|dependence|severe|withdrawal)\b"
 )
 # ...unless it also asks what amount is safe, right or too much.
 DOSE_ADVICE_RE = _re(
     r"\bsafe\w*\b|\bshould\b|\bhow much (?:can|should|do|is too|to take)\b|\bdosage\b|\bmax\w*\b|\btoo much\b|"
-    r"\brecommend\w*|\bestablish\w*|\bofficial\w*|\bguid\w*|\bcharts?\b|\bper day\b|\blethal\b|\btoxic\b"
+    r"\brecommend\w*|\bestablish\w*|\bofficial\w*|\bguid\w*|\bcharts?\b|\bper day\b|\blethal\b|\btoxic\b|\bharmless\b"
 )
 TOO_MUCH_RE = _re(r"\btoo much\b|overdos")
 PAIN_RE = _re(r"\bpain\b")
@@ -256,7 +262,8 @@ def detect_foci(*texts: str) -> list[Focus]:
     """Foci of the first text that has any (the latest user turn first, then the folded query).
     A narrower focus replaces the broader one it names ("hair test" replaces "drug tests"). When the
     foci come from the folded query, a place the latest turn names replaces the earlier turn's
-    ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only)."""
+    ("is it legal in Wisconsin?" then "and Indiana?" asks about Indiana only). A place focus beside
+    topic foci replaces them."""
     for i, text in enumerate(texts):
         foci = ALL_FOCI if text and _ANY_PLACE_RE.search(text) else _NOT_PLACE_FOCI
         found = [f for f in foci if text and f.question.search(text)]
@@ -265,7 +272,12 @@ def detect_foci(*texts: str) -> list[Focus]:
             if named & {f.place for f in found if f in PLACE_FOCI}:
                 found = [f for f in found if f not in PLACE_FOCI or f.place in named]
             narrowed = {n for f in found for n in f.narrows}
-            return [f for f in found if f.name not in narrowed]
+            found = [f for f in found if f.name not in narrowed]
+            # "kratom deaths in the UK each year?": a place beside a topic binds. A sentence must address
+            # the place (US death figures say nothing about the UK), and the place is what a "not
+            # covered" line names.
+            places = [f for f in found if f.kind in ("place", "state")]
+            return places or found
     return []
 
 
@@ -319,9 +331,20 @@ def addresses(focus: Focus, sentence: str, heading: str = "") -> bool:
     return bool(focus.sentence.search(sentence)) or bool(heading and focus.sentence.search(heading))
 
 
+# "how often did the babies need morphine for withdrawal?": the baby's withdrawal, not a reader quitting.
+BABY_RE = _re(r"\b(?:newborns?|neonat\w*|infants?|bab(?:y|ies)|NAS)\b")
+QUIT_NOT_WITHDRAWAL_RE = _re(
+    r"\bquit|\bstop(?:ping)?\b|detox|taper|addict|get off|cut (?:back|down)|\brecovery\b|rehab|use disorder|"
+    r"suboxone|buprenorphine|\b(?:i|we|she|he|mom|mother)\b[^.?]{0,30}\bwithdraw"
+)
+
+
 def action_topics(*texts: str) -> list[str]:
     text = " ".join(t for t in texts if t)
-    return [name for name, pattern in ACTION_TOPICS if pattern.search(text)]
+    topics = [name for name, pattern in ACTION_TOPICS if pattern.search(text)]
+    if "quitting" in topics and BABY_RE.search(text) and not QUIT_NOT_WITHDRAWAL_RE.search(text):
+        topics.remove("quitting")  # withdrawal in a newborn: the pregnancy advice, not the quitting one
+    return topics
 
 
 def is_dose_evidence(text: str) -> bool:

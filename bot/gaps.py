@@ -127,12 +127,13 @@ class Vocabulary:
 
     def _near_spelling(self, word: str) -> bool:
         """ "withdrawl" ~ "withdrawal", "krat" ~ "kratom": same first three letters and one edit (two
-        for words of seven letters or more), or one is a prefix of the other (four letters or more).
-        "teeth" is not "teens"."""
+        for words of seven letters or more), or the question's word starts a corpus word ("krat"), or a
+        corpus word of six letters or more starts it ("withdrawals"). "teeth" is not "teens", and
+        "thistle" is not "this"."""
         if len(word) < 4:
             return False
         for v in self.by_prefix.get(word[:3], ()):
-            if (v.startswith(word) or word.startswith(v)) and len(v) >= 4:
+            if v.startswith(word) or (word.startswith(v) and len(v) >= 6 and len(word) - len(v) <= 3):
                 return True
             limit = 2 if len(word) >= 7 else 1
             if abs(len(v) - len(word)) <= limit and _edits(word, v) <= limit:

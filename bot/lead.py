@@ -144,7 +144,10 @@ def heading_match(heading_vector: np.ndarray, asked: np.ndarray, last: np.ndarra
 NUMBER_Q_RE = re.compile(
     r"\b(?:hotlines?|helplines?|help ?lines?|phone (?:numbers?|lines?)|poison control|"
     r"(?:a|the|what'?s the|what is the) number (?:to|for|i can|we can|that|is)|number to (?:call|text)|"
-    r"who (?:do|can|should) (?:i|we|you) call)\b",
+    r"who (?:do|can|should) (?:i|we|you) call|"
+    # "where can someone get help to stop?": the helpline is the answer
+    r"where (?:can|do|should|could) (?:i|we|you|someone|somebody|people|a person|my \w+) (?:get|find) "
+    r"(?:help|treatment|support))\b",
     re.IGNORECASE,
 )
 POISON_Q_RE = re.compile(r"\bpoison", re.IGNORECASE)
@@ -176,3 +179,49 @@ LIST_LEAD = 0.05
 def list_bonus(question: str, text: str) -> float:
     """A small lead for a sentence that enumerates, when the question asks for a list."""
     return LIST_LEAD if LIST_Q_RE.search(question) and ENUMERATION_RE.search(text) else 0.0
+
+
+# What kind of answer a wh-question asks for: "how often did the babies need morphine?" is answered by a
+# share ("more than half of the infants"), not by one baby's treatment; "when was that?" by a date; "why
+# did Texas warn people?" by a reason. A lead of that kind gets a small lead over one that only shares
+# the topic.
+SHARE_Q_RE = re.compile(
+    r"\bhow (?:often|common|frequent\w*|likely|widespread|many|much of)\b|"
+    r"\bwhat (?:share|percent\w*|proportion|fraction|portion|number)\b|\bhow many\b",
+    re.IGNORECASE,
+)
+SHARE_RE = re.compile(
+    r"\d+(?:\.\d+)?\s*%|\bpercent\b|\b\d+ (?:of|in|out of) (?:the |those |these )?\d+\b|"
+    r"\b(?:more|less|fewer) than (?:half|a third|a quarter|one in)\b|\b(?:about|nearly|almost|over|roughly) "
+    r"(?:half|a third|a quarter|one in)\b|\bhalf of\b|\bmajority\b|\bone in \w+\b|\b\w+ in (?:four|five|ten)\b|"
+    r"\b\d[\d,]*\s+(?:people|deaths|cases|calls|reports|adults|teens|teenagers|children|infants|babies|users)\b",
+    re.IGNORECASE,
+)
+WHEN_Q_RE = re.compile(
+    r"\bwhen (?:was|were|did|is|will|has|had)\b|\bwhat (?:year|date|month)\b|\bhow long ago\b", re.IGNORECASE
+)
+DATE_RE = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\b",
+    re.IGNORECASE,
+)
+WHY_Q_RE = re.compile(r"\bwhy\b|\bwhat (?:made|led|caused)\b|\bfor what reason\b", re.IGNORECASE)
+REASON_RE = re.compile(
+    r"\bbecause\b|\bdue to\b|\bwhich led\b|\bled to\b|\bafter (?:\w+ ){0,4}(?:rose|found|reports?|calls|cases)\b|"
+    r"\bin response to\b|\bthe reason\b|\bbased on\b|\bprompted\b",
+    re.IGNORECASE,
+)
+ANSWER_TYPE_LEAD = 0.1
+
+
+def answer_type_bonus(question: str, text: str) -> float:
+    """A lead for a sentence that gives the kind of answer a wh-question asks for: a share or count
+    ("how often", "how many", "what share"), a date ("when was that?") or a reason ("why")."""
+    q = question or ""
+    if SHARE_Q_RE.search(q) and SHARE_RE.search(text):
+        return ANSWER_TYPE_LEAD
+    if WHEN_Q_RE.search(q) and DATE_RE.search(text):
+        return ANSWER_TYPE_LEAD
+    if WHY_Q_RE.search(q) and REASON_RE.search(text):
+        return ANSWER_TYPE_LEAD
+    return 0.0

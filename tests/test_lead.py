@@ -1,9 +1,19 @@
 """Which sentence leads an answer (bot/lead.py): the section that asks what was asked, in its own words."""
 
+import re
+
 import pytest
 
 from bot.focus import action_topics, is_dose_evidence, is_dose_fact
-from bot.lead import asked_service, asks_yes_no, content_words, lead_penalty, list_bonus, word_share
+from bot.lead import (
+    answer_type_bonus,
+    asked_service,
+    asks_yes_no,
+    content_words,
+    lead_penalty,
+    list_bonus,
+    word_share,
+)
 from tests.test_answers import NO_SAFE_DOSE, ask
 
 NO_PAIN_TRIAL = "No adequate controlled trial has shown kratom to be effective or safe for chronic pain."
@@ -187,3 +197,194 @@ def test_a_question_asking_for_symptoms_leads_with_a_sentence_that_lists_them(se
 )
 def test_only_a_list_question_prefers_a_lead_that_enumerates(question, text, bonus):
     assert (list_bonus(question, text) > 0) is bonus
+
+
+# ---- answers8: short answers, the asked kind of answer, on-question facts (issue #12) ----------------
+
+
+@pytest.mark.parametrize(
+    "question, lead, kind",
+    [
+        (
+            "how often did the babies need morphine for withdrawal?",
+            "In the Ordean review, more than half of the infants needed morphine to treat their withdrawal.",
+            "share",
+        ),
+        ("FDA seized kratom?? when was that", "The FDA reported a kratom seizure in May 2023.", "date"),
+        (
+            "why did texas put out a health warning about 7-oh",
+            "Poison-center calls rose sharply in 2025, which led to the Texas warning.",
+            "reason",
+        ),
+    ],
+)
+def test_a_wh_question_prefers_a_lead_of_the_kind_it_asks_for(question, lead, kind):
+    assert answer_type_bonus(question, lead) > 0, kind
+    assert answer_type_bonus(question, "Doctors treated the newborn's withdrawal with oral morphine.") == 0
+    assert answer_type_bonus("is kratom legal?", lead) == 0  # a yes/no question asks no kind
+
+
+def test_a_short_yes_or_no_is_dropped_but_a_hedge_is_kept():
+    from bot.compose import Sentence, without_short_answer
+
+    no = Sentence("c", 0, "No: the mitragynine content of the products varied about 16-fold.", 0)
+    assert without_short_answer(no).text == "The mitragynine content of the products varied about 16-fold."
+    hedge = Sentence("c", 0, "Rarely: postmortem tests found multiple substances in most people who died.", 0)
+    assert without_short_answer(hedge) == hedge  # "Rarely" says how much, not which way
+
+
+def test_a_no_to_the_opposite_heading_does_not_lead(services):
+    # "Is every kratom product the same strength?" -> "No: ... varied 16-fold"; asked the other way
+    # round ("does the strength differ?"), a "No" would say the opposite of the evidence
+    reply = ask(
+        services,
+        "Does the strength of kratom differ between brands even when it's the same weight of powder?",
+    )
+    lead = first_line(reply)
+    assert "16-fold" in lead and not lead.lower().startswith("no"), lead
+
+
+def test_a_no_that_answers_another_heading_does_not_lead(services):
+    # the Suboxone section's "No" answers "is it proven to work?", not "is it used?"
+    reply = ask(services, "is suboxone a thing people use to get off kratom")
+    lead = first_line(reply)
+    assert "buprenorphine" in lead.lower() and not re.match(r"(?i)no\b", lead), lead
+
+
+def test_a_when_question_leads_with_the_date(services):
+    lead = first_line(ask(services, "FDA seized kratom?? when was that"))
+    assert "2023" in lead, lead
+
+
+def test_a_why_question_leads_with_the_reason(services):
+    lead = first_line(ask(services, "why did texas put out a health warning about 7-oh"))
+    assert "led to" in lead or "rose" in lead, lead
+
+
+def test_a_how_often_question_leads_with_the_share(services):
+    reply = ask(
+        services,
+        "NICU nurse asking: in the published cases of kratom-exposed newborns, how often did the babies "
+        "need morphine for withdrawal?",
+    )
+    assert "more than half" in first_line(reply), first_line(reply)
+    assert "1-800-662-4357" not in reply.text  # a newborn's withdrawal is no quitting advice
+
+
+def test_facts_far_from_the_question_and_the_lead_are_dropped(services):
+    reply = ask(
+        services,
+        "whats the poison control number? want it saved in my phone since theres kratom in the house "
+        "(everyones fine)",
+    )
+    assert "1-800-222-1222" in first_line(reply)
+    assert "Post study" not in reply.text  # poison-center outcome shares: nobody asked
+
+
+def test_a_federal_question_gets_no_state_law_or_drug_test_facts(services):
+    reply = ask(services, "kratom federal law status usa")
+    assert "Controlled Substances Act" in first_line(reply)
+    assert "Wisconsin" not in reply.text and "panel" not in reply.text, reply.text
+
+
+def test_which_enzymes_gets_no_liver_injury_facts(services):
+    reply = ask(
+        services,
+        "My mum takes kratom alongside a bunch of prescription meds. Can kratom interact with prescriptions?",
+        "which liver enzymes are involved in that?",
+    )
+    assert "CYP" in first_line(reply)
+    assert "DILIN" not in reply.text and "Drug-Induced Liver Injury" not in reply.text, reply.text
+
+
+def test_a_place_beside_a_topic_must_be_addressed(services):
+    reply = ask(services, "how many kratom deaths are there in the UK each year? any ONS figures?")
+    assert first_line(reply).startswith("My sources don't cover kratom and the UK specifically"), reply.text
+    assert "CDC" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "question, absent",
+    [
+        ("For kratom liver injury, did the DILIN patients recover?", "quitting"),
+        (
+            "in the published cases, how often did kratom-exposed babies need morphine for withdrawal?",
+            "quitting",
+        ),
+        ("The label calls kratom 'a gentle botanical, nothing like a drug.' Is that honest?", "product"),
+        ("did the amount of kratom relate to the buprenorphine-naloxone dose needed?", "overdose"),
+    ],
+)
+def test_action_topics_do_not_fire_on_a_shared_word(question, absent):
+    assert absent not in action_topics(question)
+
+
+@pytest.mark.parametrize(
+    "question, present",
+    [
+        ("I'm pregnant and want to quit kratom, will my baby go through withdrawal?", "quitting"),
+        ("Do kratom products contain what the label says?", "product"),
+        ("my friend took too much, should we give naloxone?", "overdose"),
+        ("is there a recovery program for kratom?", "quitting"),
+    ],
+)
+def test_action_topics_still_fire_when_asked(question, present):
+    assert present in action_topics(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "In the published cases of buprenorphine-naloxone for kratom dependence, did the amount of kratom "
+        "people used relate to how much buprenorphine they needed?",
+        "Does the breathing ceiling also apply when 7-OH is taken at higher amounts?",
+    ],
+)
+def test_a_question_about_how_amounts_relate_is_a_dose_fact(question):
+    assert is_dose_fact(question)
+
+
+def test_asking_whether_a_low_dose_is_harmless_is_a_dose_evidence_question():
+    assert is_dose_evidence("Is a low dose of kratom basically harmless?")
+    assert not is_dose_fact("Is a low dose of kratom basically harmless?")
+
+
+def test_where_someone_can_get_help_leads_with_the_helpline_number(services):
+    reply = ask(services, "Where can someone get help to stop using kratom? Ideally somewhere confidential.")
+    lead = first_line(reply)
+    assert "1-800-662-4357" in lead and cited_doc(reply, lead) == "samhsa-national-helpline", lead
+
+
+def test_a_question_about_988_gets_988_facts_not_a_case_report(services):
+    reply = ask(
+        services,
+        "what's the 988 number actually for",
+        "would they talk to me about kratom or is it only for suicide stuff? nothing urgent, just want to know",
+    )
+    assert "988" in first_line(reply), first_line(reply)
+    assert "substance use" in reply.text and "Case Reports in Pediatrics" not in reply.text
+
+
+def test_a_thing_no_source_names_is_not_covered_even_beside_a_focus(services):
+    # the liver focus is addressed, but milk thistle is not: say so rather than pad with liver facts
+    reply = ask(
+        services,
+        "Does taking milk thistle protect your liver if you use kratom? Saw it recommended on a forum.",
+    )
+    assert first_line(reply).startswith("My sources don't cover kratom and thistle"), reply.text
+    # a word that names the focus itself is no gap
+    reply = ask(
+        services, "Hepatology fellow here. For kratom-associated DILI, what latency is typically reported?"
+    )
+    assert "don't cover" not in reply.text, reply.text
+
+
+def test_a_short_corpus_word_is_no_spelling_of_a_longer_question_word():
+    from bot.gaps import Vocabulary
+    from bot.types import Chunk
+
+    vocab = Vocabulary(
+        [Chunk("c", "d", "t", "h", "p", "2020", "u", "This is kratom; withdrawal and kratom.")]
+    )
+    assert not vocab.says("thistle")  # "this" is not "thistle"
+    assert vocab.says("krat") and vocab.says("withdrawals")
